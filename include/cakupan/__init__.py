@@ -1,0 +1,1 @@
+"""Cakupan: JKN coverage warehouse."""
