@@ -1,0 +1,1 @@
+"""Shared pieces of Cakupan's DAGs (not DAG files: listed in .airflowignore)."""

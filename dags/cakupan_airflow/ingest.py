@@ -1,0 +1,87 @@
+"""Build one ingest DAG per source family: list the interval's files, load each (mapped)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from airflow.sdk import Param, dag, task
+
+from cakupan_airflow.common import DEFAULT_ARGS, raw_asset
+
+
+def _month(value: str) -> dt.date:
+    year, month = value.strip()[:7].split("-")
+    return dt.date(int(year), int(month), 1)
+
+
+def ingest_dag(
+    *,
+    dag_id: str,
+    contracts: list[str],
+    raw_tables: list[str],
+    schedule,
+    start_date: dt.datetime,
+    description: str,
+    tags: list[str],
+    catchup: bool = False,
+):
+    """An ingest DAG: one mapped load task per file of each contract in the data interval."""
+    outlets = [raw_asset(table) for table in raw_tables]
+
+    @dag(
+        dag_id=dag_id,
+        description=description,
+        schedule=schedule,
+        start_date=start_date,
+        catchup=catchup,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["cakupan", "ingest", *tags],
+        params={
+            "from_month": Param("", type="string", description="YYYY-MM; empty: the data interval"),
+            "to_month": Param("", type="string", description="YYYY-MM inclusive; empty: the interval"),
+        },
+        doc_md=description,
+    )
+    def ingest():
+        @task
+        def list_files(params=None, data_interval_start=None, data_interval_end=None) -> list[dict]:
+            """The source files whose period falls in this run's interval (or the params')."""
+            from cakupan.pipeline import files_for_interval
+
+            params = params or {}
+            if params.get("from_month"):
+                start = _month(params["from_month"])
+                last = _month(params.get("to_month") or params["from_month"])
+                end = dt.date(last.year + last.month // 12, last.month % 12 + 1, 1)
+            elif data_interval_start is not None and data_interval_end is not None:
+                start, end = data_interval_start.date(), data_interval_end.date()
+            else:
+                raise ValueError(
+                    f"{dag_id}: no data interval; trigger with a logical date or with"
+                    " params from_month/to_month"
+                )
+            files = [
+                {"contract": name, "path": path}
+                for name in contracts
+                for path in files_for_interval(name, start, end)
+            ]
+            print(f"{len(files)} file(s) for {start} .. {end}")  # noqa: T201 - task log line
+            return files
+
+        @task(outlets=outlets, max_active_tis_per_dag=2)
+        def load(file: dict, run_id=None) -> dict:
+            """Extract one file by its contract and land it in its raw table (one transaction)."""
+            from cakupan.pipeline import load_file
+            from cakupan.warehouse import connect
+            from cakupan_airflow.common import warehouse_params
+
+            conn = connect(warehouse_params(), application_name=f"{dag_id}.load")
+            try:
+                return load_file(file["path"], file["contract"], conn=conn, run_id=run_id)
+            finally:
+                conn.close()
+
+        load.expand(file=list_files())
+
+    return ingest()

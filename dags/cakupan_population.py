@@ -1,0 +1,15 @@
+"""Residents per kab/kota from Dukcapil, published per semester (January and July)."""
+
+import datetime as dt
+
+from cakupan_airflow.ingest import ingest_dag
+
+dag = ingest_dag(
+    dag_id="cakupan_population",
+    contracts=["dukcapil_residents"],
+    raw_tables=["raw.dukcapil_residents"],
+    schedule="0 0 1 1,7 *",
+    start_date=dt.datetime(2022, 1, 1, tzinfo=dt.timezone.utc),
+    description="Load Dukcapil residents per kab/kota for each semester.",
+    tags=["population"],
+)

@@ -1,0 +1,15 @@
+"""Reference regions: Kemendagri region codes and the BPS-Kemendagri bridge (rarely change)."""
+
+import datetime as dt
+
+from cakupan_airflow.ingest import ingest_dag
+
+dag = ingest_dag(
+    dag_id="cakupan_reference",
+    contracts=["kemendagri_regions", "bps_region_bridge"],
+    raw_tables=["raw.kemendagri_regions", "raw.bps_region_bridge"],
+    schedule="@yearly",
+    start_date=dt.datetime(2022, 1, 1, tzinfo=dt.timezone.utc),
+    description="Load Kemendagri region codes and the BPS-Kemendagri code bridge.",
+    tags=["reference"],
+)

@@ -1,0 +1,78 @@
+"""Build the warehouse with dbt (through Cosmos) whenever a loader updates a raw table."""
+
+import datetime as dt
+
+from airflow.sdk import dag, task
+from cosmos import (
+    DbtTaskGroup,
+    ExecutionConfig,
+    LoadMode,
+    ProfileConfig,
+    ProjectConfig,
+    RenderConfig,
+)
+from cosmos.constants import TestBehavior
+from cosmos.profiles import PostgresUserPasswordProfileMapping
+
+from cakupan_airflow.common import DEFAULT_ARGS, PROJECT_ROOT, WAREHOUSE_CONN_ID, raw_asset
+
+DBT_PROJECT = PROJECT_ROOT / "dbt_project"
+RAW_TABLES = [
+    "raw.kemendagri_regions",
+    "raw.bps_region_bridge",
+    "raw.dukcapil_residents",
+    "raw.bpjs_membership",
+]
+
+profile_config = ProfileConfig(
+    profile_name="cakupan",
+    target_name="warehouse",
+    profile_mapping=PostgresUserPasswordProfileMapping(
+        conn_id=WAREHOUSE_CONN_ID, profile_args={"schema": "analytics"}
+    ),
+)
+
+schedule = raw_asset(RAW_TABLES[0])
+for table in RAW_TABLES[1:]:
+    schedule = schedule | raw_asset(table)
+
+
+@dag(
+    dag_id="cakupan_transform",
+    description="dbt build of staging, intermediate and marts, after source freshness.",
+    schedule=schedule,
+    start_date=dt.datetime(2022, 1, 1, tzinfo=dt.timezone.utc),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["cakupan", "transform", "dbt"],
+)
+def cakupan_transform():
+    @task
+    def source_freshness() -> None:
+        """`dbt source freshness`: warns when a source has not been loaded for too long."""
+        from cakupan.pipeline import run_dbt
+        from cakupan_airflow.common import warehouse_params
+
+        run_dbt(["source", "freshness"], params=warehouse_params())
+
+    dbt = DbtTaskGroup(
+        group_id="dbt",
+        project_config=ProjectConfig(
+            dbt_project_path=DBT_PROJECT,
+            manifest_path=DBT_PROJECT / "target" / "manifest.json",
+        ),
+        profile_config=profile_config,
+        execution_config=ExecutionConfig(),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.AFTER_ALL,
+        ),
+        operator_args={"install_deps": False},
+        default_args=DEFAULT_ARGS,
+    )
+
+    source_freshness() >> dbt
+
+
+cakupan_transform()

@@ -1,0 +1,21 @@
+with
+
+source as (
+    select * from {{ source('dukcapil', 'dukcapil_residents') }}
+),
+
+renamed as (
+    select
+        _region_code as district_code,
+        _period as semester_start_month,
+        (_period + interval '6 months' - interval '1 day')::date as semester_end_date,
+        male::bigint as residents_male,
+        female::bigint as residents_female,
+        residents::bigint as residents,
+        _load_id as load_id,
+        _loaded_at as loaded_at
+    from source
+    where _region_code like '%.%'
+)
+
+select * from renamed

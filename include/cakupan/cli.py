@@ -1,0 +1,135 @@
+"""`cakupan`: the command line of the warehouse (demo, warehouse, sources, dbt)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+
+def _warehouse(args) -> int:
+    from cakupan.warehouse import embedded, params_from_env, resolve_params
+
+    if args.action == "start":
+        server = embedded.start()
+        print(f"embedded PostgreSQL on 127.0.0.1:{server.port} (data {server.data_dir})")
+    elif args.action == "stop":
+        print("stopped" if embedded.stop() else "not running")
+    elif args.action == "status":
+        external = params_from_env()
+        if external is not None:
+            print(f"AIRFLOW_CONN_WAREHOUSE: {external.url(mask=True)}")
+        server = embedded.default()
+        state = "running" if embedded.is_running(server) else "stopped"
+        print(f"embedded PostgreSQL: {state} (127.0.0.1:{server.port}, data {server.data_dir})")
+    elif args.action == "url":
+        # for scripts (`export AIRFLOW_CONN_WAREHOUSE=$(cakupan warehouse url --show-password)`)
+        print(resolve_params().url(mask=not args.show_password))
+    return 0
+
+
+def _demo(args) -> int:
+    if args.action == "generate":
+        from pathlib import Path
+
+        from cakupan import config
+        from cakupan.demo.generate import generate
+
+        out = Path(args.out) if args.out else config.sources_dir()
+        files = generate(out, progress=print)
+        print(f"{len(files)} files written to {out}")
+        return 0
+    from cakupan.demo.run import run
+
+    return run(generate=not args.keep_sources)
+
+
+def _dbt(args) -> int:
+    from cakupan.pipeline import run_dbt
+
+    return run_dbt(args.dbt_args, check=False)
+
+
+def _summary(args) -> int:
+    from cakupan.summary import read_summary
+    from cakupan.warehouse import connect
+
+    conn = connect()
+    try:
+        for line in read_summary(conn).lines():
+            print(line)
+    finally:
+        conn.close()
+    return 0
+
+
+def _load(args) -> int:
+    from cakupan.pipeline import load_file
+
+    for path in args.files:
+        result = load_file(path, args.contract, progress=print)
+        print(
+            f"{path}: load {result['load_id']}: read {result['rows_read']}, landed "
+            f"{result['rows_landed']}, rejected {result['rows_rejected']}, skipped "
+            f"{result['rows_skipped']}"
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cakupan", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    wh = sub.add_parser("warehouse", help="the embedded PostgreSQL / the warehouse connection")
+    wh.add_argument("action", choices=["start", "stop", "status", "url"])
+    wh.add_argument("--show-password", action="store_true", help="with url: unmasked")
+    wh.set_defaults(func=_warehouse)
+
+    demo = sub.add_parser("demo", help="run the whole warehouse on demo data")
+    demo.add_argument("action", nargs="?", choices=["run", "generate"], default="run")
+    demo.add_argument("--out", help="with generate: folder to write to")
+    demo.add_argument("--keep-sources", action="store_true", help="do not regenerate sources")
+    demo.set_defaults(func=_demo)
+
+    dbt = sub.add_parser("dbt", help="run dbt against the warehouse connection")
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
+    dbt.set_defaults(func=_dbt)
+
+    summary = sub.add_parser("summary", help="national coverage, UHC count, lowest districts")
+    summary.set_defaults(func=_summary)
+
+    load = sub.add_parser("load", help="load source files into the warehouse now")
+    load.add_argument("files", nargs="+")
+    load.add_argument("--contract", help="contract name (default: matched by file name)")
+    load.set_defaults(func=_load)
+
+    try:
+        from cakupan.sources.cli import register
+    except ImportError:  # pragma: no cover - during development only
+        register = None
+    if register is not None:
+        register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # one clear line for a person; -v shows the traceback
+        if args.verbose:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,398 @@
+"""COPY rows into `raw.<table>` with provenance; record every load in `raw.loads`.
+
+One load is one transaction: the raw rows, the rejected rows and the `raw.loads` row commit
+together or not at all. A load replaces exactly what earlier loads of the same source file or
+of the same periods landed, so reruns of an interval leave the same rows. A failed load leaves
+the raw tables as they were and is recorded in `raw.loads` with status `failed`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import io
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from psycopg2 import sql
+
+log = logging.getLogger(__name__)
+
+PROVENANCE_COLUMNS: list[tuple[str, str]] = [
+    ("_load_id", "bigint not null"),
+    ("_loaded_at", "timestamptz not null"),
+    ("_source_file", "text"),
+    ("_source_sha256", "text"),
+    ("_sheet", "text"),
+    ("_source_row", "integer"),
+    ("_period", "date"),
+    ("_region_code", "text"),
+]
+SQL_TYPES = {
+    "text": "text",
+    "integer": "bigint",
+    "number": "numeric",
+    "percent": "numeric",
+    "date": "date",
+    "month": "date",
+}
+
+LANDING_DDL = """
+create schema if not exists raw;
+create table if not exists raw.loads (
+    load_id        bigserial primary key,
+    source         text not null,
+    raw_table      text not null,
+    source_file    text,
+    source_sha256  text,
+    source_url     text,
+    periods        date[],
+    rows_read      integer,
+    rows_landed    integer,
+    rows_rejected  integer,
+    rows_skipped   integer,
+    status         text not null check (status in ('running', 'succeeded', 'failed')),
+    error          text,
+    run_id         text,
+    superseded_by  bigint,
+    started_at     timestamptz not null,
+    finished_at    timestamptz
+);
+create index if not exists loads_source_idx on raw.loads (source, status);
+create table if not exists raw.rejects (
+    _load_id       bigint not null,
+    _loaded_at     timestamptz not null,
+    source         text not null,
+    source_file    text,
+    sheet          text,
+    source_row     integer,
+    column_name    text,
+    reason         text not null,
+    source_values  jsonb
+);
+create index if not exists rejects_load_idx on raw.rejects (_load_id);
+"""
+
+
+@dataclass
+class LoadResult:
+    load_id: int
+    source: str
+    raw_table: str
+    source_file: str | None
+    rows_read: int
+    rows_landed: int
+    rows_rejected: int
+    rows_skipped: int
+    periods: list[dt.date] = field(default_factory=list)
+    replaced_loads: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["periods"] = [p.isoformat() for p in self.periods]
+        return data
+
+
+def ensure_landing_schema(conn) -> None:
+    with conn.cursor() as cur:
+        # serialise concurrent first-time creation from parallel tasks
+        cur.execute("select pg_advisory_xact_lock(hashtext('cakupan.landing_ddl'))")
+        cur.execute(LANDING_DDL)
+
+
+def _split_table(qualified: str) -> tuple[str, str]:
+    schema, _, table = qualified.partition(".")
+    if not table:
+        return "raw", schema
+    return schema, table
+
+
+def ensure_raw_table(conn, raw_table: str, fields: dict[str, str]) -> list[str]:
+    """Create the raw table, or add columns for fields the contract gained; return field order."""
+    schema, table = _split_table(raw_table)
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+        columns = [
+            sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(ddl))
+            for name, ddl in PROVENANCE_COLUMNS
+        ]
+        columns += [
+            sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(SQL_TYPES[ftype]))
+            for name, ftype in fields.items()
+        ]
+        columns.append(sql.SQL("_source_values jsonb"))
+        cur.execute(
+            sql.SQL("create table if not exists {}.{} ({})").format(
+                sql.Identifier(schema), sql.Identifier(table), sql.SQL(", ").join(columns)
+            )
+        )
+        for name, ftype in fields.items():
+            cur.execute(
+                sql.SQL("alter table {}.{} add column if not exists {} {}").format(
+                    sql.Identifier(schema),
+                    sql.Identifier(table),
+                    sql.Identifier(name),
+                    sql.SQL(SQL_TYPES[ftype]),
+                )
+            )
+        cur.execute(
+            sql.SQL("create index if not exists {} on {}.{} (_load_id)").format(
+                sql.Identifier(f"{table}_load_idx"), sql.Identifier(schema), sql.Identifier(table)
+            )
+        )
+        cur.execute(
+            sql.SQL("create index if not exists {} on {}.{} (_period)").format(
+                sql.Identifier(f"{table}_period_idx"), sql.Identifier(schema), sql.Identifier(table)
+            )
+        )
+    return list(fields)
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_value(value: Any) -> str:
+    """One value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if value == value else "NaN"
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, default=str).translate(_ESCAPES)
+    return str(value).translate(_ESCAPES)
+
+
+class _LineStream(io.RawIOBase):
+    """A file-like object that psycopg2's copy_expert reads, fed lazily from a line generator."""
+
+    def __init__(self, lines: Iterator[str]):
+        self._lines = lines
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunks = [self._buffer]
+        have = len(self._buffer)
+        target = size if size and size > 0 else 1 << 20
+        for line in self._lines:
+            data = line.encode("utf-8")
+            chunks.append(data)
+            have += len(data)
+            if have >= target:
+                break
+        data = b"".join(chunks)
+        out, self._buffer = data[:target], data[target:]
+        return out
+
+
+def land(
+    conn,
+    *,
+    source: str,
+    raw_table: str,
+    fields: dict[str, str],
+    rows: Iterable[Any],
+    source_file: str | None = None,
+    source_sha256: str | None = None,
+    source_url: str | None = None,
+    counts: Callable[[], dict[str, int]] | None = None,
+    run_id: str | None = None,
+    replace_by_file: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> LoadResult:
+    """Land one source's rows in one transaction.
+
+    `rows` yields objects with `source_row`, `sheet`, `source_values` and either
+    (`period`, `region_code`, `values`) for accepted rows or (`column`, `reason`) for rejected
+    ones (`cakupan.sources.extract.ExtractedRow` / `RejectedRow`). `counts()` is called after the
+    rows are exhausted and returns rows_read/rows_skipped as the extractor counted them.
+    """
+    started = dt.datetime.now(dt.timezone.utc)
+    schema, table = _split_table(raw_table)
+    try:
+        ensure_landing_schema(conn)
+        order = ensure_raw_table(conn, raw_table, fields)
+        with conn.cursor() as cur:
+            # one loader per raw table at a time: replacement below must see a stable table
+            cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (raw_table,))
+            cur.execute(
+                "insert into raw.loads (source, raw_table, source_file, source_sha256, source_url,"
+                " status, run_id, started_at) values (%s, %s, %s, %s, %s, 'running', %s, %s)"
+                " returning load_id",
+                (source, raw_table, source_file, source_sha256, source_url, run_id, started),
+            )
+            load_id = cur.fetchone()[0]
+            rejects: list[Any] = []
+            landed = 0
+            prefix = "\t".join(
+                [str(load_id), started.isoformat(), _copy_value(source_file), _copy_value(source_sha256)]
+            )
+
+            def lines() -> Iterator[str]:
+                nonlocal landed
+                for row in rows:
+                    if hasattr(row, "reason"):
+                        rejects.append(row)
+                        continue
+                    landed += 1
+                    if progress is not None and landed % 200_000 == 0:
+                        progress(f"{source}: {landed:,} rows landed")
+                    values = row.values
+                    yield (
+                        prefix
+                        + "\t"
+                        + "\t".join(
+                            [
+                                _copy_value(row.sheet),
+                                _copy_value(row.source_row),
+                                _copy_value(row.period),
+                                _copy_value(row.region_code),
+                            ]
+                            + [_copy_value(values.get(name)) for name in order]
+                            + [_copy_value(row.source_values)]
+                        )
+                        + "\n"
+                    )
+
+            column_list = sql.SQL(", ").join(
+                [sql.Identifier(name) for name, _ in PROVENANCE_COLUMNS]
+                + [sql.Identifier(name) for name in order]
+                + [sql.Identifier("_source_values")]
+            )
+            copy = sql.SQL("copy {}.{} ({}) from stdin").format(
+                sql.Identifier(schema), sql.Identifier(table), column_list
+            )
+            cur.copy_expert(copy.as_string(conn), _LineStream(lines()), size=1 << 20)
+
+            if rejects:
+                reject_lines = (
+                    "\t".join(
+                        [
+                            str(load_id),
+                            started.isoformat(),
+                            _copy_value(source),
+                            _copy_value(source_file or source_url),
+                            _copy_value(r.sheet),
+                            _copy_value(r.source_row),
+                            _copy_value(r.column),
+                            _copy_value(r.reason),
+                            _copy_value(r.source_values),
+                        ]
+                    )
+                    + "\n"
+                    for r in rejects
+                )
+                cur.copy_expert(
+                    "copy raw.rejects (_load_id, _loaded_at, source, source_file, sheet,"
+                    " source_row, column_name, reason, source_values) from stdin",
+                    _LineStream(reject_lines),
+                    size=1 << 20,
+                )
+
+            cur.execute(
+                sql.SQL(
+                    "select coalesce(array_agg(distinct _period order by _period), '{{}}')"
+                    " from {}.{} where _load_id = %s and _period is not null"
+                ).format(sql.Identifier(schema), sql.Identifier(table)),
+                (load_id,),
+            )
+            periods = list(cur.fetchone()[0])
+
+            # replace what earlier loads of this file or of these periods landed
+            conditions = [sql.SQL("_period = any(%(periods)s)")]
+            if replace_by_file and source_file is not None:
+                conditions.append(sql.SQL("_source_file = %(file)s"))
+            cur.execute(
+                sql.SQL(
+                    "with gone as (delete from {}.{} where _load_id <> %(load)s and ({})"
+                    " returning _load_id) select distinct _load_id from gone"
+                ).format(
+                    sql.Identifier(schema), sql.Identifier(table), sql.SQL(" or ").join(conditions)
+                ),
+                {"periods": periods, "file": source_file, "load": load_id},
+            )
+            replaced = sorted(r[0] for r in cur.fetchall())
+            # loads that landed only rejects of the same file are superseded too
+            if source_file is not None:
+                cur.execute(
+                    "select load_id from raw.loads where source = %s and source_file = %s"
+                    " and status = 'succeeded' and superseded_by is null and load_id <> %s",
+                    (source, source_file, load_id),
+                )
+                replaced = sorted(set(replaced) | {r[0] for r in cur.fetchall()})
+            if replaced:
+                cur.execute(
+                    "delete from raw.rejects where _load_id = any(%s)", (replaced,)
+                )
+                cur.execute(
+                    "update raw.loads set superseded_by = %s where load_id = any(%s)",
+                    (load_id, replaced),
+                )
+
+            counted = counts() if counts is not None else {}
+            rows_read = counted.get("rows_read", landed + len(rejects))
+            rows_skipped = counted.get("rows_skipped", 0)
+            if rows_read != landed + len(rejects):
+                raise RuntimeError(
+                    f"{source}: {source_file or source_url}: rows read ({rows_read}) is not rows"
+                    f" landed ({landed}) + rows rejected ({len(rejects)}); nothing was loaded"
+                )
+            finished = dt.datetime.now(dt.timezone.utc)
+            cur.execute(
+                "update raw.loads set status = 'succeeded', periods = %s, rows_read = %s,"
+                " rows_landed = %s, rows_rejected = %s, rows_skipped = %s, finished_at = %s"
+                " where load_id = %s",
+                (periods, rows_read, landed, len(rejects), rows_skipped, finished, load_id),
+            )
+        conn.commit()
+    except BaseException as exc:
+        conn.rollback()
+        _record_failure(conn, source, raw_table, source_file, source_sha256, source_url, run_id,
+                        started, exc)
+        raise
+    return LoadResult(
+        load_id=load_id,
+        source=source,
+        raw_table=raw_table,
+        source_file=source_file,
+        rows_read=rows_read,
+        rows_landed=landed,
+        rows_rejected=len(rejects),
+        rows_skipped=rows_skipped,
+        periods=periods,
+        replaced_loads=replaced,
+        seconds=(finished - started).total_seconds(),
+    )
+
+
+def _record_failure(conn, source, raw_table, source_file, sha256, url, run_id, started, exc):
+    """Record a failed load in its own transaction; the data itself was rolled back."""
+    try:
+        ensure_landing_schema(conn)
+        with conn.cursor() as cur:
+            cur.execute(
+                "insert into raw.loads (source, raw_table, source_file, source_sha256, source_url,"
+                " status, error, run_id, started_at, finished_at)"
+                " values (%s, %s, %s, %s, %s, 'failed', %s, %s, %s, now())",
+                (source, raw_table, source_file, sha256, url, str(exc)[:2000], run_id, started),
+            )
+        conn.commit()
+    except Exception:  # the original error matters more than the bookkeeping
+        log.exception("could not record the failed load of %s", source_file or url)
+        conn.rollback()

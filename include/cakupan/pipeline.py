@@ -1,0 +1,154 @@
+"""What the DAGs and the CLI call: find a source's files for an interval, load one, run dbt."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from cakupan import config
+
+log = logging.getLogger(__name__)
+
+_MONTH_IN_NAME = re.compile(r"(?<!\d)(20\d{2})[_-](0[1-9]|1[0-2])(?!\d)")
+_SEMESTER_IN_NAME = re.compile(r"(?<!\d)(20\d{2})[_-]s([12])(?!\d)", re.IGNORECASE)
+_YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
+
+
+def period_hint(path: Path) -> tuple[dt.date, dt.date] | None:
+    """The months a file's name says it covers, as [first, last] month; None when it says none."""
+    name = path.name
+    if m := _MONTH_IN_NAME.search(name):
+        month = dt.date(int(m[1]), int(m[2]), 1)
+        return month, month
+    if m := _SEMESTER_IN_NAME.search(name):
+        first = dt.date(int(m[1]), 1 if m[2] == "1" else 7, 1)
+        return first, dt.date(first.year, first.month + 5, 1)
+    return None
+
+
+def files_for_interval(
+    contract_name: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    *,
+    sources_dir: Path | None = None,
+) -> list[str]:
+    """Files of a contract whose name places them in [start, end); all files when no bounds.
+
+    Files whose names carry no period (reference lists) belong to every interval: loading
+    them again replaces what they loaded before, so reruns stay idempotent.
+    """
+    from cakupan.sources.contracts import load_contracts
+
+    contract = load_contracts()[contract_name]
+    root = sources_dir or config.sources_dir()
+    found = []
+    for path in sorted(root.glob(contract.path)):
+        if not path.is_file():
+            continue
+        hint = period_hint(path)
+        if hint is not None and start is not None and end is not None:
+            first, last = hint
+            if last < start or first >= end:
+                continue
+        found.append(str(path))
+    return found
+
+
+def relative_source_path(path: Path, sources_dir: Path | None = None) -> str:
+    root = (sources_dir or config.sources_dir()).resolve()
+    try:
+        return str(path.resolve().relative_to(root))
+    except ValueError:
+        return str(path.resolve())
+
+
+def load_file(
+    path: str | Path,
+    contract_name: str | None = None,
+    *,
+    conn=None,
+    run_id: str | None = None,
+    progress=None,
+) -> dict:
+    """Extract one file by its contract and land it; return the load's counts (for XCom)."""
+    from cakupan.landing import land
+    from cakupan.sources.contracts import load_contracts, match_contract
+    from cakupan.sources.extract import extract_file
+    from cakupan.warehouse import connect
+
+    path = Path(path)
+    contracts = load_contracts()
+    contract = contracts[contract_name] if contract_name else match_contract(path, contracts)
+    extraction = extract_file(path, contract)
+    own = conn is None
+    conn = conn or connect(application_name=f"cakupan-load-{contract.name}")
+    try:
+        result = land(
+            conn,
+            source=contract.name,
+            raw_table=contract.raw_table,
+            fields=contract.field_types(),
+            rows=extraction.rows(),
+            source_file=relative_source_path(path),
+            source_sha256=extraction.sha256,
+            counts=lambda: {
+                "rows_read": extraction.rows_read,
+                "rows_skipped": extraction.rows_skipped,
+            },
+            run_id=run_id,
+            progress=progress,
+        )
+    finally:
+        if own:
+            conn.close()
+    log.info(
+        "%s: %s rows read, %s landed, %s rejected, %s skipped (load %s)",
+        result.source_file,
+        result.rows_read,
+        result.rows_landed,
+        result.rows_rejected,
+        result.rows_skipped,
+        result.load_id,
+    )
+    return result.as_dict()
+
+
+def dbt_env(params=None) -> dict[str, str]:
+    """Environment for running dbt directly against the warehouse connection."""
+    from cakupan.warehouse import resolve_params
+
+    params = params or resolve_params()
+    env = dict(os.environ)
+    env.update(
+        {
+            "CAKUPAN_PG_HOST": params.host,
+            "CAKUPAN_PG_PORT": str(params.port),
+            "CAKUPAN_PG_USER": params.user,
+            "CAKUPAN_PG_PASSWORD": params.password,
+            "CAKUPAN_PG_DATABASE": params.dbname,
+            "DBT_PROFILES_DIR": str(config.dbt_project_dir()),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        }
+    )
+    return env
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt(args: list[str], *, params=None, check: bool = True) -> int:
+    """Run a dbt command in the project folder with the warehouse's credentials."""
+    cmd = [dbt_executable(), *args, "--project-dir", str(config.dbt_project_dir())]
+    log.info("running %s", " ".join(cmd[:3]))
+    result = subprocess.run(cmd, env=dbt_env(params), cwd=config.dbt_project_dir())
+    if check and result.returncode != 0:
+        raise RuntimeError(f"dbt {' '.join(args)} failed with exit code {result.returncode}")
+    return result.returncode

@@ -1,0 +1,425 @@
+"""fetch_json against a real local HTTP server: retries, backoff, Retry-After, timeouts, masking."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import socket
+import time
+from email.utils import formatdate
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from cakupan.sources.http import (
+    ApiError,
+    build_url,
+    fetch_json,
+    mask_url,
+    parse_retry_after,
+)
+
+SECRET = "s3cr3t-bps-key-9f8e7d"
+
+
+class SleepRecorder:
+    """Stands in for time.sleep: records the waits, sleeps not at all."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+@pytest.fixture
+def slept() -> SleepRecorder:
+    return SleepRecorder()
+
+
+@pytest.fixture(scope="module")
+def threaded_server():
+    """A server that answers concurrently, so a slow handler does not block the next request."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+@pytest.fixture
+def fresh_threaded(threaded_server):
+    threaded_server.clear()
+    yield threaded_server
+    threaded_server.clear()
+
+
+def _no_secret(text: str) -> None:
+    assert SECRET not in text
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def test_mask_url_masks_query_and_bps_path_keys():
+    assert (
+        mask_url(f"https://example.test/api?resource_id=abc&key={SECRET}&limit=5")
+        == "https://example.test/api?resource_id=abc&key=***&limit=5"
+    )
+    bps = (
+        "https://webapi.bps.go.id/v1/api/list/model/data/lang/ind/domain/6400/var/1975/"
+        f"th/123/key/{SECRET}/"
+    )
+    assert mask_url(bps) == (
+        "https://webapi.bps.go.id/v1/api/list/model/data/lang/ind/domain/6400/var/1975/"
+        "th/123/key/***/"
+    )
+    assert mask_url("https://u:pw@example.test/x?a=1") == "https://***@example.test/x?a=1"
+
+
+def test_build_url_appends_params_and_drops_none():
+    assert (
+        build_url("https://example.test/a?x=1", {"limit": 4, "offset": 0, "q": None, "b": True})
+        == "https://example.test/a?x=1&limit=4&offset=0&b=true"
+    )
+
+
+def test_parse_retry_after_seconds_and_http_date():
+    now = 1_700_000_000.0
+    assert parse_retry_after("7", now=now) == 7.0
+    assert parse_retry_after(" 1.5 ", now=now) == 1.5
+    assert parse_retry_after("-3", now=now) == 0.0
+    assert parse_retry_after(formatdate(now + 42, usegmt=True), now=now) == 42.0
+    assert parse_retry_after(formatdate(now - 100, usegmt=True), now=now) == 0.0
+    assert parse_retry_after("soon", now=now) is None
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("", now=now) is None
+
+
+# --------------------------------------------------------------------------- success, retries
+
+
+def test_success_sends_params_and_accept_header(httpserver: HTTPServer, slept):
+    httpserver.expect_request(
+        "/api/data",
+        query_string={"domain": "6400", "key": SECRET},
+        headers={"Accept": "application/json"},
+    ).respond_with_json({"status": "OK", "n": 3})
+    payload = fetch_json(httpserver.url_for("/api/data"), {"domain": "6400", "key": SECRET}, sleep=slept)
+    assert payload == {"status": "OK", "n": 3}
+    assert slept.calls == []
+    assert len(httpserver.log) == 1
+
+
+def test_429_with_retry_after_seconds_sleeps_that_long_then_succeeds(
+    httpserver: HTTPServer, slept, caplog
+):
+    httpserver.expect_oneshot_request("/rate").respond_with_json(
+        {"message": "Too Many Requests"}, status=429, headers={"Retry-After": "7"}
+    )
+    httpserver.expect_request("/rate").respond_with_json({"status": "OK", "value": 123})
+    with caplog.at_level(logging.WARNING, logger="cakupan.sources.http"):
+        payload = fetch_json(
+            httpserver.url_for("/rate"), {"key": SECRET}, sleep=slept, backoff_base=1.0
+        )
+    assert payload == {"status": "OK", "value": 123}
+    assert slept.calls == [7.0]
+    assert len(httpserver.log) == 2
+    assert len(caplog.records) == 1
+    record = caplog.records[0]
+    assert record.levelno == logging.WARNING
+    assert "HTTP 429" in record.getMessage()
+    assert "Retry-After" in record.getMessage()
+    assert "key=***" in record.getMessage()
+    _no_secret(caplog.text)
+
+
+def test_429_with_retry_after_http_date(httpserver: HTTPServer, slept):
+    when = formatdate(time.time() + 30, usegmt=True)
+    httpserver.expect_oneshot_request("/rate").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": when}
+    )
+    httpserver.expect_request("/rate").respond_with_json({"ok": True})
+    assert fetch_json(httpserver.url_for("/rate"), sleep=slept) == {"ok": True}
+    assert len(slept.calls) == 1
+    # an HTTP date has 1 s resolution and the clock moved a little since
+    assert 28.0 <= slept.calls[0] <= 30.5
+
+
+def test_500_then_success_uses_backoff_base(httpserver: HTTPServer, slept):
+    httpserver.expect_oneshot_request("/flaky").respond_with_data("oops", status=500)
+    httpserver.expect_request("/flaky").respond_with_json({"records": [1, 2]})
+    payload = fetch_json(httpserver.url_for("/flaky"), sleep=slept, backoff_base=0.5, jitter=0)
+    assert payload == {"records": [1, 2]}
+    assert slept.calls == [0.5]
+
+
+def test_backoff_doubles_and_jitter_is_bounded(httpserver: HTTPServer, slept):
+    for _ in range(3):
+        httpserver.expect_oneshot_request("/b").respond_with_data("busy", status=502)
+    httpserver.expect_request("/b").respond_with_json({"ok": 1})
+    # rng() at its maximum (1.0): each wait is base * 2**n * (1 + jitter)
+    fetch_json(httpserver.url_for("/b"), sleep=slept, backoff_base=1.0, jitter=0.25, rng=lambda: 1.0)
+    assert slept.calls == [1.25, 2.5, 5.0]
+
+
+def test_backoff_is_capped_by_max_backoff(httpserver: HTTPServer, slept):
+    for _ in range(3):
+        httpserver.expect_oneshot_request("/c").respond_with_data("busy", status=503)
+    httpserver.expect_request("/c").respond_with_json({"ok": 1})
+    fetch_json(httpserver.url_for("/c"), sleep=slept, backoff_base=2.0, max_backoff=3.0, jitter=0)
+    assert slept.calls == [2.0, 3.0, 3.0]
+
+
+def test_repeated_503_gives_up_at_attempt_bound_naming_masked_url(
+    httpserver: HTTPServer, slept, caplog
+):
+    httpserver.expect_request("/down").respond_with_data("maintenance", status=503)
+    url = httpserver.url_for("/down")
+    with caplog.at_level(logging.WARNING, logger="cakupan.sources.http"):
+        with pytest.raises(ApiError) as info:
+            fetch_json(
+                url, {"resource": "pop", "key": SECRET}, max_attempts=3, sleep=slept, jitter=0
+            )
+    err = info.value
+    message = str(err)
+    assert f"{url}?resource=pop&key=***" in message
+    assert "last status 503" in message
+    assert "after 3 attempts" in message
+    _no_secret(message)
+    assert err.status == 503
+    assert err.attempts == 3
+    assert err.url == f"{url}?resource=pop&key=***"
+    assert len(httpserver.log) == 3
+    assert slept.calls == [1.0, 2.0]
+    assert [r.levelno for r in caplog.records] == [logging.WARNING, logging.WARNING]
+    assert "retry 1 of 2" in caplog.records[0].getMessage()
+    _no_secret(caplog.text)
+
+
+def test_other_4xx_fails_at_once(httpserver: HTTPServer, slept):
+    httpserver.expect_request("/missing").respond_with_json(
+        {"success": False, "error": {"message": "Not found"}}, status=404
+    )
+    with pytest.raises(ApiError) as info:
+        fetch_json(httpserver.url_for("/missing"), {"key": SECRET}, sleep=slept)
+    assert info.value.status == 404
+    assert info.value.payload == {"success": False, "error": {"message": "Not found"}}
+    assert "HTTP 404" in str(info.value)
+    assert len(httpserver.log) == 1
+    assert slept.calls == []
+
+
+def test_secret_echoed_in_error_body_is_scrubbed(httpserver: HTTPServer, slept):
+    httpserver.expect_request(f"/v1/list/key/{SECRET}/").respond_with_data(
+        f"bad key {SECRET} for this domain", status=401
+    )
+    with pytest.raises(ApiError) as info:
+        fetch_json(httpserver.url_for(f"/v1/list/key/{SECRET}/"), sleep=slept)
+    message = str(info.value)
+    assert "/v1/list/key/***/" in message
+    assert "bad key *** for this domain" in message
+    _no_secret(message)
+
+
+def test_authorization_header_value_never_in_messages(httpserver: HTTPServer, slept, caplog):
+    token = "ckan-api-token-0123456789"
+    httpserver.expect_request("/h", headers={"Authorization": token}).respond_with_data(
+        f"token {token} rejected", status=403
+    )
+    with caplog.at_level(logging.DEBUG, logger="cakupan.sources.http"):
+        with pytest.raises(ApiError) as info:
+            fetch_json(httpserver.url_for("/h"), headers={"Authorization": token}, sleep=slept)
+    assert "token *** rejected" in str(info.value)
+    assert token not in str(info.value)
+    assert token not in caplog.text
+
+
+# --------------------------------------------------------------------------- timeouts, connections
+
+
+def _slow(seconds: float, payload: dict):
+    def handler(request: Request) -> Response:
+        time.sleep(seconds)
+        return Response(json.dumps(payload), content_type="application/json")
+
+    return handler
+
+
+def test_timeout_is_retried_then_reported(fresh_threaded: HTTPServer, slept, caplog):
+    fresh_threaded.expect_request("/slow").respond_with_handler(_slow(0.3, {"late": True}))
+    url = fresh_threaded.url_for("/slow")
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="cakupan.sources.http"):
+        with pytest.raises(ApiError) as info:
+            fetch_json(url, {"key": SECRET}, timeout=0.1, max_attempts=2, sleep=slept)
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.0
+    assert info.value.status == "timeout"
+    assert "last status timeout" in str(info.value)
+    assert f"{url}?key=***" in str(info.value)
+    assert slept.calls == [pytest.approx(1.0, abs=0.26)]
+    assert "no answer within 0.1 s" in caplog.records[0].getMessage()
+    _no_secret(str(info.value) + caplog.text)
+
+
+def test_timeout_then_success(fresh_threaded: HTTPServer, slept):
+    fresh_threaded.expect_oneshot_request("/sometimes").respond_with_handler(
+        _slow(0.3, {"late": True})
+    )
+    fresh_threaded.expect_request("/sometimes").respond_with_json({"fast": True})
+    payload = fetch_json(fresh_threaded.url_for("/sometimes"), timeout=0.1, sleep=slept, jitter=0)
+    assert payload == {"fast": True}
+    assert slept.calls == [1.0]
+
+
+def test_connection_refused_is_retried_and_reported(slept):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/nothing"
+    with pytest.raises(ApiError) as info:
+        fetch_json(url, {"key": SECRET}, max_attempts=2, sleep=slept, jitter=0)
+    assert info.value.status == "connection error"
+    assert f"{url}?key=***" in str(info.value)
+    assert slept.calls == [1.0]
+
+
+class _CutOpener:
+    """A transfer cut short (Content-Length not reached) on the first request only."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def open(self, request, timeout):
+        self.calls += 1
+        calls = self.calls
+
+        class _Response:
+            status = 200
+            headers: dict[str, str] = {}
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return False
+
+            def read(self):
+                if calls == 1:
+                    raise http.client.IncompleteRead(b'{"status": "OK", "da', 300)
+                return b'{"status": "OK"}'
+
+        return _Response()
+
+
+def test_incomplete_transfer_is_a_retried_connection_error(slept):
+    opener = _CutOpener()
+    assert fetch_json("https://example.test/x", opener=opener, sleep=slept, jitter=0) == {
+        "status": "OK"
+    }
+    assert opener.calls == 2
+    assert slept.calls == [1.0]
+
+
+# --------------------------------------------------------------------------- time budget
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_retry_after_beyond_time_budget_gives_up_without_sleeping(httpserver: HTTPServer):
+    httpserver.expect_request("/later").respond_with_data(
+        "", status=503, headers={"Retry-After": "3600"}
+    )
+    clock = FakeClock()
+    with pytest.raises(ApiError) as info:
+        fetch_json(
+            httpserver.url_for("/later"),
+            {"key": SECRET},
+            max_total_seconds=120,
+            sleep=clock.sleep,
+            clock=clock,
+        )
+    assert clock.slept == []
+    assert len(httpserver.log) == 1
+    message = str(info.value)
+    assert "last status 503" in message
+    assert "waiting 3600.0 s (Retry-After) would exceed the time budget of 120 s" in message
+    _no_secret(message)
+
+
+def test_total_time_bounds_retries_before_attempt_count(httpserver: HTTPServer):
+    httpserver.expect_request("/busy").respond_with_data("busy", status=500)
+    clock = FakeClock()
+    with pytest.raises(ApiError) as info:
+        fetch_json(
+            httpserver.url_for("/busy"),
+            max_attempts=10,
+            max_total_seconds=10,
+            backoff_base=1.0,
+            jitter=0,
+            sleep=clock.sleep,
+            clock=clock,
+        )
+    # waits 1, 2, 4 (total 7); the next wait of 8 would end at 15 > 10
+    assert clock.slept == [1.0, 2.0, 4.0]
+    assert len(httpserver.log) == 4
+    assert info.value.attempts == 4
+    assert "waiting 8.0 s (backoff) would exceed the time budget of 10 s" in str(info.value)
+
+
+# --------------------------------------------------------------------------- bodies
+
+
+def test_truncated_json_is_retried_once_then_an_error(httpserver: HTTPServer, slept):
+    httpserver.expect_request("/cut").respond_with_data(
+        '{"status": "OK", "vervar": [{"val": 6401, "la', content_type="application/json"
+    )
+    url = httpserver.url_for("/cut")
+    with pytest.raises(ApiError) as info:
+        fetch_json(url, {"key": SECRET}, sleep=slept, jitter=0)
+    message = str(info.value)
+    assert info.value.status == "invalid JSON"
+    assert f"{url}?key=***" in message
+    assert "not valid JSON twice" in message
+    assert "47 bytes" in message
+    assert len(httpserver.log) == 2
+    assert slept.calls == [1.0]
+    _no_secret(message)
+
+
+def test_truncated_json_then_valid_succeeds(httpserver: HTTPServer, slept):
+    httpserver.expect_oneshot_request("/cut").respond_with_data('{"records": [', status=200)
+    httpserver.expect_request("/cut").respond_with_json({"records": []})
+    assert fetch_json(httpserver.url_for("/cut"), sleep=slept, jitter=0) == {"records": []}
+    assert len(httpserver.log) == 2
+
+
+def test_html_maintenance_page_is_invalid_json(httpserver: HTTPServer, slept):
+    httpserver.expect_request("/html").respond_with_data(
+        "<html><body>Sedang dalam pemeliharaan</body></html>", content_type="text/html"
+    )
+    with pytest.raises(ApiError) as info:
+        fetch_json(httpserver.url_for("/html"), sleep=slept, max_attempts=5)
+    assert "Sedang dalam pemeliharaan" in str(info.value)
+    assert len(httpserver.log) == 2
+
+
+def test_json_that_is_not_an_object_fails_at_once(httpserver: HTTPServer, slept):
+    httpserver.expect_request("/list").respond_with_json([1, 2, 3])
+    with pytest.raises(ApiError, match="expected a JSON object, got list"):
+        fetch_json(httpserver.url_for("/list"), sleep=slept)
+    assert len(httpserver.log) == 1
