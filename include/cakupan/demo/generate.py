@@ -1,0 +1,644 @@
+"""Write the demo source files deterministically (docs/DEMO_SOURCES.md).
+
+    python -m cakupan.demo.generate --out DIR [--start 2022-01] [--end 2025-12]
+
+Reads only the package's reference CSVs (`cakupan/reference/*.csv`). Every number comes from a
+`random.Random` seeded per district, so the same files (same bytes) are written on every run and
+for any `start`/`end` window (a month's numbers do not depend on the window).
+
+Model, per kab/kota:
+- residents: the 2025 decree count is the 2025 S2 figure, back-projected at a district growth rate
+  (0.6-1.6 % a year, about 1.1 % nationally); planted districts are anchored on their published
+  Dukcapil figure and grow towards their decree count.
+- coverage (participants / residents, residents interpolated monthly): a smooth monotone curve
+  through three anchors (January 2022, December 2023, December 2025) plus a small autocorrelated
+  wiggle; the anchors are calibrated so the nation is about 86 %, 95.8 % and 98 %. A few districts
+  get a step up in January 2024 (Pemda enrolment drive).
+- segments: district shares around November 2023's national shares (kota: more PPU, fewer PBI),
+  PBI APBD share growing over time; active rates per segment (PBPU lowest), 75-85 % overall.
+- planted published figures are exact (Palangka Raya May 2022, the Pekalongan branch March 2023).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import xlsxwriter
+
+SEED = "cakupan-demo-v1"
+FIRST_MONTH = (2022, 1)  # month index 0 of the model
+N_MONTHS = 48  # January 2022 .. December 2025
+N_SEMESTERS = 8  # 2022 S1 .. 2025 S2
+M_DEC_2023 = 23
+
+SEGMENTS = ("pbi_apbn", "pbi_apbd", "ppu_pn", "ppu_bu", "pbpu", "bp")
+SEGMENT_LABELS = {
+    "2022": ("PBI APBN", "PBI APBD", "PPU Penyelenggara Negara", "PPU Badan Usaha", "PBPU", "BP"),
+    "2024": (
+        "PBI JK",
+        "Didaftarkan Pemda",
+        "PPU PN",
+        "PPU Swasta",
+        "PBPU / Mandiri",
+        "Bukan Pekerja",
+    ),
+}
+# national shares, 30 November 2023 (PBI JK, Pemda, PPU state, PPU private, PBPU, BP)
+NATIONAL_SHARES = (36.4, 15.3, 6.8, 12.8, 26.2, 1.8)
+KOTA_FACTORS = (0.6, 1.0, 1.4, 2.0, 1.1, 1.3)
+KABUPATEN_FACTORS = (1.1, 1.0, 0.9, 0.8, 1.0, 0.9)
+ACTIVE_RATES = (0.93, 0.86, 0.97, 0.90, 0.52, 0.82)
+
+TARGET_JAN_2022 = 86.0
+TARGET_DEC_2023 = 95.8
+TARGET_DEC_2025 = 98.0
+
+BULAN = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+)  # fmt: skip
+BULAN_SINGKAT = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A published figure: participants (and active/non-active) in a month, residents of its
+    semester. `published_extra`: Jumlah Peserta minus (active + non-active)."""
+
+    month: int
+    participants: int
+    residents: int
+    active: int | None = None
+    non_active: int | None = None
+    published_extra: int = 0
+    coverage_text: str | None = None
+
+
+# month index: 2022-05 = 4, 2023-03 = 14
+PINS: dict[str, Pin] = {
+    "62.71": Pin(4, 281_230, 293_010),
+    "33.75": Pin(14, 274_974, 316_933, 230_665, 44_309),
+    "33.25": Pin(14, 726_521, 828_576, 550_747, 175_774, coverage_text="87, 86"),
+    "33.26": Pin(14, 842_070, 1_000_810, 695_856, 145_224, published_extra=990),
+}
+# anchors (January 2022, December 2023, December 2025) of districts with known coverage
+FIXED_ANCHORS: dict[str, tuple[float, float, float]] = {
+    "62.71": (95.3, 97.6, 99.0),
+    "33.75": (80.5, 89.8, 97.2),
+    "33.25": (81.0, 90.5, 97.0),
+    "33.26": (78.0, 88.0, 96.5),
+    "82.08": (55.0, 59.5, 71.0),  # Pulau Taliabu
+    "82.04": (58.0, 63.0, 74.0),  # Halmahera Selatan
+    "35.09": (62.0, 69.6, 85.0),  # Jember
+}
+# spelling variants in the workbooks (all listed in reference/region_aliases.csv)
+VARIANTS: dict[str, str] = {
+    "64.11": "Kab. Mahakam Hulu",
+    "12.72": "Kota Pematang Siantar",
+    "73.72": "Kota Pare Pare",
+    "72.04": "Kab. Toli Toli",
+    "16.07": "Kab. Banyu Asin",
+    "17.06": "Kab. Muko Muko",
+    "92.03": "Kab. Fakfak",
+    "74.72": "Kota Baubau",
+}
+
+
+# ---------------------------------------------------------------- reference
+
+
+@dataclass
+class Region:
+    code: str
+    name: str
+    level: str
+    district_type: str
+    province_code: str
+    bps_code: str
+    population: tuple[int, int, int] = (0, 0, 0)  # male, female, total (2025 decree)
+
+
+def _reference_rows(name: str) -> list[dict[str, str]]:
+    text = resources.files("cakupan").joinpath("reference", name).read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@cache
+def load_regions() -> tuple[Region, ...]:
+    pop = {r["code"]: r for r in _reference_rows("population_2025.csv")}
+    out = []
+    for r in _reference_rows("regions.csv"):
+        p = pop[r["code"]]
+        out.append(
+            Region(
+                r["code"],
+                r["name"],
+                r["level"],
+                r["district_type"],
+                r["province_code"],
+                r["bps_code"],
+                (int(p["male"]), int(p["female"]), int(p["total"])),
+            )
+        )
+    return tuple(sorted(out, key=lambda g: g.code))
+
+
+def decree_name(region: Region) -> str:
+    """The 2025 decree's own spelling: `Kabupaten Kutai Kartanegara`."""
+    if region.level == "province":
+        return region.name
+    prefix = "Kabupaten" if region.district_type == "kabupaten" else "Kota"
+    if region.province_code == "31":
+        prefix += " Administrasi"
+    return f"{prefix} {region.name}"
+
+
+# ---------------------------------------------------------------- model
+
+
+def _month(index: int) -> tuple[int, int]:
+    y, m = divmod(FIRST_MONTH[0] * 12 + FIRST_MONTH[1] - 1 + index, 12)
+    return y, m + 1
+
+
+def _month_index(text: str) -> int:
+    year, month = (int(x) for x in text.split("-"))
+    return (year * 12 + month - 1) - (FIRST_MONTH[0] * 12 + FIRST_MONTH[1] - 1)
+
+
+def _alloc(total: int, weights: list[float]) -> list[int]:
+    """Split an integer total by weights (largest remainder; ties by position)."""
+    s = sum(weights)
+    raw = [total * w / s for w in weights]
+    out = [math.floor(x) for x in raw]
+    order = sorted(range(len(raw)), key=lambda i: (-(raw[i] - out[i]), i))
+    for i in order[: total - sum(out)]:
+        out[i] += 1
+    return out
+
+
+@dataclass
+class District:
+    region: Region
+    residents: list[int] = field(default_factory=list)  # per semester
+    male: list[int] = field(default_factory=list)
+    coverage: list[float] = field(default_factory=list)  # per month, % of interpolated residents
+    # per month: participants published, segments [(active, non-active)] * 6
+    participants: list[int] = field(default_factory=list)
+    segments: list[list[tuple[int, int]]] = field(default_factory=list)
+
+
+def _residents(region: Region, rng: random.Random) -> tuple[list[int], list[int]]:
+    male25, _female25, total25 = region.population
+    pin = PINS.get(region.code)
+    if pin is None:
+        growth = rng.uniform(0.006, 0.016)
+        totals = [round(total25 / (1 + growth) ** ((7 - s) / 2)) for s in range(N_SEMESTERS)]
+    else:
+        s0 = pin.month // 6
+        ratio = (total25 / pin.residents) ** (1 / (7 - s0))  # per semester
+        totals = [round(pin.residents * ratio ** (s - s0)) for s in range(N_SEMESTERS)]
+        totals[s0] = pin.residents
+    share = male25 / total25
+    return totals, [round(t * share) for t in totals]
+
+
+def _interp_residents(totals: list[int], m: int) -> float:
+    """Residents at month m, linear between semester midpoints (month 6s + 2.5)."""
+    x = (m - 2.5) / 6
+    s = min(max(math.floor(x), 0), N_SEMESTERS - 2)
+    return totals[s] + (totals[s + 1] - totals[s]) * (x - s)
+
+
+@dataclass
+class _Draw:
+    c23: float
+    gap: float  # Dec 2023 minus Jan 2022, before calibration
+    lift: float  # share of the Dec 2023 shortfall closed by Dec 2025, before calibration
+    p: float  # curve shape 2022-2023
+    q: float  # curve shape 2024-2025
+    jump: float  # share of the 2024-2025 rise taken in January 2024
+    wiggle: list[float]
+    shares0: list[float]
+    shares1: list[float]
+    active_k: float
+    active_drift: float
+
+
+def _draw(region: Region, rng: random.Random) -> _Draw:
+    if rng.random() < 0.84:
+        c23 = 95.4 + 4.4 * rng.betavariate(2.0, 1.3)
+    else:
+        c23 = 78.0 + 17.0 * rng.betavariate(2.0, 1.2)
+    gap = rng.gammavariate(2.2, 4.5)
+    lift = rng.uniform(0.3, 0.8)
+    p = rng.uniform(0.8, 1.3)
+    q = rng.uniform(1.0, 2.0)
+    jump = rng.uniform(0.3, 0.6) if rng.random() < 0.04 else 0.0
+    wiggle, e = [], 0.0
+    for _ in range(N_MONTHS):
+        e = 0.7 * e + rng.gauss(0.0, 0.07)
+        wiggle.append(e)
+    factors = KOTA_FACTORS if region.district_type == "kota" else KABUPATEN_FACTORS
+    shares0 = [
+        s * f * rng.lognormvariate(0.0, 0.25) for s, f in zip(NATIONAL_SHARES, factors, strict=True)
+    ]
+    shares1 = list(shares0)
+    shares1[1] *= rng.uniform(1.1, 1.5)  # Pemda registers more over time
+    total0, total1 = sum(shares0), sum(shares1)
+    return _Draw(
+        c23=c23,
+        gap=gap,
+        lift=lift,
+        p=p,
+        q=q,
+        jump=jump,
+        wiggle=wiggle,
+        shares0=[s / total0 for s in shares0],
+        shares1=[s / total1 for s in shares1],
+        active_k=rng.uniform(0.955, 1.05),
+        active_drift=rng.uniform(-0.02, 0.02),
+    )
+
+
+def _curve(c22: float, c23: float, c25: float, d: _Draw) -> list[float]:
+    out = []
+    for m in range(N_MONTHS):
+        if m <= M_DEC_2023:
+            c = c22 + (c23 - c22) * (m / M_DEC_2023) ** d.p
+        else:
+            y = (m - M_DEC_2023) / (N_MONTHS - 1 - M_DEC_2023)
+            rise = c25 - c23
+            step = min(rise * d.jump, 4.0)  # January 2024 enrolment drive, at most 4 points
+            c = c23 + step + (rise - step) * (1 - (1 - y) ** d.q)
+        out.append(min(c + d.wiggle[m], 99.95))
+    return out
+
+
+def _calibrate(increasing, weights, target, lo, hi, build) -> list[float]:
+    """Bisection on a scalar k so that the weighted mean of build(k) is the target."""
+    w = sum(weights)
+    for _ in range(50):
+        k = (lo + hi) / 2
+        mean = sum(a * b for a, b in zip(build(k), weights, strict=True)) / w
+        if (mean < target) == increasing:
+            lo = k
+        else:
+            hi = k
+    return build((lo + hi) / 2)
+
+
+@cache
+def build_model() -> tuple[District, ...]:
+    regions = [r for r in load_regions() if r.level == "district"]
+    rngs = {r.code: random.Random(f"{SEED}:{r.code}") for r in regions}
+    districts = []
+    draws = []
+    for r in regions:
+        residents, male = _residents(r, rngs[r.code])
+        districts.append(District(r, residents, male))
+        draws.append(_draw(r, rngs[r.code]))
+    fixed = [d.region.code in FIXED_ANCHORS for d in districts]
+    # weights: residents the participants are drawn from; targets: national coverage as reported
+    # (participants / the semester's Dukcapil residents)
+    w00 = [_interp_residents(d.residents, 0) for d in districts]
+    w23 = [_interp_residents(d.residents, M_DEC_2023) for d in districts]
+    w47 = [_interp_residents(d.residents, N_MONTHS - 1) for d in districts]
+
+    def target(value: float, weights: list[float], semester: int) -> float:
+        return value * sum(d.residents[semester] for d in districts) / sum(weights)
+
+    def anchors(i: int) -> tuple[float, float, float]:
+        return FIXED_ANCHORS[districts[i].region.code]
+
+    n = len(districts)
+    # December 2023: scale each free district's shortfall from 100 %
+    c23 = _calibrate(
+        False, w23, target(TARGET_DEC_2023, w23, 3), 0.1, 5.0,
+        lambda k: [anchors(i)[1] if fixed[i] else 100 - k * (100 - draws[i].c23)
+                   for i in range(n)],
+    )  # fmt: skip
+    c22 = _calibrate(
+        False, w00, target(TARGET_JAN_2022, w00, 0), 0.0, 5.0,
+        lambda k: [anchors(i)[0] if fixed[i] else max(c23[i] - k * draws[i].gap, 40.0)
+                   for i in range(n)],
+    )  # fmt: skip
+    c25 = _calibrate(
+        True, w47, target(TARGET_DEC_2025, w47, 7), 0.0, 3.0,
+        lambda k: [anchors(i)[2] if fixed[i]
+                   else c23[i] + (100 - c23[i]) * min(k * draws[i].lift, 0.97)
+                   for i in range(n)],
+    )  # fmt: skip
+
+    for i, d in enumerate(districts):
+        dr = draws[i]
+        if fixed[i]:
+            dr.p, dr.q, dr.jump = 1.0, 1.5, 0.0
+        cov = _curve(c22[i], c23[i], c25[i], dr)
+        pin = PINS.get(d.region.code)
+        if pin is not None and pin.active is not None:
+            # active rates so the months around the published figure look like it
+            dr.active_drift = 0.0
+            shares = _shares(dr, pin.month)
+            want = pin.active / (pin.active + pin.non_active)
+            lo, hi = 0.5, 1.3
+            for _ in range(50):
+                dr.active_k = (lo + hi) / 2
+                if sum(a * b for a, b in zip(shares, _rates(dr, pin.month), strict=True)) < want:
+                    lo = dr.active_k
+                else:
+                    hi = dr.active_k
+        if pin is not None:
+            want = 100 * pin.participants / _interp_residents(d.residents, pin.month)
+            delta = want - cov[pin.month]
+            cov = [c + delta * math.exp(-(((m - pin.month) / 5) ** 2)) for m, c in enumerate(cov)]
+        d.coverage = cov
+        for m in range(N_MONTHS):
+            _fill_month(d, dr, m, pin if pin is not None and pin.month == m else None)
+    return tuple(districts)
+
+
+def _shares(dr: _Draw, m: int) -> list[float]:
+    t = m / (N_MONTHS - 1)
+    return [a + (b - a) * t for a, b in zip(dr.shares0, dr.shares1, strict=True)]
+
+
+def _rates(dr: _Draw, m: int) -> list[float]:
+    k = dr.active_k + dr.active_drift * (m / (N_MONTHS - 1) - 0.5)
+    return [min(r * k, 0.995) for r in ACTIVE_RATES]
+
+
+def _fill_month(d: District, dr: _Draw, m: int, pin: Pin | None) -> None:
+    shares, rates = _shares(dr, m), _rates(dr, m)
+    if pin is not None:
+        participants = pin.participants
+        members = participants - pin.published_extra
+        if pin.active is not None:
+            active, non_active = pin.active, pin.non_active
+        else:
+            active = round(members * sum(s * r for s, r in zip(shares, rates, strict=True)))
+            non_active = members - active
+    else:
+        participants = round(d.coverage[m] / 100 * _interp_residents(d.residents, m))
+        active = round(participants * sum(s * r for s, r in zip(shares, rates, strict=True)))
+        non_active = participants - active
+    act = _alloc(active, [s * r for s, r in zip(shares, rates, strict=True)])
+    non = _alloc(non_active, [s * (1 - r) for s, r in zip(shares, rates, strict=True)])
+    d.participants.append(participants)
+    d.segments.append(list(zip(act, non, strict=True)))
+
+
+# ---------------------------------------------------------------- files
+
+
+def _id_number(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def _id_percent(x: float) -> str:
+    return f"{x:.2f}".replace(".", ",") + "%"
+
+
+def _period_text(m: int) -> str:
+    year, month = _month(m)
+    if m % 5 == 1:
+        last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+        return f"Posisi : {last} {BULAN[month - 1]} {year}"
+    if m % 7 == 3:
+        return f"Posisi: {BULAN_SINGKAT[month - 1]}-{year % 100:02d}"
+    return f"Posisi: {BULAN[month - 1]} {year}"
+
+
+def _text_month(m: int) -> bool:
+    year, month = _month(m)
+    return month == 3 or (year, month) == (2025, 9)
+
+
+def _upper_month(m: int) -> bool:
+    year, month = _month(m)
+    return year in (2022, 2024) and month in (7, 8, 9)
+
+
+def _display_name(region: Region, m: int, rng: random.Random) -> str:
+    year, _ = _month(m)
+    if region.code == "62.71":
+        name = "Kota Palangka Raya" if m % 2 == 0 else "Kota Palangkaraya"
+    elif region.code in VARIANTS and (region.code == "64.11" or (m // 6) % 2 == 1):
+        name = VARIANTS[region.code]
+    elif region.code == "14.08" and _upper_month(m):
+        name = "Kab. S I A K"
+    else:
+        prefix = "Kab." if region.district_type == "kabupaten" else "Kota"
+        name = f"{prefix} {region.name}"
+    if rng.random() < 0.015:
+        first, _, rest = name.partition(" ")
+        name = f"{first}  {rest}"
+    if _upper_month(m):
+        name = name.upper()
+    return name
+
+
+def _write_workbook(path: Path, m: int, districts: tuple[District, ...]) -> None:
+    year, month = _month(m)
+    provinces = {r.code: r.name for r in load_regions() if r.level == "province"}
+    labels = SEGMENT_LABELS["2024" if year >= 2024 else "2022"]
+    text = _text_month(m)
+    upper = _upper_month(m)
+    rng = random.Random(f"{SEED}:names:{year}-{month:02d}")
+    ncols = 3 + 2 * len(SEGMENTS) + 3
+
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+    wb.set_properties(
+        {
+            "title": "Rekapitulasi Peserta JKN",
+            "author": "Cakupan demo",
+            "created": dt.datetime(2025, 1, 1, 0, 0, 0),
+        }
+    )
+    f_title = wb.add_format({"bold": True, "font_size": 12, "align": "center"})
+    f_head = wb.add_format(
+        {"bold": True, "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True}
+    )
+    f_text = wb.add_format({"border": 1})
+    f_int = wb.add_format({"border": 1, "num_format": "#,##0"})
+    f_pct = wb.add_format({"border": 1, "num_format": "0.00"})
+    f_right = wb.add_format({"border": 1, "align": "right"})
+    f_total = wb.add_format({"border": 1, "bold": True})
+    f_total_int = wb.add_format({"border": 1, "bold": True, "num_format": "#,##0"})
+    f_total_pct = wb.add_format({"border": 1, "bold": True, "num_format": "0.00"})
+    f_total_right = wb.add_format({"border": 1, "bold": True, "align": "right"})
+
+    ws = wb.add_worksheet("Rekap Kab-Kota")
+    ws.merge_range(0, 0, 0, ncols - 1, "REKAPITULASI PESERTA JKN PER KABUPATEN/KOTA", f_title)
+    ws.write_string(1, 0, _period_text(m))
+    ws.write_string(2, 0, "Sumber: BPJS Kesehatan (data sintetis untuk demo Cakupan)")
+    for col, head in enumerate(("No", "Provinsi", "Kabupaten/Kota")):
+        ws.merge_range(4, col, 5, col, head, f_head)
+    for i, label in enumerate(labels):
+        c = 3 + 2 * i
+        ws.merge_range(4, c, 4, c + 1, label, f_head)
+        ws.write_string(5, c, "Aktif", f_head)
+        ws.write_string(5, c + 1, "Non Aktif", f_head)
+    for j, head in enumerate(("Jumlah Peserta", "Jumlah Penduduk", "Cakupan (%)")):
+        ws.merge_range(4, ncols - 3 + j, 5, ncols - 3 + j, head, f_head)
+    ws.set_column(0, 0, 5)
+    ws.set_column(1, 2, 26)
+    ws.set_column(3, ncols - 1, 13)
+
+    def put_numbers(row: int, values: list[int], coverage: float, cov_text: str | None, total):
+        for j, v in enumerate(values):
+            if text:
+                ws.write_string(row, 3 + j, _id_number(v), f_total_right if total else f_right)
+            else:
+                ws.write_number(row, 3 + j, v, f_total_int if total else f_int)
+        col = ncols - 1
+        if cov_text is not None:
+            ws.write_string(row, col, cov_text, f_total_right if total else f_right)
+        elif text:
+            ws.write_string(row, col, _id_percent(coverage), f_total_right if total else f_right)
+        else:
+            ws.write_number(row, col, round(coverage, 2), f_total_pct if total else f_pct)
+
+    sums = [0] * (2 * len(SEGMENTS) + 2)
+    row = 6
+    semester = m // 6
+    for no, d in enumerate(districts, start=1):
+        province = provinces[d.region.province_code]
+        values = [v for pair in d.segments[m] for v in pair]
+        residents = d.residents[semester]
+        values += [d.participants[m], residents]
+        coverage = 100 * d.participants[m] / residents
+        pin = PINS.get(d.region.code)
+        cov_text = pin.coverage_text if pin is not None and pin.month == m else None
+        ws.write_number(row, 0, no, f_text)
+        ws.write_string(row, 1, province.upper() if upper else province, f_text)
+        ws.write_string(row, 2, _display_name(d.region, m, rng), f_text)
+        put_numbers(row, values, coverage, cov_text, False)
+        sums = [a + b for a, b in zip(sums, values, strict=True)]
+        row += 1
+    ws.write_blank(row, 0, None, f_total)
+    ws.write_blank(row, 1, None, f_total)
+    ws.write_string(row, 2, "TOTAL NASIONAL" if year >= 2024 else "JUMLAH", f_total)
+    put_numbers(row, sums, 100 * sums[-2] / sums[-1], None, True)
+    wb.close()
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[str]], **fmt) -> None:
+    encoding = fmt.pop("encoding", "utf-8")
+    with path.open("w", encoding=encoding, newline="") as f:
+        w = csv.writer(f, **fmt)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def _write_reference(out_dir: Path) -> list[Path]:
+    regions = load_regions()
+    kem = out_dir / "kemendagri" / "kode_wilayah_kepmendagri_2025.csv"
+    kem.parent.mkdir(parents=True, exist_ok=True)
+    _write_csv(kem, ["kode", "nama"], [[r.code, decree_name(r)] for r in regions])
+
+    names_2020 = {
+        r["code"]: r["name"]
+        for r in _reference_rows("region_codes_history.csv")
+        if r["decree_year"] == "2020"
+    }
+    rows = []
+    for r in _reference_rows("bps_bridge_2020.csv"):
+        if "." not in r["kemendagri_code_2020"]:
+            continue  # provinces
+        code = r["kemendagri_code_2020"]
+        rows.append([r["bps_code"], r["bps_name"], code.replace(".", ""), names_2020[code]])
+    rows.sort(key=lambda row: row[0])
+    bridge = out_dir / "bps" / "bridge_kode_bps_kemendagri_2020.csv"
+    bridge.parent.mkdir(parents=True, exist_ok=True)
+    _write_csv(bridge, ["kode_bps", "nama_bps", "kode_dagri", "nama_dagri"], rows)
+    return [kem, bridge]
+
+
+def _write_residents(path: Path, semester: int, districts: tuple[District, ...]) -> None:
+    rows = []
+    for d in districts:
+        total, male = d.residents[semester], d.male[semester]
+        prefix = "KAB." if d.region.district_type == "kabupaten" else "KOTA"
+        rows.append([d.region.code, f"{prefix} {d.region.name.upper()}", male, total - male, total])
+    _write_csv(
+        path,
+        ["KODE_WILAYAH", "NAMA_WILAYAH", "LAKI_LAKI", "PEREMPUAN", "JUMLAH_PENDUDUK"],
+        rows,
+        delimiter=";",
+        lineterminator="\r\n",
+        encoding="utf-8-sig",
+    )
+
+
+def generate(
+    out_dir: Path,
+    *,
+    start: str = "2022-01",
+    end: str = "2025-12",
+    progress: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Write the demo source files into out_dir; return their paths (reference, residents,
+    workbooks). `start`/`end` (`YYYY-MM`, within 2022-01..2025-12) limit the months written."""
+    say = progress or (lambda _msg: None)
+    first, last = _month_index(start), _month_index(end)
+    if not 0 <= first <= last < N_MONTHS:
+        raise ValueError(f"months {start}..{end} outside 2022-01..2025-12")
+    out_dir = Path(out_dir)
+    t0 = time.perf_counter()
+    districts = build_model()
+    say(f"model of {len(districts)} kab/kota ready ({time.perf_counter() - t0:.1f} s)")
+
+    written = _write_reference(out_dir)
+    say("wrote kemendagri and bps reference files")
+
+    residents_dir = out_dir / "dukcapil"
+    residents_dir.mkdir(parents=True, exist_ok=True)
+    for semester in range(first // 6, last // 6 + 1):
+        year = FIRST_MONTH[0] + semester // 2
+        path = residents_dir / f"penduduk_kabkota_{year}_s{semester % 2 + 1}.csv"
+        _write_residents(path, semester, districts)
+        written.append(path)
+    say(f"wrote {last // 6 - first // 6 + 1} dukcapil residents files")
+
+    bpjs_dir = out_dir / "bpjs"
+    bpjs_dir.mkdir(parents=True, exist_ok=True)
+    for m in range(first, last + 1):
+        year, month = _month(m)
+        path = bpjs_dir / f"rekap_peserta_jkn_{year}_{month:02d}.xlsx"
+        _write_workbook(path, m, districts)
+        written.append(path)
+        if month == 12 or m == last:
+            say(f"wrote bpjs workbooks up to {year}-{month:02d}")
+    say(f"done: {len(written)} files in {out_dir} ({time.perf_counter() - t0:.1f} s)")
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write the Cakupan demo source files.")
+    parser.add_argument("--out", type=Path, default=None, help="default: $CAKUPAN_SOURCES_DIR")
+    parser.add_argument("--start", default="2022-01")
+    parser.add_argument("--end", default="2025-12")
+    args = parser.parse_args(argv)
+    out = args.out
+    if out is None:
+        from cakupan.config import sources_dir
+
+        out = sources_dir()
+    generate(out, start=args.start, end=args.end, progress=print)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

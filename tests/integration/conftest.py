@@ -1,0 +1,93 @@
+"""A real PostgreSQL for integration tests: a fresh database on AIRFLOW_CONN_WAREHOUSE's server
+when it is set, else on an embedded PostgreSQL of the test session's own."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from pathlib import Path
+
+import psycopg2
+import pytest
+from psycopg2 import sql
+
+from cakupan.warehouse import embedded
+from cakupan.warehouse.connection import WarehouseParams, params_from_env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory) -> WarehouseParams:
+    """Admin parameters of the server the tests create their databases on."""
+    external = params_from_env()
+    if external is not None:
+        yield external
+        return
+    root = tmp_path_factory.mktemp("embedded")
+    server = embedded.Embedded(root / "pgdata", _free_port(), root / "pg_password")
+    embedded.start(server)
+    params = WarehouseParams(
+        host="127.0.0.1",
+        port=server.port,
+        user=embedded.SUPERUSER,
+        password=server.password(),
+        dbname="postgres",
+        options={},
+    )
+    yield params
+    embedded.stop(server)
+
+
+@pytest.fixture(scope="session")
+def warehouse(pg_server) -> WarehouseParams:
+    """A new, empty database for this test session; dropped at the end."""
+    name = f"cakupan_test_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(**{**pg_server.dsn_kwargs(), "dbname": pg_server.dbname})
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    params = WarehouseParams(
+        host=pg_server.host,
+        port=pg_server.port,
+        user=pg_server.user,
+        password=pg_server.password,
+        dbname=name,
+        options=pg_server.options,
+    )
+    yield params
+    with admin.cursor() as cur:
+        cur.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s", (name,)
+        )
+        cur.execute(sql.SQL("drop database if exists {}").format(sql.Identifier(name)))
+    admin.close()
+
+
+@pytest.fixture()
+def conn(warehouse):
+    connection = psycopg2.connect(**warehouse.dsn_kwargs())
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path | None:
+    path = Path(__file__).resolve().parents[3] / "shared" / "data"
+    return path if path.exists() else None
+
+
+@pytest.fixture(scope="session")
+def clean_env(tmp_path_factory) -> dict[str, str]:
+    """Environment for subprocesses: private AIRFLOW_HOME and sources folder."""
+    base = tmp_path_factory.mktemp("run")
+    env = dict(os.environ)
+    env["AIRFLOW_HOME"] = str(base / "airflow")
+    env["CAKUPAN_SOURCES_DIR"] = str(base / "sources")
+    env.pop("AIRFLOW__CORE__DAGS_FOLDER", None)
+    return env

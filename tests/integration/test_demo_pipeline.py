@@ -1,0 +1,220 @@
+"""The whole warehouse through real Airflow runs, real dbt and a real PostgreSQL.
+
+`cakupan demo` is what `make demo` runs: it generates the demo sources, runs the four DAGs with
+`airflow dags test` and prints a summary. It runs twice; the second run must change nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+CAKUPAN = [sys.executable, "-m", "cakupan.cli"]
+
+
+def _run_demo(env, *extra) -> str:
+    result = subprocess.run(
+        [*CAKUPAN, "demo", *extra], env=env, capture_output=True, text=True, timeout=1800
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+def _snapshot(conn) -> dict[str, str]:
+    """A digest of every marts table's full contents, ordered."""
+    digests = {}
+    with conn.cursor() as cur:
+        cur.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+            " order by table_name"
+        )
+        for (table,) in cur.fetchall():
+            cur.execute(f'select * from marts."{table}" order by 1, 2, 3')  # noqa: S608
+            digests[table] = hashlib.sha256(repr(cur.fetchall()).encode()).hexdigest()
+    return digests
+
+
+def _raw_counts(conn) -> dict[str, int]:
+    counts = {}
+    with conn.cursor() as cur:
+        for table in (
+            "kemendagri_regions",
+            "bps_region_bridge",
+            "dukcapil_residents",
+            "bpjs_membership",
+            "rejects",
+        ):
+            cur.execute(f"select count(*) from raw.{table}")  # noqa: S608 - constant names
+            counts[table] = cur.fetchone()[0]
+    return counts
+
+
+@pytest.fixture(scope="module")
+def demo_runs(warehouse, clean_env):
+    env = dict(clean_env)
+    env["AIRFLOW_CONN_WAREHOUSE"] = warehouse.url(mask=False)
+    import psycopg2
+
+    first_out = _run_demo(env)
+    with psycopg2.connect(**warehouse.dsn_kwargs()) as conn:
+        first = (_snapshot(conn), _raw_counts(conn))
+    second_out = _run_demo(env, "--keep-sources")
+    with psycopg2.connect(**warehouse.dsn_kwargs()) as conn:
+        second = (_snapshot(conn), _raw_counts(conn))
+    return {"out": (first_out, second_out), "first": first, "second": second, "env": env}
+
+
+def _district_month(conn, code, month):
+    with conn.cursor() as cur:
+        cur.execute(
+            "select residents, participants, active_participants, coverage_pct, active_pct,"
+            " meets_uhc, people_to_uhc, uhc_rule_code from marts.fct_coverage_district_month"
+            " where district_code = %s and month = %s",
+            (code, month),
+        )
+        return cur.fetchone()
+
+
+def test_demo_prints_summary(demo_runs):
+    out = demo_runs["out"][0]
+    assert "National coverage:" in out
+    assert "Districts meeting UHC:" in out
+    assert "Five lowest districts:" in out
+    assert "BI tools connect to: postgresql://" in out
+    assert "***" in out  # the password is never printed
+
+
+def test_second_run_changes_nothing(demo_runs):
+    assert demo_runs["first"] == demo_runs["second"]
+
+
+def test_514_districts_every_month(demo_runs, conn):
+    with conn.cursor() as cur:
+        cur.execute("select count(*), count(distinct district_code) from marts.dim_districts")
+        assert cur.fetchone() == (514, 514)
+        cur.execute(
+            "select count(distinct month), min(month)::text, max(month)::text,"
+            " count(*) from marts.fct_coverage_district_month"
+        )
+        months, first, last, rows = cur.fetchone()
+        assert (months, first, last) == (48, "2022-01-01", "2025-12-01")
+        assert rows == 514 * 48
+        cur.execute(
+            "select count(*) from marts.fct_coverage_district_month where not has_membership_data"
+        )
+        assert cur.fetchone()[0] == 0
+
+
+def test_no_duplicate_keys(demo_runs, conn):
+    with conn.cursor() as cur:
+        cur.execute(
+            "select count(*) from (select district_code, month from"
+            " marts.fct_coverage_district_month group by 1, 2 having count(*) > 1) as dup"
+        )
+        assert cur.fetchone()[0] == 0
+        cur.execute(
+            "select count(*) from (select district_code, month, population_group_code from"
+            " marts.fct_coverage_group_month group by 1, 2, 3 having count(*) > 1) as dup"
+        )
+        assert cur.fetchone()[0] == 0
+        cur.execute("select count(*) from marts.fct_coverage_group_month")
+        assert cur.fetchone()[0] == 514 * 48 * 6
+
+
+def test_palangka_raya_may_2022(demo_runs, conn):
+    residents, participants, active, coverage, active_pct, meets, to_uhc, rule = _district_month(
+        conn, "62.71", "2022-05-01"
+    )
+    assert participants == 281_230
+    assert residents == 293_010
+    assert round(float(coverage), 2) == 95.98
+    assert rule == "uhc_2014"
+    assert meets is True and float(active_pct) >= 75
+    assert to_uhc == 0
+
+
+@pytest.mark.parametrize(
+    ("code", "residents", "participants", "active", "coverage", "active_pct"),
+    [
+        ("33.75", 316_933, 274_974, 230_665, 86.76, 83.89),  # Kota Pekalongan
+        ("33.25", 828_576, 726_521, 550_747, 87.68, 75.81),  # Kab. Batang (published "87, 86")
+        ("33.26", 1_000_810, 842_070, 695_856, 84.14, 82.64),  # Kab. Pekalongan
+    ],
+)
+def test_pekalongan_branch_march_2023(
+    demo_runs, conn, code, residents, participants, active, coverage, active_pct
+):
+    row = _district_month(conn, code, "2023-03-01")
+    assert row[0] == residents
+    assert row[1] == participants
+    assert row[2] == active
+    assert round(float(row[3]), 2) == coverage
+    assert round(float(row[4]), 2) == active_pct
+    assert row[5] is False  # below 95 %
+    # residents still to enroll to reach 95 %: ceil(0.95 * residents) - participants
+    assert row[6] == -(-residents * 95 // 100) - participants
+
+
+def test_kab_pekalongan_published_total_differs_from_segments(demo_runs, conn):
+    with conn.cursor() as cur:
+        cur.execute(
+            "select participants, segment_participants, inactive_participants"
+            " from marts.fct_coverage_district_month"
+            " where district_code = '33.26' and month = '2023-03-01'"
+        )
+        participants, segments, inactive = cur.fetchone()
+    assert participants - segments == 990
+    assert inactive == 842_070 - 695_856
+
+
+def test_uhc_rule_switches_in_2024(demo_runs, conn):
+    with conn.cursor() as cur:
+        cur.execute(
+            "select extract(year from month)::int, min(uhc_rule_code), max(uhc_rule_code),"
+            " min(min_coverage_pct), min(min_active_pct)"
+            " from marts.fct_coverage_district_month group by 1 order by 1"
+        )
+        rows = cur.fetchall()
+    assert [r[0] for r in rows] == [2022, 2023, 2024, 2025]
+    assert rows[0][1:] == ("uhc_2014", "uhc_2014", 95, 75)
+    assert rows[2][1:] == ("uhc_2024", "uhc_2024", 98, 80)
+
+
+def test_group_shares_sum_to_100(demo_runs, conn):
+    with conn.cursor() as cur:
+        cur.execute(
+            "select max(abs(total - 100)) from (select district_code, month,"
+            " sum(share_of_participants_pct) as total from marts.fct_coverage_group_month"
+            " group by 1, 2) as t"
+        )
+        assert float(cur.fetchone()[0]) < 1e-9
+
+
+def test_every_load_accounts_for_its_rows(demo_runs, conn):
+    with conn.cursor() as cur:
+        cur.execute(
+            "select count(*), count(*) filter (where rows_read = rows_landed + rows_rejected)"
+            " from raw.loads where status = 'succeeded'"
+        )
+        total, balanced = cur.fetchone()
+    assert total >= 2 * (48 + 8 + 2)  # two demo runs
+    assert balanced == total
+
+
+def test_loads_superseded_by_the_rerun(demo_runs, conn):
+    with conn.cursor() as cur:
+        cur.execute(
+            "select count(*) from raw.loads where source = 'bpjs_membership'"
+            " and status = 'succeeded' and superseded_by is null"
+        )
+        assert cur.fetchone()[0] == 48
+        cur.execute(
+            "select count(distinct _load_id), count(*) from raw.bpjs_membership"
+        )
+        assert cur.fetchone() == (48, 48 * 514)
