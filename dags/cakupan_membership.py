@@ -9,7 +9,7 @@ dag = ingest_dag(
     contracts=["bpjs_membership"],
     raw_tables=["raw.bpjs_membership"],
     schedule="@monthly",
-    start_date=dt.datetime(2022, 1, 1, tzinfo=dt.timezone.utc),
+    start_date=dt.datetime(2022, 1, 1, tzinfo=dt.UTC),
     description="Load the month's BPJS membership workbooks (one mapped task per file).",
     tags=["membership"],
 )

@@ -9,7 +9,7 @@ dag = ingest_dag(
     contracts=["dukcapil_residents"],
     raw_tables=["raw.dukcapil_residents"],
     schedule="0 0 1 1,7 *",
-    start_date=dt.datetime(2022, 1, 1, tzinfo=dt.timezone.utc),
+    start_date=dt.datetime(2022, 1, 1, tzinfo=dt.UTC),
     description="Load Dukcapil residents per kab/kota for each semester.",
     tags=["population"],
 )

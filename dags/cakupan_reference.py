@@ -9,7 +9,7 @@ dag = ingest_dag(
     contracts=["kemendagri_regions", "bps_region_bridge"],
     raw_tables=["raw.kemendagri_regions", "raw.bps_region_bridge"],
     schedule="@yearly",
-    start_date=dt.datetime(2022, 1, 1, tzinfo=dt.timezone.utc),
+    start_date=dt.datetime(2022, 1, 1, tzinfo=dt.UTC),
     description="Load Kemendagri region codes and the BPS-Kemendagri code bridge.",
     tags=["reference"],
 )

@@ -3,6 +3,7 @@
 import datetime as dt
 
 from airflow.sdk import dag, task
+from cakupan_airflow.common import DEFAULT_ARGS, PROJECT_ROOT, WAREHOUSE_CONN_ID, raw_asset
 from cosmos import (
     DbtTaskGroup,
     ExecutionConfig,
@@ -13,8 +14,6 @@ from cosmos import (
 )
 from cosmos.constants import TestBehavior
 from cosmos.profiles import PostgresUserPasswordProfileMapping
-
-from cakupan_airflow.common import DEFAULT_ARGS, PROJECT_ROOT, WAREHOUSE_CONN_ID, raw_asset
 
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"
 RAW_TABLES = [
@@ -41,7 +40,7 @@ for table in RAW_TABLES[1:]:
     dag_id="cakupan_transform",
     description="dbt build of staging, intermediate and marts, after source freshness.",
     schedule=schedule,
-    start_date=dt.datetime(2022, 1, 1, tzinfo=dt.timezone.utc),
+    start_date=dt.datetime(2022, 1, 1, tzinfo=dt.UTC),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

@@ -29,7 +29,6 @@ def raw_asset(table: str) -> Asset:
 def warehouse_params():
     """The warehouse from the Airflow connection `warehouse` (env var, secrets backend or DB)."""
     from airflow.sdk import BaseHook
-
     from cakupan.warehouse.connection import parse_url
 
     return parse_url(BaseHook.get_connection(WAREHOUSE_CONN_ID).get_uri())

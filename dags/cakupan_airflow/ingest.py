@@ -39,7 +39,9 @@ def ingest_dag(
         tags=["cakupan", "ingest", *tags],
         params={
             "from_month": Param("", type="string", description="YYYY-MM; empty: the data interval"),
-            "to_month": Param("", type="string", description="YYYY-MM inclusive; empty: the interval"),
+            "to_month": Param(
+                "", type="string", description="YYYY-MM inclusive; empty: the interval"
+            ),
         },
         doc_md=description,
     )
@@ -74,6 +76,7 @@ def ingest_dag(
             """Extract one file by its contract and land it in its raw table (one transaction)."""
             from cakupan.pipeline import load_file
             from cakupan.warehouse import connect
+
             from cakupan_airflow.common import warehouse_params
 
             conn = connect(warehouse_params(), application_name=f"{dag_id}.load")

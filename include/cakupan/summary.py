@@ -32,7 +32,9 @@ class Summary:
 
 def read_summary(conn) -> Summary:
     with conn.cursor() as cur:
-        cur.execute("select max(month) from marts.fct_coverage_district_month where has_membership_data")
+        cur.execute(
+            "select max(month) from marts.fct_coverage_district_month where has_membership_data"
+        )
         (month,) = cur.fetchone()
         cur.execute(
             """

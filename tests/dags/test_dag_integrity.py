@@ -1,4 +1,4 @@
-"""Every DAG imports without a database or secrets, has tags and retries, and does no work at import."""
+"""Every DAG imports without a database or secrets, has tags and retries, does no work at import."""
 
 from __future__ import annotations
 

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from psycopg2 import sql
-
 from cakupan.warehouse import embedded
 from cakupan.warehouse.connection import WarehouseParams, params_from_env
+from psycopg2 import sql
 
 
 def _free_port() -> int:

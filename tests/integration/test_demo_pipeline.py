@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -214,7 +213,5 @@ def test_loads_superseded_by_the_rerun(demo_runs, conn):
             " and status = 'succeeded' and superseded_by is null"
         )
         assert cur.fetchone()[0] == 48
-        cur.execute(
-            "select count(distinct _load_id), count(*) from raw.bpjs_membership"
-        )
+        cur.execute("select count(distinct _load_id), count(*) from raw.bpjs_membership")
         assert cur.fetchone() == (48, 48 * 514)

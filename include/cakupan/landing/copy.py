@@ -223,7 +223,7 @@ def land(
     ones (`cakupan.sources.extract.ExtractedRow` / `RejectedRow`). `counts()` is called after the
     rows are exhausted and returns rows_read/rows_skipped as the extractor counted them.
     """
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     schema, table = _split_table(raw_table)
     try:
         ensure_landing_schema(conn)
@@ -241,7 +241,12 @@ def land(
             rejects: list[Any] = []
             landed = 0
             prefix = "\t".join(
-                [str(load_id), started.isoformat(), _copy_value(source_file), _copy_value(source_sha256)]
+                [
+                    str(load_id),
+                    started.isoformat(),
+                    _copy_value(source_file),
+                    _copy_value(source_sha256),
+                ]
             )
 
             def lines() -> Iterator[str]:
@@ -337,9 +342,7 @@ def land(
                 )
                 replaced = sorted(set(replaced) | {r[0] for r in cur.fetchall()})
             if replaced:
-                cur.execute(
-                    "delete from raw.rejects where _load_id = any(%s)", (replaced,)
-                )
+                cur.execute("delete from raw.rejects where _load_id = any(%s)", (replaced,))
                 cur.execute(
                     "update raw.loads set superseded_by = %s where load_id = any(%s)",
                     (load_id, replaced),
@@ -353,7 +356,7 @@ def land(
                     f"{source}: {source_file or source_url}: rows read ({rows_read}) is not rows"
                     f" landed ({landed}) + rows rejected ({len(rejects)}); nothing was loaded"
                 )
-            finished = dt.datetime.now(dt.timezone.utc)
+            finished = dt.datetime.now(dt.UTC)
             cur.execute(
                 "update raw.loads set status = 'succeeded', periods = %s, rows_read = %s,"
                 " rows_landed = %s, rows_rejected = %s, rows_skipped = %s, finished_at = %s"
@@ -363,8 +366,9 @@ def land(
         conn.commit()
     except BaseException as exc:
         conn.rollback()
-        _record_failure(conn, source, raw_table, source_file, source_sha256, source_url, run_id,
-                        started, exc)
+        _record_failure(
+            conn, source, raw_table, source_file, source_sha256, source_url, run_id, started, exc
+        )
         raise
     return LoadResult(
         load_id=load_id,

@@ -194,7 +194,11 @@ def start(server: Embedded | None = None) -> Embedded:
             **_run_kwargs(),
         )
         if result.returncode != 0:
-            tail = server.log_file.read_text(errors="replace")[-2000:] if server.log_file.exists() else ""
+            tail = (
+                server.log_file.read_text(errors="replace")[-2000:]
+                if server.log_file.exists()
+                else ""
+            )
             raise EmbeddedError(
                 f"could not start the embedded PostgreSQL on port {server.port}: "
                 f"{result.stderr.strip()}\n{tail}"
@@ -222,7 +226,9 @@ def _wait_ready(server: Embedded, password: str, timeout: float = 30.0) -> None:
             return
         except psycopg2.OperationalError as exc:
             if time.monotonic() > deadline:
-                raise EmbeddedError(f"embedded PostgreSQL did not accept connections: {exc}") from exc
+                raise EmbeddedError(
+                    f"embedded PostgreSQL did not accept connections: {exc}"
+                ) from exc
             time.sleep(0.3)
 
 
