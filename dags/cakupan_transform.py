@@ -55,6 +55,19 @@ def cakupan_transform():
 
         run_dbt(["source", "freshness"], params=warehouse_params())
 
+    @task
+    def grant_bi_access() -> str:
+        """The read-only BI role reads marts, now and every table dbt creates there later."""
+        from cakupan.warehouse import connect
+        from cakupan.warehouse.roles import ensure_bi_role
+        from cakupan_airflow.common import warehouse_params
+
+        conn = connect(warehouse_params(), application_name="cakupan_transform.grant")
+        try:
+            return ensure_bi_role(conn).name
+        finally:
+            conn.close()
+
     dbt = DbtTaskGroup(
         group_id="dbt",
         project_config=ProjectConfig(
@@ -71,7 +84,7 @@ def cakupan_transform():
         default_args=DEFAULT_ARGS,
     )
 
-    source_freshness() >> dbt
+    [source_freshness(), grant_bi_access()] >> dbt
 
 
 cakupan_transform()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from cakupan import airflow_local, config
 from cakupan.warehouse import connect, params_from_env, resolve_params
@@ -56,6 +57,10 @@ def run(*, generate: bool = True) -> int:
     for line in summary.lines():
         say(line)
     say("")
-    say(f"BI tools connect to: {params.url(mask=True)} (schema marts)")
+    from cakupan.warehouse.roles import bi_password
+
+    _, password_source = bi_password(generate=False)
+    bi_url = replace(params, user=config.bi_role()).url(mask=True)
+    say(f"BI tools connect to: {bi_url} (schema marts; password: {password_source})")
     say(f"Done in {time.monotonic() - started:.0f} s.")
     return 0
