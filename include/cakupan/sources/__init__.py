@@ -1,0 +1,1 @@
+"""Source systems: contracts, readers, extraction and API clients."""
