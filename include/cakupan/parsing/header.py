@@ -1,0 +1,178 @@
+"""Find a table's header below its title rows and map its columns to canonical fields.
+
+Header texts are compared after `normalize_header`: case, punctuation and spaces do not matter
+(`Kabupaten / Kota`, `KABUPATEN/KOTA` and `kabupaten kota` are the same). A two-row header is
+flattened per column as `"<top> / <bottom>"` (`PBI APBN / Aktif`), the top cell of a merged
+range carried right over the columns it spans; where merge information is missing (ODS, CSV)
+a top cell is carried right over following columns whose top is empty and whose bottom is not,
+as long as the previous column also had a bottom text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Merged = Sequence[tuple[tuple[int, int], tuple[int, int]]]
+
+
+def cell_text(value: Any) -> str:
+    """A cell as header text: strings with spaces collapsed, `2022.0` as `2022`, dates ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def normalize_header(text: Any) -> str:
+    """Lower case, letters and digits only: `Cakupan (%)` -> `cakupan`."""
+    return "".join(ch for ch in cell_text(text).casefold() if ch.isalnum())
+
+
+@dataclass
+class HeaderMatch:
+    row: int  # 1-based row number of the (first) header row
+    rows: int  # 1 or 2 header rows
+    texts: list[str]  # header text per column (flattened for two rows)
+    columns: dict[str, tuple[int, str]]  # field -> (column index, header text)
+    unmatched: list[str] = field(default_factory=list)  # header texts mapped to no field
+    index: int = 0  # position of the first header row in the searched rows
+
+    @property
+    def last_row(self) -> int:
+        return self.row + self.rows - 1
+
+
+class HeaderNotFound(Exception):
+    """No row in the search window carries every required field; the message says why."""
+
+    def __init__(self, message: str, missing: list[str], closest: list[str]):
+        super().__init__(message)
+        self.missing = missing
+        self.closest = closest
+
+
+def flatten_two_rows(
+    top: Sequence[Any], bottom: Sequence[Any], *, top_row: int | None = None,
+    merged: Merged | None = None,
+) -> list[str]:
+    """Header texts of a two-row header; `top_row` is the top row's 0-based absolute index."""
+    width = max(len(top), len(bottom))
+    tops = [cell_text(top[i]) if i < len(top) else "" for i in range(width)]
+    bottoms = [cell_text(bottom[i]) if i < len(bottom) else "" for i in range(width)]
+    if merged and top_row is not None:
+        for (r0, c0), (r1, c1) in merged:
+            if r0 <= top_row <= r1 and c1 > c0 and 0 <= c0 < width:
+                for c in range(c0 + 1, min(c1, width - 1) + 1):
+                    if not tops[c]:
+                        tops[c] = tops[c0]
+    for c in range(1, width):
+        if not tops[c] and bottoms[c] and bottoms[c - 1] and tops[c - 1]:
+            tops[c] = tops[c - 1]
+    texts = []
+    for t, b in zip(tops, bottoms, strict=True):
+        if t and b and normalize_header(t) != normalize_header(b):
+            texts.append(f"{t} / {b}")
+        else:
+            texts.append(t or b)
+    return texts
+
+
+def match_fields(
+    texts: Sequence[str], aliases: Mapping[str, Sequence[str]]
+) -> tuple[dict[str, tuple[int, str]], list[str]]:
+    """Map fields to columns by alias (first alias, then first free column, wins)."""
+    positions: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        key = normalize_header(text)
+        if key:
+            positions.setdefault(key, []).append(i)
+    taken: set[int] = set()
+    columns: dict[str, tuple[int, str]] = {}
+    for name, names in aliases.items():
+        for alias in names:
+            col = next((c for c in positions.get(normalize_header(alias), ()) if c not in taken),
+                       None)
+            if col is not None:
+                columns[name] = (col, texts[col])
+                taken.add(col)
+                break
+    unmatched = [t for i, t in enumerate(texts) if t and i not in taken]
+    return columns, unmatched
+
+
+def find_header(
+    rows: Sequence[tuple[int, Sequence[Any]]],
+    aliases: Mapping[str, Sequence[str]],
+    required: Collection[str],
+    *,
+    header_rows: int = 1,
+    merged: Merged | None = None,
+    sheet: str | None = None,
+) -> HeaderMatch:
+    """The header among `rows` (`(row_number, cells)`, the search window).
+
+    Every candidate position is scored by the number of fields it maps; the best one that maps
+    all required fields wins (the earliest on a tie). Raises `HeaderNotFound` naming the
+    required fields not found and the header texts closest to them.
+    """
+    best: HeaderMatch | None = None
+    best_any: tuple[int, HeaderMatch] | None = None
+    for i in range(len(rows) - header_rows + 1):
+        number, cells = rows[i]
+        if header_rows == 2:
+            texts = flatten_two_rows(cells, rows[i + 1][1], top_row=number - 1, merged=merged)
+        else:
+            texts = [cell_text(c) for c in cells]
+        if not any(texts):
+            continue
+        columns, unmatched = match_fields(texts, aliases)
+        match = HeaderMatch(number, header_rows, texts, columns, unmatched, i)
+        if best_any is None or len(columns) > best_any[0]:
+            best_any = (len(columns), match)
+        if all(f in columns for f in required) and (
+            best is None or len(columns) > len(best.columns)
+        ):
+            best = match
+    if best is not None:
+        return best
+    raise _not_found(rows, aliases, required, best_any[1] if best_any else None, sheet)
+
+
+def _not_found(rows, aliases, required, best, sheet) -> HeaderNotFound:
+    found = best.columns if best else {}
+    missing = [f for f in required if f not in found]
+    texts: dict[str, str] = {}
+    for number, cells in rows:
+        for cell in cells:
+            text = cell_text(cell)
+            if text and not any(ch.isdigit() for ch in text[:1]) and len(text) <= 80:
+                texts.setdefault(normalize_header(text), f"{text!r} (row {number})")
+    wanted = [normalize_header(a) for f in missing for a in aliases[f]]
+    scored: dict[str, float] = {}
+    for key, label in texts.items():
+        if not key:
+            continue
+        score = max((difflib.SequenceMatcher(None, key, w).ratio() for w in wanted if w),
+                    default=0.0)
+        if score >= 0.4:
+            scored[label] = score
+    closest = sorted(scored, key=lambda k: -scored[k])[:3]
+    where = f" in sheet {sheet!r}" if sheet else ""
+    span = f"rows {rows[0][0]}-{rows[-1][0]}" if rows else "no rows"
+    described = "; ".join(
+        f"{f} ({', '.join(repr(a) for a in aliases[f][:4])})" for f in missing
+    )
+    message = f"no header found{where} ({span}): required fields not found: {described}"
+    message += "; closest header texts: " + (", ".join(closest) if closest else "none")
+    return HeaderNotFound(message, missing, closest)

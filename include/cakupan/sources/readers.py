@@ -1,0 +1,379 @@
+"""Read source files as numbered rows of cells, refusing unsafe or broken files first.
+
+`open_source(path, kind, ...)` checks the file before any parser sees it and raises
+`SourceFileError(path, fault)` for:
+
+* an empty file;
+* a workbook with an OLE2/CFB signature where a zip (.xlsx/.ods) is expected: an encrypted
+  (password-protected) workbook, or an old .xls renamed;
+* a file that is not a zip (or a corrupt zip) where a workbook is expected;
+* a zip bomb: the zip directory declares more than 200 MB uncompressed and more than 100 times
+  the file size (checked from the directory, before anything is decompressed);
+* XML with a document type declaration (`<!DOCTYPE` / `<!ENTITY`, the entity-expansion attack):
+  every XML part's prolog is scanned before the workbook is opened;
+* a CSV that is binary, or does not decode in the declared encoding.
+
+It also computes the file's SHA-256 in the same pass. Then `reader.sheet(name)` gives a `Sheet`
+whose `rows` iterator yields `(row_number, cells)` lazily (1-based spreadsheet row / CSV line
+numbers). Spreadsheets are read with python-calamine; a sheet whose cell count is over the
+limit is refused before its rows are turned into Python objects. CSV encoding (UTF-8 with or
+without BOM, else cp1252) and delimiter (`;`, `,`, tab, `|`) are detected unless given.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import fnmatch
+import hashlib
+import re
+import zipfile
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cakupan.sources.errors import SourceFileError
+
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
+BOMB_MIN_BYTES = 200 * 1024 * 1024
+BOMB_RATIO = 100
+PROLOG_SCAN_LIMIT = 1024 * 1024
+CSV_DELIMITERS = (";", ",", "\t", "|")
+_CHUNK = 1 << 20
+_DOCTYPE = re.compile(rb"<!\s*(doctype|entity)", re.IGNORECASE)
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> spreadsheet letters (0 -> A, 27 -> AB)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+@dataclass
+class Sheet:
+    """One sheet (or the CSV file) as rows; `rows` yields `(row_number, cells)` once."""
+
+    name: str
+    rows: Iterator[tuple[int, list[Any]]]
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] | None
+    col_offset: int = 0  # absolute column index of cells[0] (for column letters)
+    cells: int = 0  # estimated cell count (rows x columns)
+
+    def column_name(self, index: int) -> str:
+        return column_letter(index + self.col_offset)
+
+
+def _sha256_and_head(path: Path) -> tuple[str, bytes, int]:
+    digest = hashlib.sha256()
+    head = b""
+    size = 0
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            if not head:
+                head = chunk[:8192]
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), head, size
+
+
+def _check_xml_prolog(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Refuse a DOCTYPE/ENTITY declaration; per XML 1.0 it can only stand before the root."""
+    seen = b""
+    try:
+        with zf.open(info) as member:
+            while len(seen) < PROLOG_SCAN_LIMIT:
+                chunk = member.read(16384)
+                if not chunk:
+                    break
+                seen += chunk
+                if seen.startswith((b"\xff\xfe", b"\xfe\xff")):
+                    text = seen.decode("utf-16", errors="ignore").encode("utf-8")
+                else:
+                    text = seen
+                root = _ROOT_START.search(text)
+                prolog = text[: root.start()] if root else text
+                if _DOCTYPE.search(prolog) or _DOCTYPE.search(text[:65536]):
+                    raise SourceFileError(
+                        path,
+                        f"XML entity declarations refused: {info.filename} carries a"
+                        " <!DOCTYPE>/<!ENTITY> (entity expansion attack or not an Office file)",
+                    )
+                if root:
+                    return
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as exc:
+        raise SourceFileError(path, f"corrupt workbook: {info.filename}: {exc}") from None
+    if len(seen) >= PROLOG_SCAN_LIMIT:
+        raise SourceFileError(path, f"XML part {info.filename} has no root element in its"
+                              f" first {PROLOG_SCAN_LIMIT // 1024} KB")
+
+
+def check_zip_workbook(path: Path, head: bytes, size: int, kind: str) -> None:
+    """Safety checks of an .xlsx/.ods before python-calamine opens it."""
+    if head.startswith(OLE_SIGNATURE):
+        raise SourceFileError(
+            path,
+            f"encrypted workbook: an OLE2/CFB container, not a {kind} zip"
+            " (password-protected, or an old .xls renamed); save it unprotected as ." + kind,
+        )
+    if not head.startswith(ZIP_SIGNATURES):
+        sample = head[:40].decode("latin-1", errors="replace")
+        raise SourceFileError(path, f"not a workbook: a .{kind} must be a zip archive, this"
+                              f" file starts with {sample!r}")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            declared = sum(i.file_size for i in infos)
+            if declared > BOMB_MIN_BYTES and declared > BOMB_RATIO * size:
+                raise SourceFileError(
+                    path,
+                    f"zip bomb refused: the zip directory declares {declared / 2**20:,.0f} MB"
+                    f" uncompressed from a {size / 2**10:,.0f} KB file"
+                    f" (ratio {declared / max(size, 1):,.0f}, limit {BOMB_RATIO})",
+                )
+            if any(i.flag_bits & 0x1 for i in infos):
+                raise SourceFileError(path, "encrypted workbook: zip members are encrypted")
+            names = {i.filename for i in infos}
+            if kind == "xlsx" and "[Content_Types].xml" not in names:
+                raise SourceFileError(path, "not a workbook: the zip has no [Content_Types].xml")
+            if kind == "ods" and "content.xml" not in names:
+                raise SourceFileError(path, "not a workbook: the zip has no content.xml")
+            for info in infos:
+                if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                    _check_xml_prolog(path, zf, info)
+    except zipfile.BadZipFile as exc:
+        raise SourceFileError(path, f"corrupt workbook: not a readable zip ({exc})") from None
+    except zipfile.LargeZipFile as exc:  # pragma: no cover
+        raise SourceFileError(path, f"corrupt workbook: {exc}") from None
+
+
+def _detect_encoding(path: Path, head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for candidate in ("utf-8", "cp1252"):
+        decoder = codecs.getincrementaldecoder(candidate)()
+        try:
+            with path.open("rb") as f:
+                while chunk := f.read(_CHUNK):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            return candidate
+        except UnicodeDecodeError:
+            continue
+    return "latin-1"
+
+
+def _validate_encoding(path: Path, encoding: str) -> None:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(_CHUNK):
+                decoder.decode(chunk)
+                offset += len(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise SourceFileError(path, f"not {encoding} text: undecodable byte at offset"
+                              f" {offset + exc.start}") from None
+
+
+def sniff_delimiter(sample_lines: list[str]) -> tuple[str, int]:
+    """The delimiter that splits the sample's lines most consistently, and the modal width."""
+    lines = [line for line in sample_lines if line.strip()]
+    best: tuple[int, int, str] | None = None
+    for delim in CSV_DELIMITERS:
+        widths = [len(row) for row in csv.reader(lines, delimiter=delim)]
+        counts = Counter(w for w in widths if w > 1)
+        if not counts:
+            continue
+        width, agreeing = counts.most_common(1)[0]
+        score = (agreeing, width)
+        if best is None or score > best[:2]:
+            best = (agreeing, width, delim)
+    if best is None:
+        return ",", max((len(line.split(",")) for line in lines), default=1)
+    return best[2], best[1]
+
+
+class SourceReader:
+    """An opened source file: `sheet_names`, `select(globs)`, `sheet(name)`, `close()`."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        kind: str,
+        *,
+        encoding: str = "auto",
+        delimiter: str = "auto",
+        max_cells: int = 20_000_000,
+    ):
+        self.path = Path(path)
+        self.kind = kind
+        self.max_cells = max_cells
+        self.encoding: str | None = None
+        self.delimiter: str | None = None
+        self._workbook = None
+        if not self.path.is_file():
+            raise SourceFileError(self.path, "no such file")
+        self.sha256, head, self.size = _sha256_and_head(self.path)
+        if self.size == 0:
+            raise SourceFileError(self.path, "empty file (0 bytes)")
+        if kind == "csv":
+            self._open_csv(head, encoding, delimiter)
+        elif kind in ("xlsx", "ods", "xls"):
+            self._open_workbook(head)
+        else:
+            raise SourceFileError(self.path, f"kind {kind!r} is not read from files")
+
+    # -- CSV -------------------------------------------------------------------------------
+    def _open_csv(self, head: bytes, encoding: str, delimiter: str) -> None:
+        if head.startswith(ZIP_SIGNATURES) or head.startswith(OLE_SIGNATURE):
+            raise SourceFileError(self.path, "not a CSV: this is a workbook (zip/OLE2) file")
+        if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise SourceFileError(self.path, "not a CSV: binary content (NUL bytes)")
+        if encoding == "auto":
+            self.encoding = _detect_encoding(self.path, head)
+        else:
+            self.encoding = encoding
+            _validate_encoding(self.path, encoding)
+        with self.path.open(encoding=self.encoding, newline="") as f:
+            sample = f.read(65536)
+            lines = sample.splitlines()[:50]
+            self.line_count = sample.count("\n")
+            while chunk := f.read(_CHUNK):
+                self.line_count += chunk.count("\n")
+        if not sample.strip():
+            raise SourceFileError(self.path, "empty file (no text)")
+        if not sample.endswith("\n"):
+            self.line_count += 1
+        self.line_count = max(self.line_count, 1)
+        if delimiter == "auto":
+            self.delimiter, self.width = sniff_delimiter(lines)
+        else:
+            self.delimiter = delimiter
+            self.width = max((len(r) for r in csv.reader(lines, delimiter=delimiter)), default=1)
+        self.sheet_names = [self.path.stem]
+
+    def _csv_rows(self) -> Iterator[tuple[int, list[str]]]:
+        with self.path.open(encoding=self.encoding, newline="") as f:
+            reader = csv.reader(f, delimiter=self.delimiter)
+            previous = 0
+            try:
+                for row in reader:
+                    yield previous + 1, row
+                    previous = reader.line_num
+            except csv.Error as exc:
+                raise SourceFileError(
+                    self.path, f"CSV error at line {reader.line_num}: {exc}"
+                ) from None
+
+    # -- workbooks -------------------------------------------------------------------------
+    def _open_workbook(self, head: bytes) -> None:
+        from python_calamine import CalamineError, CalamineWorkbook, PasswordError
+
+        if self.kind in ("xlsx", "ods"):
+            check_zip_workbook(self.path, head, self.size, self.kind)
+        elif not head.startswith(OLE_SIGNATURE):
+            raise SourceFileError(self.path, "not a workbook: an .xls must be an OLE2 file")
+        try:
+            self._workbook = CalamineWorkbook.from_path(str(self.path))
+        except PasswordError:
+            raise SourceFileError(self.path, "encrypted workbook (password-protected)") from None
+        except (CalamineError, OSError, ValueError) as exc:
+            raise SourceFileError(self.path, f"corrupt workbook: {_one_line(exc)}") from None
+        self._metadata = {m.name: m for m in self._workbook.sheets_metadata}
+        self.sheet_names = list(self._workbook.sheet_names)
+        if not self.sheet_names:
+            raise SourceFileError(self.path, "workbook has no sheets")
+
+    def _visible(self, name: str) -> bool:
+        meta = getattr(self, "_metadata", {}).get(name)
+        return meta is None or str(meta.visible).endswith("Visible")
+
+    def select(self, globs: tuple[str, ...] | list[str] = ()) -> list[str]:
+        """Sheets whose names match any glob (case-insensitive); default the first visible."""
+        if self.kind == "csv":
+            return list(self.sheet_names)
+        if not globs:
+            visible = [n for n in self.sheet_names if self._visible(n)]
+            return (visible or self.sheet_names)[:1]
+        chosen = [n for n in self.sheet_names
+                  if any(fnmatch.fnmatch(n.lower(), g.lower()) for g in globs)]
+        if not chosen:
+            raise SourceFileError(
+                self.path,
+                "no sheet matching " + ", ".join(repr(g) for g in globs)
+                + "; the workbook has " + ", ".join(repr(n) for n in self.sheet_names),
+            )
+        return chosen
+
+    def sheet(self, name: str) -> Sheet:
+        if self.kind == "csv":
+            cells = self.line_count * self.width
+            self._check_cells(name, cells, self.line_count, self.width)
+            return Sheet(name, self._csv_rows(), None, 0, cells)
+        from python_calamine import CalamineError
+
+        try:
+            sheet = self._workbook.get_sheet_by_name(name)
+        except (CalamineError, OSError, ValueError) as exc:
+            raise SourceFileError(self.path, f"corrupt workbook: sheet {name!r}:"
+                                  f" {_one_line(exc)}") from None
+        start, end = sheet.start, sheet.end
+        if start is None or end is None:
+            return Sheet(name, iter(()), [], 0, 0)
+        # python-calamine's iter_rows starts at row 0 (top rows padded) and at the first
+        # used column: row i is spreadsheet row i + 1, cell j is column start[1] + j.
+        height, width = end[0] + 1, end[1] - start[1] + 1
+        cells = height * width
+        self._check_cells(name, cells, height, width)
+        merged = sheet.merged_cell_ranges
+        if merged is not None:
+            merged = [((r0, c0 - start[1]), (r1, c1 - start[1])) for (r0, c0), (r1, c1) in merged]
+        rows = ((i, row) for i, row in enumerate(sheet.iter_rows(), start=1))
+        return Sheet(name, rows, merged, start[1], cells)
+
+    def _check_cells(self, name: str, cells: int, height: int, width: int) -> None:
+        if cells > self.max_cells:
+            raise SourceFileError(
+                self.path,
+                f"sheet {name!r} has {cells:,} cells ({height:,} rows x {width:,} columns),"
+                f" over the limit of {self.max_cells:,}",
+            )
+
+    def close(self) -> None:
+        if self._workbook is not None:
+            try:
+                self._workbook.close()
+            except Exception:  # already closed
+                pass
+            self._workbook = None
+
+    def __enter__(self) -> SourceReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300]
+
+
+def open_source(path: str | Path, kind: str, **options: Any) -> SourceReader:
+    """Check and open a source file (see the module docstring); raises `SourceFileError`."""
+    return SourceReader(path, kind, **options)
+
+
+__all__ = ["Sheet", "SourceReader", "column_letter", "open_source", "sniff_delimiter"]
