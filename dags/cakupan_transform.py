@@ -73,6 +73,7 @@ def cakupan_transform():
         project_config=ProjectConfig(
             dbt_project_path=DBT_PROJECT,
             manifest_path=DBT_PROJECT / "target" / "manifest.json",
+            install_dbt_deps=False,  # no dbt hub packages: the project's own macros only
         ),
         profile_config=profile_config,
         execution_config=ExecutionConfig(),
@@ -80,7 +81,6 @@ def cakupan_transform():
             load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.AFTER_ALL,
         ),
-        operator_args={"install_deps": False},
         default_args=DEFAULT_ARGS,
     )
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from airflow.sdk import Asset
 
+from cakupan_airflow.notify import alert_on_failure, alert_on_retry
+
 WAREHOUSE_CONN_ID = "warehouse"
 PROJECT_ROOT = Path(os.environ.get("CAKUPAN_HOME", Path(__file__).resolve().parents[2]))
 
@@ -18,6 +20,9 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
     "max_retry_delay": dt.timedelta(minutes=30),
     "execution_timeout": dt.timedelta(hours=1),
+    # webhook/email alerts through the connection `cakupan_alerts` (none when it is not defined)
+    "on_failure_callback": alert_on_failure(),
+    "on_retry_callback": alert_on_retry(),
 }
 
 

@@ -4,7 +4,9 @@ when it is set, else on an embedded PostgreSQL of the test session's own."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -28,7 +30,10 @@ def pg_server(tmp_path_factory) -> WarehouseParams:
     if external is not None:
         yield external
         return
-    root = tmp_path_factory.mktemp("embedded")
+    # not under pytest's basetemp: pytest keeps that folder private to root (0700), and the
+    # server runs as its own system user when the tests run as root
+    root = Path(tempfile.mkdtemp(prefix="cakupan-pgtest-"))
+    root.chmod(0o755)
     server = embedded.Embedded(root / "pgdata", _free_port(), root / "pg_password")
     embedded.start(server)
     params = WarehouseParams(
@@ -41,6 +46,7 @@ def pg_server(tmp_path_factory) -> WarehouseParams:
     )
     yield params
     embedded.stop(server)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

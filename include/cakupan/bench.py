@@ -1,0 +1,282 @@
+"""`make bench`: measure in one run, print one `name=value` line per figure.
+
+Ratios, not seconds: these machines are shared and noisy, and a ratio of two runs taken side by
+side on the same machine says more than either time alone. Big inputs are generated once into
+`.cakupan/bench/` (deterministic) and reused.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from psycopg2 import sql
+
+from cakupan import config
+
+ROWS = int(os.environ.get("CAKUPAN_BENCH_ROWS", "1000000"))
+BENCH_DB = "cakupan_bench"
+HEADER = ["ID", "KODE_WILAYAH", "BULAN", "PBI", "PPU", "PBPU", "BP", "JUMLAH"]
+
+CONTRACT = {
+    "name": "bench_membership",
+    "description": "benchmark layout: one row per id, 8 columns",
+    "kind": "csv",
+    "path": "bench/*.csv",
+    "fields": {
+        "row_id": {"aliases": ["ID"], "type": "integer", "required": True},
+        "region_code": {"aliases": ["KODE_WILAYAH"], "required": True},
+        "month": {"aliases": ["BULAN"], "type": "month", "required": True},
+        "pbi": {"aliases": ["PBI"], "type": "integer"},
+        "ppu": {"aliases": ["PPU"], "type": "integer"},
+        "pbpu": {"aliases": ["PBPU"], "type": "integer"},
+        "bp": {"aliases": ["BP"], "type": "integer"},
+        "total": {"aliases": ["JUMLAH"], "type": "integer"},
+    },
+    "period": {"from": "column", "field": "month"},
+    "region": {"field": "region_code", "system": "kemendagri"},
+    "key": ["row_id"],
+    "raw_table": "raw.bench_membership",
+}
+
+
+def say(line: str) -> None:
+    print(line, flush=True)  # noqa: T201 - the benchmark's output
+
+
+def bench_dir() -> Path:
+    path = config.state_dir() / "bench"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _district_codes() -> list[str]:
+    from importlib.resources import files
+
+    text = files("cakupan.reference").joinpath("regions.csv").read_text()
+    return [r["code"] for r in csv.DictReader(text.splitlines()) if r["level"] == "district"]
+
+
+def _rows(n: int):
+    rng = random.Random(20261124)
+    codes = _district_codes()
+    for i in range(1, n + 1):
+        parts = [rng.randint(1000, 400000) for _ in range(4)]
+        yield [i, codes[i % len(codes)], f"2025-{(i % 12) + 1:02d}", *parts, sum(parts)]
+
+
+def make_csv(n: int = ROWS) -> Path:
+    path = bench_dir() / f"bench_{n}.csv"
+    if not path.exists():
+        say(f"# generating {path.name} ({n:,} rows)")
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "w", newline="") as out:
+            writer = csv.writer(out, delimiter=";")
+            writer.writerow(HEADER)
+            writer.writerows(_rows(n))
+        tmp.rename(path)
+    return path
+
+
+def make_xlsx(n: int = ROWS) -> Path:
+    path = bench_dir() / f"bench_{n}.xlsx"
+    if not path.exists():
+        import xlsxwriter
+
+        say(f"# generating {path.name} ({n:,} rows; takes a minute, once)")
+        tmp = path.with_name(path.stem + ".tmp.xlsx")
+        book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True})
+        sheet = book.add_worksheet("Data")
+        sheet.write_row(0, 0, HEADER)
+        for r, row in enumerate(_rows(n), start=1):
+            sheet.write_row(r, 0, row)
+        book.close()
+        tmp.rename(path)
+    return path
+
+
+def _admin_and_bench_params():
+    from cakupan.warehouse import resolve_params
+
+    admin = resolve_params()
+    import psycopg2
+
+    conn = psycopg2.connect(**admin.dsn_kwargs())
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("select 1 from pg_database where datname = %s", (BENCH_DB,))
+        if cur.fetchone() is None:
+            cur.execute(sql.SQL("create database {}").format(sql.Identifier(BENCH_DB)))
+    conn.close()
+    from dataclasses import replace
+
+    return admin, replace(admin, dbname=BENCH_DB)
+
+
+def _psql() -> str:
+    from cakupan.warehouse.embedded import _bin
+
+    return _bin("psql")
+
+
+def psql_copy_seconds(params, csv_path: Path, delimiter: str = ";") -> float:
+    """`psql \\copy` of the file into a table of the same columns (the floor to compare with)."""
+    import psycopg2
+
+    conn = psycopg2.connect(**params.dsn_kwargs())
+    with conn.cursor() as cur:
+        cur.execute("drop table if exists public.bench_psql_copy")
+        cur.execute(
+            "create table public.bench_psql_copy (row_id bigint, region_code text, month text,"
+            " pbi bigint, ppu bigint, pbpu bigint, bp bigint, total bigint)"
+        )
+    conn.commit()
+    conn.close()
+    env = dict(os.environ, PGPASSWORD=params.password)
+    command = (
+        f"\\copy public.bench_psql_copy from '{csv_path}' "
+        f"with (format csv, header true, delimiter '{delimiter}')"
+    )
+    started = time.perf_counter()
+    subprocess.run(
+        [_psql(), "-h", params.host, "-p", str(params.port), "-U", params.user, "-d",
+         params.dbname, "-v", "ON_ERROR_STOP=1", "-q", "-c", command],
+        env=env, check=True, capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def _load_in_child(path: Path, params) -> dict:
+    """Load one file with the project's loader in a child process; time and peak memory."""
+    code = (
+        "import json, sys, time, resource\n"
+        "from cakupan.bench import load_once\n"
+        "t = time.perf_counter(); result = load_once(sys.argv[1])\n"
+        "result['seconds'] = time.perf_counter() - t\n"
+        "result['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(json.dumps(result))\n"
+    )
+    env = dict(os.environ, AIRFLOW_CONN_WAREHOUSE=params.url(mask=False))
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], env=env, check=True, capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def load_once(path: str) -> dict:
+    """Extract and land one file with the bench contract (what a DAG's load task does)."""
+    from cakupan.landing import land
+    from cakupan.sources.contracts import parse_contract
+    from cakupan.sources.extract import extract_file
+    from cakupan.warehouse import connect
+
+    contract = parse_contract(dict(CONTRACT, kind="xlsx" if path.endswith(".xlsx") else "csv"))
+    extraction = extract_file(Path(path), contract)
+    conn = connect()
+    try:
+        result = land(
+            conn,
+            source=contract.name,
+            raw_table=contract.raw_table,
+            fields=contract.field_types(),
+            rows=extraction.rows(),
+            source_file=Path(path).name,
+            source_sha256=extraction.sha256,
+            counts=lambda: {"rows_read": extraction.rows_read,
+                            "rows_skipped": extraction.rows_skipped},
+        )
+    finally:
+        conn.close()
+    return {"rows_landed": result.rows_landed, "rows_rejected": result.rows_rejected}
+
+
+def calamine_parse_seconds(path: Path) -> float:
+    from python_calamine import CalamineWorkbook
+
+    started = time.perf_counter()
+    book = CalamineWorkbook.from_path(str(path))
+    sheet = book.get_sheet_by_index(0)
+    count = 0
+    for _row in sheet.iter_rows():
+        count += 1
+    return time.perf_counter() - started
+
+
+def xlsx_as_csv(path: Path) -> Path:
+    """The XLSX's rows written as CSV, for the `psql \\copy` part of the XLSX floor."""
+    out = path.with_suffix(".rows.csv")
+    if not out.exists():
+        from python_calamine import CalamineWorkbook
+
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        with open(out, "w", newline="") as handle:
+            writer = csv.writer(handle, delimiter=";")
+            for row in sheet.iter_rows():
+                writer.writerow([int(v) if isinstance(v, float) and v.is_integer() else v
+                                 for v in row])
+    return out
+
+
+def dag_parse_seconds() -> dict[str, float]:
+    """Import time of each DAG file in a fresh interpreter (what the dag-processor pays)."""
+    root = config.project_root()
+    times = {}
+    for path in sorted((root / "dags").glob("*.py")):
+        code = (
+            "import time, runpy; t = time.perf_counter();"
+            f"runpy.run_path({str(path)!r}, run_name='dagfile');"
+            "print(time.perf_counter() - t)"
+        )
+        env = dict(os.environ, PYTHONPATH=str(root / "dags"), PYTHONWARNINGS="ignore",
+                   AIRFLOW__COSMOS__ENABLE_TELEMETRY="False")
+        runs = []
+        for _ in range(3):
+            out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                                 capture_output=True, text=True)
+            runs.append(float(out.stdout.strip().splitlines()[-1]))
+        times[path.name] = statistics.median(runs)
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    only = set(argv if argv is not None else sys.argv[1:])
+    _admin, params = _admin_and_bench_params()
+
+    if not only or "csv" in only:
+        csv_path = make_csv()
+        floor = min(psql_copy_seconds(params, csv_path) for _ in range(2))
+        ours = _load_in_child(csv_path, params)
+        say(f"# csv: {ROWS:,} rows, loader {ours['seconds']:.2f} s (landed "
+            f"{ours['rows_landed']:,}, rejected {ours['rows_rejected']}), psql \\copy {floor:.2f} s")
+        say(f"csv_load_vs_psql_copy={ours['seconds'] / floor:.2f}")
+
+    if not only or "xlsx" in only:
+        xlsx_path = make_xlsx()
+        rows_csv = xlsx_as_csv(xlsx_path)
+        parse = min(calamine_parse_seconds(xlsx_path) for _ in range(2))
+        copy = min(psql_copy_seconds(params, rows_csv) for _ in range(2))
+        ours = _load_in_child(xlsx_path, params)
+        say(f"# xlsx: {ROWS:,} rows, loader {ours['seconds']:.2f} s, calamine parse "
+            f"{parse:.2f} s + psql \\copy {copy:.2f} s")
+        say(f"xlsx_load_vs_floor={ours['seconds'] / (parse + copy):.2f}")
+        say(f"xlsx_load_peak_mb={ours['peak_mb']:.0f}")
+
+    if not only or "dags" in only:
+        times = dag_parse_seconds()
+        for name, seconds in times.items():
+            say(f"# dag import {name}: {seconds:.3f} s")
+        say(f"dag_parse_s_max={max(times.values()):.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
