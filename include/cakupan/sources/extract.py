@@ -149,12 +149,10 @@ def value_parser(
         def parse_int(value: Any) -> Any:
             kind = value.__class__
             if kind is str:
-                if value.isascii():
-                    try:
-                        return int(value)
-                    except ValueError:
-                        if not value:
-                            return None
+                if value.isdigit() and value.isascii():
+                    return int(value)
+                if not value:
+                    return None
             elif kind is float:
                 if value.is_integer():
                     return int(value)
@@ -170,12 +168,10 @@ def value_parser(
         def parse_num(value: Any) -> Any:
             kind = value.__class__
             if kind is str:
-                if value.isascii():
-                    try:
-                        return int(value)
-                    except ValueError:
-                        if not value:
-                            return None
+                if value.isdigit() and value.isascii():
+                    return int(value)
+                if not value:
+                    return None
             elif kind is float:
                 if value.is_integer():
                     return int(value)
@@ -342,139 +338,168 @@ class Extraction:
 
         read = accepted = rejected = 0
         skipped = prepared.skipped_above
-        self.rows_skipped += skipped
         is_csv = sheet_name is None
-        fast_sv = is_csv and not unheaded
+        fast_sv = not unheaded
+        multi_sheet = len(self._prepared) > 1
+        nkeys = len(keys)
+        simple_region = province_idx is None and type_idx is None
+        region_only_key = (check_duplicates and not period_in_key and not key_fields
+                           and region_idx is not None)
+        notes = self.notes
+        try:
+            for number, row in prepared.data:
+                n = len(row)
+                if row.count("") == n:
+                    skipped += 1
+                    continue
+                if skip_rules:
+                    skip = False
+                    for idx, rx in skip_rules:
+                        cell = row[idx] if idx < n else ""
+                        if cell.__class__ is str and cell and rx.search(cell):
+                            skip = True
+                            break
+                    if skip:
+                        skipped += 1
+                        continue
 
-        for number, row in prepared.data:
-            n = len(row)
-            if row.count("") == n:
-                skipped += 1
-                self.rows_skipped += 1
-                continue
-            skip = False
-            for idx, rx in skip_rules:
-                cell = row[idx] if idx < n else ""
-                if type(cell) is str and cell and rx.search(cell):
-                    skip = True
-                    break
-            if skip:
-                skipped += 1
-                self.rows_skipped += 1
-                continue
-
-            problems: list[tuple[str | None, str]] = []
-            region_code = None
-            if region_idx is not None:
-                cell = row[region_idx] if region_idx < n else ""
-                province = row[province_idx] if province_idx is not None and province_idx < n \
-                    else None
-                rtype = row[type_idx] if type_idx is not None and type_idx < n else None
-                ckey = (cell, province, rtype) if (province is not None or rtype is not None) \
-                    else cell
-                res = region_cache.get(ckey)
-                if res is None:
-                    res = self._resolve(cell, province, rtype)
-                    region_cache[ckey] = res
-                if res.code is None:
-                    problems.append((region_header, f"{region_header}: {res.reason}"))
-                else:
-                    region_code = res.code
-                    if res.note:
-                        self.notes[res.note] += 1
-
-            values = None
-            if n > max_idx:
-                try:
-                    if int_names:
-                        cells = int_get(row)
-                        ints = list(map(int, cells))
-                        if not is_csv and (
-                            ints != list(cells) or not set(map(type, cells)) <= _NUMERIC
-                        ):
-                            raise ValueError  # text, fractions or booleans: the slow path
-                        values = dict(zip(int_names, ints, strict=True))
-                    else:
-                        values = {}
-                    for name, parse, cell in zip(names, funcs, getter(row), strict=True):
-                        values[name] = parse(cell)
-                except (ParseError, ValueError, TypeError, OverflowError):
-                    values = None
-            if values is None:  # a short row or a bad cell: find every problem
-                values = {}
-                for name, idx, header, parse in parsers:
-                    cell = row[idx] if idx < n else ""
-                    try:
-                        values[name] = parse(cell)
-                    except ParseError as exc:
-                        values[name] = None
-                        problems.append((header, f"{header}: {exc.reason}"))
-            if absent:
-                values.update(absent)
-
-            period = constant_period
-            if period_field is not None:
-                raw = values.get(period_field)
-                if raw is None:
-                    if not any(h == period_header for h, _ in problems):
-                        problems.append((period_header, f"{period_header}: no period"))
-                else:
-                    period = period_cache.get(raw)
-                    if period is None:
-                        period = self._row_period(raw, period_regex)
-                        period_cache[raw] = period
-                    if period is None:
-                        problems.append(
-                            (period_header, f"{period_header}: not a period: {raw!r}"))
-
-            if problems and all(type(c) is str and not c.strip() for c in row):
-                skipped += 1  # whitespace-only row: blank
-                self.rows_skipped += 1
-                continue
-
-            if fast_sv and n == len(keys):
-                source_values = dict(zip(keys, row, strict=True))
-            elif is_csv:
-                source_values = {k: row[c] for c, k in headed if c < n}
-            else:
-                source_values = {k: _source_text(row[c]) for c, k in headed if c < n}
-            for c, k in unheaded:
-                if c < n and row[c] != "":
-                    source_values[k] = _source_text(row[c])
-            if n > len(keys):
-                for c in range(len(keys), n):
-                    if row[c] != "":
-                        source_values[prepared.sheet.column_name(c)] = _source_text(row[c])
-
-            read += 1
-            self.rows_read += 1
-            if not problems and check_duplicates:
-                parts = []
-                if period_in_key:
-                    parts.append(period)
+                problems: list[tuple[str | None, str]] | None = None
+                region_code = None
                 if region_idx is not None:
-                    parts.append(region_code)
-                for k in key_fields:
-                    parts.append(values.get(k))
-                dkey = parts[0] if len(parts) == 1 else tuple(parts)
-                first = seen.get(dkey)
-                if first is None:
-                    seen[dkey] = (sheet_name, number)
+                    cell = row[region_idx] if region_idx < n else ""
+                    if simple_region:
+                        ckey = cell
+                        province = rtype = None
+                    else:
+                        province = row[province_idx] if province_idx is not None \
+                            and province_idx < n else None
+                        rtype = row[type_idx] if type_idx is not None and type_idx < n else None
+                        ckey = (cell, province, rtype)
+                    res = region_cache.get(ckey)
+                    if res is None:
+                        res = self._resolve(cell, province, rtype)
+                        region_cache[ckey] = res
+                    region_code = res.code
+                    if region_code is None:
+                        problems = [(region_header, f"{region_header}: {res.reason}")]
+                    elif res.note:
+                        notes[res.note] += 1
+
+                values = None
+                if n > max_idx:
+                    try:
+                        if int_names:
+                            cells = int_get(row)
+                            ints = list(map(int, cells))
+                            if not is_csv and (
+                                ints != list(cells) or not set(map(type, cells)) <= _NUMERIC
+                            ):
+                                raise ValueError  # text, fractions or booleans: slow path
+                            values = dict(zip(int_names, ints, strict=True))
+                        else:
+                            values = {}
+                        for name, parse, cell in zip(names, funcs, getter(row), strict=True):
+                            values[name] = parse(cell)
+                    except (ParseError, ValueError, TypeError, OverflowError):
+                        values = None
+                if values is None:  # a short row or a bad cell: find every problem
+                    values = {}
+                    for name, idx, header, parse in parsers:
+                        cell = row[idx] if idx < n else ""
+                        try:
+                            values[name] = parse(cell)
+                        except ParseError as exc:
+                            values[name] = None
+                            problems = problems or []
+                            problems.append((header, f"{header}: {exc.reason}"))
+                if absent:
+                    values.update(absent)
+
+                period = constant_period
+                if period_field is not None:
+                    raw = values.get(period_field)
+                    if raw is None:
+                        if not problems or all(h != period_header for h, _ in problems):
+                            problems = problems or []
+                            problems.append((period_header, f"{period_header}: no period"))
+                    else:
+                        period = period_cache.get(raw)
+                        if period is None:
+                            period = self._row_period(raw, period_regex)
+                            if len(period_cache) < 100_000:
+                                period_cache[raw] = period
+                        if period is None:
+                            problems = problems or []
+                            problems.append(
+                                (period_header, f"{period_header}: not a period: {raw!r}"))
+
+                if problems and all(c.__class__ is str and not c.strip() for c in row):
+                    skipped += 1  # whitespace-only row: blank
+                    continue
+
+                if fast_sv and n == nkeys:
+                    if is_csv:
+                        source_values = dict(zip(keys, row, strict=True))
+                    else:
+                        source_values = dict(zip(keys, map(_source_text, row), strict=True))
                 else:
-                    where = "" if first[0] == sheet_name else f" in sheet {first[0]!r}"
-                    problems.append((key_header, f"duplicate of row {first[1]}{where}"))
-            if problems:
-                rejected += 1
-                self.rows_rejected += 1
-                yield RejectedRow(sheet_name, number, problems[0][0],
-                                  "; ".join(p[1] for p in problems), source_values)
-            else:
-                accepted += 1
-                self.rows_accepted += 1
-                yield ExtractedRow(sheet_name, number, period, region_code, values,
-                                   source_values)
-        result.rows_read, result.rows_accepted, result.rows_rejected = read, accepted, rejected
-        result.rows_skipped = skipped
+                    source_values = self._source_values(prepared, row, keys, headed, unheaded,
+                                                        is_csv)
+
+                read += 1
+                if problems is None and check_duplicates:
+                    if region_only_key:
+                        dkey = region_code
+                    else:
+                        parts = []
+                        if period_in_key:
+                            parts.append(period)
+                        if region_idx is not None:
+                            parts.append(region_code)
+                        for k in key_fields:
+                            parts.append(values.get(k))
+                        dkey = tuple(parts)
+                    first = seen.get(dkey)
+                    if first is None:
+                        seen[dkey] = (sheet_name, number) if multi_sheet else number
+                    else:
+                        if multi_sheet:
+                            first_sheet, first = first
+                            where = ("" if first_sheet == sheet_name
+                                     else f" in sheet {first_sheet!r}")
+                        else:
+                            where = ""
+                        problems = [(key_header, f"duplicate of row {first}{where}")]
+                if problems:
+                    rejected += 1
+                    yield RejectedRow(sheet_name, number, problems[0][0],
+                                      "; ".join(p[1] for p in problems), source_values)
+                else:
+                    accepted += 1
+                    yield ExtractedRow(sheet_name, number, period, region_code, values,
+                                       source_values)
+        finally:
+            result.rows_read, result.rows_accepted = read, accepted
+            result.rows_rejected, result.rows_skipped = rejected, skipped
+            self.rows_read += read
+            self.rows_accepted += accepted
+            self.rows_rejected += rejected
+            self.rows_skipped += skipped
+
+    @staticmethod
+    def _source_values(prepared, row, keys, headed, unheaded, is_csv) -> dict[str, Any]:
+        n = len(row)
+        if is_csv:
+            source_values = {k: row[c] for c, k in headed if c < n}
+        else:
+            source_values = {k: _source_text(row[c]) for c, k in headed if c < n}
+        for c, k in unheaded:
+            if c < n and row[c] != "":
+                source_values[k] = _source_text(row[c])
+        for c in range(len(keys), n):
+            if row[c] != "":
+                source_values[prepared.sheet.column_name(c)] = _source_text(row[c])
+        return source_values
 
     def _resolve(self, cell: Any, province: Any, rtype: Any) -> Resolution:
         region = self.contract.region

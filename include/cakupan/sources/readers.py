@@ -85,8 +85,10 @@ def _sha256_and_head(path: Path) -> tuple[str, bytes, int]:
     return digest.hexdigest(), head, size
 
 
-def _check_xml_prolog(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-    """Refuse a DOCTYPE/ENTITY declaration; per XML 1.0 it can only stand before the root."""
+def _check_xml_prolog(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """Refuse a DOCTYPE/ENTITY declaration; per XML 1.0 it can only stand before the root.
+
+    Returns the bytes read (the part's beginning: a worksheet's `<dimension>` is there)."""
     seen = b""
     try:
         with zf.open(info) as member:
@@ -108,20 +110,67 @@ def _check_xml_prolog(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) ->
                         " <!DOCTYPE>/<!ENTITY> (entity expansion attack or not an Office file)",
                     )
                 if root:
-                    return
+                    if len(seen) < 4096 and info.filename.startswith("xl/worksheets/"):
+                        seen += member.read(4096)  # reach the <dimension> element
+                    return seen
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as exc:
         raise SourceFileError(path, f"corrupt workbook: {info.filename}: {exc}") from None
     if len(seen) >= PROLOG_SCAN_LIMIT:
         raise SourceFileError(path, f"XML part {info.filename} has no root element in its"
                               f" first {PROLOG_SCAN_LIMIT // 1024} KB")
+    return seen
 
 
-def check_zip_workbook(path: Path, head: bytes, size: int, kind: str) -> None:
-    """Safety checks of an .xlsx/.ods before python-calamine opens it."""
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+_SHEET_ENTRY = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
+_SHEET_ENTRY_ID_FIRST = re.compile(
+    rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]*)"[^>]*?\bname="([^"]*)"')
+_RELATIONSHIP = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + ch - 64
+    return number
+
+
+def _declared_dimensions(zf: zipfile.ZipFile, heads: dict[str, bytes]) -> dict[str, tuple]:
+    """Sheet name -> (rows, columns) from each worksheet's `<dimension ref>` (xlsx only)."""
+    import html
+
+    try:
+        workbook = zf.read("xl/workbook.xml")
+        rels = zf.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return {}
+    targets = {rid.decode(): target.decode() for rid, target in _RELATIONSHIP.findall(rels)}
+    entries = [(n, r) for n, r in _SHEET_ENTRY.findall(workbook)]
+    entries += [(n, r) for r, n in _SHEET_ENTRY_ID_FIRST.findall(workbook)]
+    found: dict[str, tuple] = {}
+    for name, rid in entries:
+        target = targets.get(rid.decode(), "").lstrip("/")
+        part = target if target.startswith("xl/") else f"xl/{target}"
+        m = _DIMENSION.search(heads.get(part, b""))
+        if m is None:
+            continue
+        first_col, first_row = _column_number(m[1]), int(m[2])
+        last_col = _column_number(m[3]) if m[3] else first_col
+        last_row = int(m[4]) if m[4] else first_row
+        found[html.unescape(name.decode("utf-8", "replace"))] = (
+            last_row, last_col - first_col + 1)
+    return found
+
+
+def check_zip_workbook(path: Path, head: bytes, size: int, kind: str) -> dict[str, tuple]:
+    """Safety checks of an .xlsx/.ods before python-calamine opens it.
+
+    Returns the sheets' declared dimensions (xlsx), to refuse an oversized sheet before it is
+    loaded."""
     if head.startswith(OLE_SIGNATURE):
         raise SourceFileError(
             path,
-            f"encrypted workbook: an OLE2/CFB container, not a {kind} zip"
+            f"encrypted workbook: an OLE2/CFB container, not an .{kind} zip"
             " (password-protected, or an old .xls renamed); save it unprotected as ." + kind,
         )
     if not head.startswith(ZIP_SIGNATURES):
@@ -146,9 +195,11 @@ def check_zip_workbook(path: Path, head: bytes, size: int, kind: str) -> None:
                 raise SourceFileError(path, "not a workbook: the zip has no [Content_Types].xml")
             if kind == "ods" and "content.xml" not in names:
                 raise SourceFileError(path, "not a workbook: the zip has no content.xml")
+            heads = {}
             for info in infos:
                 if info.filename.lower().endswith((".xml", ".rels", ".vml")):
-                    _check_xml_prolog(path, zf, info)
+                    heads[info.filename] = _check_xml_prolog(path, zf, info)
+            return _declared_dimensions(zf, heads) if kind == "xlsx" else {}
     except zipfile.BadZipFile as exc:
         raise SourceFileError(path, f"corrupt workbook: not a readable zip ({exc})") from None
     except zipfile.LargeZipFile as exc:  # pragma: no cover
@@ -223,6 +274,7 @@ class SourceReader:
         self.encoding: str | None = None
         self.delimiter: str | None = None
         self._workbook = None
+        self._dimensions: dict[str, tuple] = {}
         if not self.path.is_file():
             raise SourceFileError(self.path, "no such file")
         self.sha256, head, self.size = _sha256_and_head(self.path)
@@ -282,7 +334,7 @@ class SourceReader:
         from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
         if self.kind in ("xlsx", "ods"):
-            check_zip_workbook(self.path, head, self.size, self.kind)
+            self._dimensions = check_zip_workbook(self.path, head, self.size, self.kind)
         elif not head.startswith(OLE_SIGNATURE):
             raise SourceFileError(self.path, "not a workbook: an .xls must be an OLE2 file")
         try:
@@ -324,6 +376,9 @@ class SourceReader:
             return Sheet(name, self._csv_rows(), None, 0, cells)
         from python_calamine import CalamineError
 
+        declared = self._dimensions.get(name)
+        if declared is not None:  # refuse before python-calamine loads the sheet
+            self._check_cells(name, declared[0] * declared[1], declared[0], declared[1])
         try:
             sheet = self._workbook.get_sheet_by_name(name)
         except (CalamineError, OSError, ValueError) as exc:
@@ -345,9 +400,11 @@ class SourceReader:
 
     def _check_cells(self, name: str, cells: int, height: int, width: int) -> None:
         if cells > self.max_cells:
+            what, lines = (("the file", "lines") if self.kind == "csv"
+                           else (f"sheet {name!r}", "rows"))
             raise SourceFileError(
                 self.path,
-                f"sheet {name!r} has {cells:,} cells ({height:,} rows x {width:,} columns),"
+                f"{what} has {cells:,} cells ({height:,} {lines} x {width:,} columns),"
                 f" over the limit of {self.max_cells:,}",
             )
 

@@ -1,0 +1,185 @@
+"""`cakupan sources list` and `cakupan sources check FILE`: contracts and files, no database.
+
+`register(subparsers)` adds the `sources` command to the main CLI's argparse subparsers; each
+sub-command sets `func` (called as `args.func(args)`, returning the exit code). `main(argv)` runs
+the same sub-commands standalone: `python -m cakupan.sources.cli check FILE`.
+
+`check` exit codes: 0 the file would load without rejects, 1 it would load with rejected rows,
+2 a file-level fault (printed as one line `error: <file>: <fault>` on stderr), an unknown or
+invalid contract included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from cakupan.sources.contracts import load_contracts, match_contract
+from cakupan.sources.errors import ContractError, SourceFileError
+from cakupan.sources.extract import ExtractedRow, RejectedRow, extract_file
+
+
+def _add_commands(sub) -> None:
+    list_parser = sub.add_parser("list", help="list the declared source contracts")
+    list_parser.add_argument("--contracts-dir", type=Path, default=None,
+                             help="folder of contract YAML files (default: the package's)")
+    list_parser.set_defaults(func=cmd_list)
+
+    check = sub.add_parser(
+        "check",
+        help="check a source file against its contract without loading it",
+        description="Show which contract matches FILE, where its header is, how columns map,"
+        " how many rows would be accepted or rejected, and every problem."
+        " Exit 0: no rejects; 1: rejects; 2: file-level fault.",
+    )
+    check.add_argument("file", type=Path)
+    check.add_argument("--contract", default=None, help="contract name (default: by file name)")
+    check.add_argument("--sample", type=int, default=5, metavar="N",
+                       help="how many parsed rows to show (default 5)")
+    check.add_argument("--contracts-dir", type=Path, default=None,
+                       help="folder of contract YAML files (default: the package's)")
+    check.add_argument("--sources-dir", type=Path, default=None,
+                       help="folder the contracts' path globs are relative to")
+    check.set_defaults(func=cmd_check)
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    """Add `sources list|check` to a main CLI's `add_subparsers()` object."""
+    parser = subparsers.add_parser("sources", help="source contracts: list them, check a file")
+    sub = parser.add_subparsers(dest="sources_command", metavar="{list,check}")
+    sub.required = True
+    _add_commands(sub)
+    return parser
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    try:
+        contracts = load_contracts(args.contracts_dir)
+    except ContractError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    rows = [("name", "kind", "path", "raw table")]
+    for c in contracts.values():
+        rows.append((c.name, c.kind, c.path or c.url or c.connection or "", c.raw_table))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for r in rows:
+        print("  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3])
+    return 0
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return repr(value)
+
+
+def _where(sheet: str | None, row: int, column: str | None) -> str:
+    parts = [f"sheet {sheet!r}"] if sheet is not None else []
+    parts.append(f"row {row}")
+    if column:
+        parts.append(f"column {column!r}")
+    return " ".join(parts)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    path: Path = args.file
+    try:
+        contracts = load_contracts(args.contracts_dir)
+        if args.contract:
+            if args.contract not in contracts:
+                raise SourceFileError(path, f"unknown contract {args.contract!r} (known: "
+                                      + ", ".join(contracts) + ")")
+            contract = contracts[args.contract]
+            how = "chosen with --contract"
+        else:
+            contract = match_contract(path, contracts, sources_dir=args.sources_dir)
+            how = f"its path glob {contract.path!r} matches"
+        extraction = extract_file(path, contract)
+        out = sys.stdout
+        print(f"file:     {path}", file=out)
+        print(f"sha256:   {extraction.sha256}", file=out)
+        print(f"contract: {contract.name} ({how}); kind {contract.kind}; lands in"
+              f" {contract.raw_table}", file=out)
+        if extraction.encoding:
+            delim = {"\t": "tab"}.get(extraction.delimiter or "", extraction.delimiter)
+            print(f"csv:      encoding {extraction.encoding}, delimiter {delim!r}", file=out)
+        if contract.period is None:
+            print("period:   none (the contract has no period)", file=out)
+        elif contract.period.source == "column":
+            print(f"period:   per row, from field {contract.period.field!r}", file=out)
+        elif extraction.period is not None:
+            print(f"period:   {extraction.period:%Y-%m} (from {extraction.period_source})",
+                  file=out)
+        for result in extraction.sheet_results:
+            where = f"sheet {result.sheet!r}" if result.sheet is not None else "file"
+            last = result.header_row + result.header_rows - 1
+            rows = f"row {result.header_row}" if last == result.header_row else (
+                f"rows {result.header_row}-{last}")
+            print(f"{where}: header at {rows}, data from row {result.data_start_row}",
+                  file=out)
+            if result.period is not None and len(extraction.sheet_results) > 1:
+                print(f"  period {result.period:%Y-%m} (from {result.period_source})", file=out)
+            width = max((len(f) for f in result.columns), default=5)
+            for name in contract.fields:
+                if name in result.columns:
+                    col, text = result.columns[name]
+                    print(f"  {name.ljust(width)}  <- {result.column_letters[name]:>3}"
+                          f"  {text!r}", file=out)
+            if result.missing:
+                print("  not in this file (null): " + ", ".join(result.missing), file=out)
+            if result.unmatched:
+                print("  unmatched source headers: "
+                      + ", ".join(repr(t) for t in result.unmatched), file=out)
+
+        samples: list[ExtractedRow] = []
+        problems: list[RejectedRow] = []
+        for row in extraction.rows():
+            if isinstance(row, RejectedRow):
+                problems.append(row)
+            elif len(samples) < args.sample:
+                samples.append(row)
+    except (SourceFileError, ContractError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    print(f"rows:     {extraction.rows_read} read, {extraction.rows_accepted} accepted,"
+          f" {extraction.rows_rejected} rejected, {extraction.rows_skipped} skipped"
+          " (title, blank and total rows)")
+    if samples:
+        print(f"sample ({len(samples)} of {extraction.rows_accepted} accepted rows):")
+        for row in samples:
+            head = _where(row.sheet, row.source_row, None)
+            period = f" period {row.period.isoformat()}" if row.period else ""
+            region = f" region {row.region_code}" if row.region_code else ""
+            values = " ".join(f"{k}={_show(row.values.get(k))}" for k in contract.fields)
+            print(f"  {head}:{period}{region} {values}")
+    for note, count in extraction.notes.items():
+        print(f"note:     {note} ({count} row{'s' if count != 1 else ''})")
+    if problems:
+        print(f"problems ({len(problems)}):")
+        for row in problems:
+            print(f"  {_where(row.sheet, row.source_row, row.column)}: {row.reason}")
+        print(f"result:   would load {extraction.rows_accepted} rows and reject"
+              f" {extraction.rows_rejected}")
+        return 1
+    print(f"result:   would load {extraction.rows_accepted} rows without rejects")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cakupan sources", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="{list,check}")
+    sub.required = True
+    _add_commands(sub)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
