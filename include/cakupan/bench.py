@@ -11,7 +11,6 @@ import csv
 import json
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -247,6 +246,141 @@ def dag_parse_seconds() -> dict[str, float]:
     return times
 
 
+def _setup_warehouse_db(params, *, last_month: str) -> None:
+    """Load every demo source up to `last_month` into the bench database, directly."""
+    from cakupan.pipeline import load_file
+    from cakupan.sources.errors import SourceFileError
+    from cakupan.warehouse import connect
+
+    sources = config.sources_dir()
+    if not (sources / "bpjs").exists():
+        from cakupan.demo.generate import generate
+
+        generate(sources)
+    conn = connect(params)
+    try:
+        for path in sorted(sources.rglob("*")):
+            if not path.is_file() or path.suffix not in (".csv", ".xlsx"):
+                continue
+            if path.parent.name == "bpjs" and path.stem[-7:].replace("_", "-") > last_month:
+                continue
+            try:
+                load_file(path, conn=conn)
+            except SourceFileError as exc:
+                if "no source contract" not in exc.fault:
+                    raise
+    finally:
+        conn.close()
+
+
+def SOURCES_DEC_2025() -> Path:  # noqa: N802 - reads like the constant it is
+    return config.sources_dir() / "bpjs" / "rekap_peserta_jkn_2025_12.xlsx"
+
+
+def _timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def incremental_figures(params) -> dict[str, float]:
+    """Full build of all months vs adding the newest month to an incremental build."""
+    from cakupan.pipeline import load_file, run_dbt
+    from cakupan.warehouse import connect
+
+    _setup_warehouse_db(params, last_month="2025-11")
+    run_dbt(["seed", "--quiet"], params=params)
+    full = _timed(lambda: run_dbt(["run", "--full-refresh", "--quiet"], params=params))
+    conn = connect(params)
+    try:
+        load_file(SOURCES_DEC_2025(), conn=conn)
+    finally:
+        conn.close()
+    one = _timed(lambda: run_dbt(["run", "--quiet"], params=params))
+    return {"full_build_s": full, "one_month_s": one}
+
+
+QUERIES = {
+    "province_month": (
+        "\\set p random(0, 37)\n"
+        "select f.district_code, d.district_name, f.coverage_pct, f.active_pct, f.meets_uhc\n"
+        "from marts.fct_coverage_district_month f\n"
+        "join marts.dim_districts d using (district_code)\n"
+        "where d.province_code = (select province_code from marts.dim_districts"
+        " group by province_code order by province_code offset :p limit 1)"
+        " and f.month = date '2025-06-01';\n"
+    ),
+    "district_24_months": (
+        "\\set d random(0, 513)\n"
+        "select month, participants, residents, coverage_pct, active_pct\n"
+        "from marts.fct_coverage_district_month\n"
+        "where district_code = (select district_code from marts.dim_districts"
+        " order by district_code offset :d limit 1)"
+        " and month between date '2024-01-01' and date '2025-12-01' order by month;\n"
+    ),
+}
+
+
+def mart_query_p95_ms(params, *, clients: int = 8, seconds: int = 15) -> float:
+    """p95 latency of the typical BI queries under `clients` concurrent pgbench clients."""
+    import tempfile
+
+    from cakupan.warehouse.embedded import _bin
+
+    with tempfile.TemporaryDirectory() as tmp:
+        scripts = []
+        for name, text in QUERIES.items():
+            path = Path(tmp) / f"{name}.sql"
+            path.write_text(text)
+            scripts += ["-f", str(path)]
+        env = dict(os.environ, PGPASSWORD=params.password)
+        subprocess.run(
+            [_bin("pgbench"), "-h", params.host, "-p", str(params.port), "-U", params.user,
+             "-n", "-c", str(clients), "-j", "2", "-T", str(seconds), "-l", "--log-prefix",
+             str(Path(tmp) / "log"), *scripts, params.dbname],
+            env=env, check=True, capture_output=True, cwd=tmp,
+        )
+        latencies = []
+        for log in Path(tmp).glob("log*"):
+            for line in log.read_text().splitlines():
+                parts = line.split()
+                if len(parts) >= 3:
+                    latencies.append(int(parts[2]) / 1000.0)
+    latencies.sort()
+    return latencies[int(0.95 * (len(latencies) - 1))]
+
+
+def orchestration_figures(params) -> dict[str, float]:
+    """One month's load + dbt build through Airflow (`dags test`) vs the same calls directly."""
+    from cakupan import airflow_local
+    from cakupan.pipeline import load_file, run_dbt
+    from cakupan.warehouse import connect
+
+    env = airflow_local.airflow_env(params.url(mask=False))
+    env["AIRFLOW_HOME"] = str(bench_dir() / "airflow")
+    metadata = bench_dir() / "airflow" / "airflow.db"
+    env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{metadata}"
+    airflow_local.ensure_db(env)
+    month = {"from_month": "2025-12", "to_month": "2025-12"}
+
+    def through_airflow():
+        airflow_local.dags_test("cakupan_membership", "2025-12-01", env, month)
+        airflow_local.dags_test("cakupan_transform", "2025-12-01", env)
+
+    def direct():
+        conn = connect(params)
+        try:
+            load_file(SOURCES_DEC_2025(), conn=conn)
+        finally:
+            conn.close()
+        run_dbt(["source", "freshness", "--quiet"], params=params, check=False)
+        run_dbt(["build", "--quiet"], params=params)
+
+    through = _timed(through_airflow)
+    plain = _timed(direct)
+    return {"airflow_s": through, "direct_s": plain}
+
+
 def main(argv: list[str] | None = None) -> int:
     only = set(argv if argv is not None else sys.argv[1:])
     _admin, params = _admin_and_bench_params()
@@ -256,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
         floor = min(psql_copy_seconds(params, csv_path) for _ in range(2))
         ours = _load_in_child(csv_path, params)
         say(f"# csv: {ROWS:,} rows, loader {ours['seconds']:.2f} s (landed "
-            f"{ours['rows_landed']:,}, rejected {ours['rows_rejected']}), psql \\copy {floor:.2f} s")
+            f"{ours['rows_landed']:,}, rejected {ours['rows_rejected']}), "
+            f"psql \\copy {floor:.2f} s")
         say(f"csv_load_vs_psql_copy={ours['seconds'] / floor:.2f}")
 
     if not only or "xlsx" in only:
@@ -275,6 +410,18 @@ def main(argv: list[str] | None = None) -> int:
         for name, seconds in times.items():
             say(f"# dag import {name}: {seconds:.3f} s")
         say(f"dag_parse_s_max={max(times.values()):.3f}")
+    if not only or "dbt" in only:
+        figures = incremental_figures(params)
+        say(f"# dbt run: full refresh {figures['full_build_s']:.1f} s, one new month "
+            f"{figures['one_month_s']:.1f} s")
+        say(f"one_month_vs_full_build={figures['one_month_s'] / figures['full_build_s']:.2f}")
+        say(f"mart_query_p95_ms={mart_query_p95_ms(params):.1f}")
+
+    if not only or "airflow" in only:
+        figures = orchestration_figures(params)
+        say(f"# one month + dbt build: through Airflow {figures['airflow_s']:.1f} s, "
+            f"direct {figures['direct_s']:.1f} s")
+        say(f"orchestration_overhead={figures['airflow_s'] / figures['direct_s']:.2f}")
     return 0
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg2
 from psycopg2 import sql
 
 log = logging.getLogger(__name__)
@@ -176,6 +177,32 @@ def _copy_value(value: Any) -> str:
     return str(value).translate(_ESCAPES)
 
 
+def _text(value: str) -> str:
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_ESCAPES)
+    return value
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str).translate(_ESCAPES)
+
+
+_FAST = {
+    int: str,
+    str: _text,
+    type(None): lambda _v: "\\N",
+    dt.date: dt.date.isoformat,
+    decimal.Decimal: str,
+    dict: _json,
+}
+
+
+def _fmt(value: Any) -> str:
+    """`_copy_value`, dispatched on the exact type first (the per-row hot path)."""
+    fast = _FAST.get(value.__class__)
+    return fast(value) if fast is not None else _copy_value(value)
+
+
 class _LineStream(io.RawIOBase):
     """A file-like object that psycopg2's copy_expert reads, fed lazily from a line generator."""
 
@@ -249,6 +276,8 @@ def land(
                 ]
             )
 
+            fmt = _fmt
+
             def lines() -> Iterator[str]:
                 nonlocal landed
                 for row in rows:
@@ -259,21 +288,16 @@ def land(
                     if progress is not None and landed % 200_000 == 0:
                         progress(f"{source}: {landed:,} rows landed")
                     values = row.values
-                    yield (
-                        prefix
-                        + "\t"
-                        + "\t".join(
-                            [
-                                _copy_value(row.sheet),
-                                _copy_value(row.source_row),
-                                _copy_value(row.period),
-                                _copy_value(row.region_code),
-                            ]
-                            + [_copy_value(values.get(name)) for name in order]
-                            + [_copy_value(row.source_values)]
-                        )
-                        + "\n"
-                    )
+                    cells = [
+                        prefix,
+                        fmt(row.sheet),
+                        fmt(row.source_row),
+                        fmt(row.period),
+                        fmt(row.region_code),
+                    ]
+                    cells += [fmt(values.get(name)) for name in order]
+                    cells.append(_json(row.source_values))
+                    yield "\t".join(cells) + "\n"
 
             column_list = sql.SQL(", ").join(
                 [sql.Identifier(name) for name, _ in PROVENANCE_COLUMNS]
@@ -283,7 +307,21 @@ def land(
             copy = sql.SQL("copy {}.{} ({}) from stdin").format(
                 sql.Identifier(schema), sql.Identifier(table), column_list
             )
-            cur.copy_expert(copy.as_string(conn), _LineStream(lines()), size=1 << 20)
+            source_error: list[BaseException] = []
+
+            def guarded() -> Iterator[str]:
+                try:
+                    yield from lines()
+                except BaseException as exc:  # re-raised below as itself, not as psycopg2's
+                    source_error.append(exc)
+                    raise
+
+            try:
+                cur.copy_expert(copy.as_string(conn), _LineStream(guarded()), size=1 << 20)
+            except psycopg2.Error:
+                if source_error:
+                    raise source_error[0] from None
+                raise
 
             if rejects:
                 reject_lines = (

@@ -1,0 +1,141 @@
+"""Landing against a real PostgreSQL: COPY with provenance, all-or-nothing, reruns, rejects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import psycopg2
+import pytest
+from cakupan.landing import land
+from cakupan.pipeline import load_file
+from cakupan.sources.errors import SourceFileError
+
+pytestmark = pytest.mark.integration
+
+HEADER = "KODE_WILAYAH;NAMA_WILAYAH;LAKI_LAKI;PEREMPUAN;JUMLAH_PENDUDUK\n"
+
+
+def _write(path: Path, body: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\ufeff" + HEADER + body, encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def db(warehouse):
+    conn = psycopg2.connect(**warehouse.dsn_kwargs())
+    with conn.cursor() as cur:
+        cur.execute("drop schema if exists raw cascade")
+    conn.commit()
+    yield conn
+    conn.close()
+
+
+def _count(conn, query, *args):
+    with conn.cursor() as cur:
+        cur.execute(query, args)
+        return cur.fetchone()[0]
+
+
+def test_good_file_lands_with_provenance_and_reruns_replace(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("CAKUPAN_SOURCES_DIR", str(tmp_path))
+    path = _write(
+        tmp_path / "dukcapil" / "penduduk_kabkota_2023_s1.csv",
+        "33.75;Kota Pekalongan;160000;156933;316933\n33.25;Kabupaten Batang;415000;413576;828576\n",
+    )
+    first = load_file(path, conn=db)
+    assert (first["rows_read"], first["rows_landed"], first["rows_rejected"]) == (2, 2, 0)
+    with db.cursor() as cur:
+        cur.execute(
+            "select _source_file, _source_row, _period, _region_code, residents,"
+            " _source_values->>'JUMLAH_PENDUDUK', length(_source_sha256)"
+            " from raw.dukcapil_residents order by _source_row"
+        )
+        rows = cur.fetchall()
+    assert rows[0] == (
+        "dukcapil/penduduk_kabkota_2023_s1.csv",
+        2,
+        dt.date(2023, 1, 1),
+        "33.75",
+        316933,
+        "316933",
+        64,
+    )
+    second = load_file(path, conn=db)
+    third = load_file(path, conn=db)
+    assert _count(db, "select count(*) from raw.dukcapil_residents") == 2
+    assert _count(db, "select count(distinct _load_id) from raw.dukcapil_residents") == 1
+    assert _count(db, "select _load_id from raw.dukcapil_residents limit 1") == third["load_id"]
+    assert (
+        _count(db, "select superseded_by from raw.loads where load_id = %s", first["load_id"])
+        == second["load_id"]
+    )
+
+
+def test_bad_rows_are_kept_with_reasons_and_counted(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("CAKUPAN_SOURCES_DIR", str(tmp_path))
+    path = _write(
+        tmp_path / "dukcapil" / "penduduk_kabkota_2024_s2.csv",
+        "33.75;Kota Pekalongan;160000;156933;316933\n"
+        "99.99;Negeri Antah;1;1;2\n"
+        "33.25;Kabupaten Batang;415000;413576;banyak\n"
+        "33.75;Kota Pekalongan;160000;156933;316933\n",
+    )
+    result = load_file(path, conn=db)
+    assert (result["rows_read"], result["rows_landed"], result["rows_rejected"]) == (4, 1, 3)
+    with db.cursor() as cur:
+        cur.execute(
+            "select source_row, reason from raw.rejects where _load_id = %s order by source_row",
+            (result["load_id"],),
+        )
+        rejects = cur.fetchall()
+    assert [r[0] for r in rejects] == [3, 4, 5]
+    assert "99.99" in rejects[0][1]
+    assert "banyak" in rejects[1][1]
+    assert "duplicate of row 2" in rejects[2][1]
+    assert (
+        _count(
+            db,
+            "select count(*) from raw.loads where load_id = %s and rows_read = rows_landed"
+            " + rows_rejected and status = 'succeeded'",
+            result["load_id"],
+        )
+        == 1
+    )
+
+
+def test_file_level_fault_leaves_the_warehouse_unchanged(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("CAKUPAN_SOURCES_DIR", str(tmp_path))
+    good = _write(
+        tmp_path / "dukcapil" / "penduduk_kabkota_2025_s1.csv",
+        "33.75;Kota Pekalongan;160000;156933;316933\n",
+    )
+    load_file(good, conn=db)
+    before = _count(db, "select count(*) from raw.dukcapil_residents")
+    broken = tmp_path / "dukcapil" / "penduduk_kabkota_2025_s2.csv"
+    broken.write_text("this is not the residents table\n1;2;3\n")
+    with pytest.raises(SourceFileError) as info:
+        load_file(broken, conn=db)
+    assert "penduduk_kabkota_2025_s2.csv" in str(info.value)
+    assert "\n" not in str(info.value)
+    assert _count(db, "select count(*) from raw.dukcapil_residents") == before
+
+
+def test_failure_midway_rolls_back_everything(db):
+    class Row:
+        def __init__(self, n):
+            self.sheet, self.source_row, self.period = None, n, dt.date(2024, 1, 1)
+            self.region_code, self.values, self.source_values = "33.75", {"x": n}, {"X": str(n)}
+
+    def rows():
+        yield Row(2)
+        yield Row(3)
+        raise OSError("disk went away while reading")
+
+    with pytest.raises(OSError):
+        land(db, source="t", raw_table="raw.test_rollback", fields={"x": "integer"}, rows=rows())
+    # even the table it created is gone: one load is one transaction
+    assert _count(db, "select to_regclass('raw.test_rollback')") is None
+    assert _count(db, "select count(*) from raw.loads where status = 'failed'") == 1
+    assert "disk went away" in _count(db, "select error from raw.loads where status = 'failed'")
