@@ -8,7 +8,7 @@ dag = ingest_dag(
     dag_id="cakupan_membership",
     contracts=["bpjs_membership"],
     raw_tables=["raw.bpjs_membership"],
-    schedule="@monthly",
+    schedule="0 0 1 * *",
     start_date=dt.datetime(2022, 1, 1, tzinfo=dt.UTC),
     description="Load the month's BPJS membership workbooks (one mapped task per file).",
     tags=["membership"],

@@ -8,7 +8,7 @@ dag = ingest_dag(
     dag_id="cakupan_reference",
     contracts=["kemendagri_regions", "bps_region_bridge"],
     raw_tables=["raw.kemendagri_regions", "raw.bps_region_bridge"],
-    schedule="@yearly",
+    schedule="0 0 1 1 *",
     start_date=dt.datetime(2022, 1, 1, tzinfo=dt.UTC),
     description="Load Kemendagri region codes and the BPS-Kemendagri code bridge.",
     tags=["reference"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from cakupan_airflow.common import DEFAULT_ARGS, raw_asset
 
@@ -27,11 +27,14 @@ def ingest_dag(
 ):
     """An ingest DAG: one mapped load task per file of each contract in the data interval."""
     outlets = [raw_asset(table) for table in raw_tables]
+    # a data interval per period (Airflow 3's cron schedules default to a point in time, whose
+    # empty interval would select no file): each run reads exactly its month or semester
+    timetable = CronDataIntervalTimetable(schedule, timezone="UTC")
 
     @dag(
         dag_id=dag_id,
         description=description,
-        schedule=schedule,
+        schedule=timetable,
         start_date=start_date,
         catchup=catchup,
         max_active_runs=1,

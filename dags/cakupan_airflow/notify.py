@@ -36,6 +36,7 @@ import html
 import json
 import logging
 import os
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -54,6 +55,8 @@ EXCEPTION_CHARS = 500
 USER_AGENT = "cakupan-alerts/0.1"
 _RESERVED_EXTRA = {"email", "headers", "endpoint", "timeout", "__extra__"}
 _RETRY_STATUSES = {408, 425, 429}
+# a path segment shown in logs: a short word (`services`, `hooks`, `api`), not a token
+_PLAIN_SEGMENT = re.compile(r"^[A-Za-z][A-Za-z_-]{0,19}$")
 
 _warned: set[str] = set()
 
@@ -81,7 +84,10 @@ def mask_url(url: str) -> str:
         segments = [s for s in parts.path.split("/") if s]
         path = ""
         if segments:
-            path = "/" + segments[0] + ("/***" if len(segments) > 1 else "")
+            first = segments[0]
+            if not _PLAIN_SEGMENT.match(first):  # a token as the first segment
+                first = "***"
+            path = "/" + first + ("/***" if len(segments) > 1 else "")
         query = ""
         if parts.query:
             keys = [k for k, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)]
@@ -193,9 +199,7 @@ def _target_from_env(value: str) -> AlertTarget:
             extra = _extra_dict(val)
         else:
             kept.append((key, val))
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
+    netloc = parts.netloc.rsplit("@", 1)[-1]  # without user info (sent as basic auth)
     url = urllib.parse.urlunsplit(
         (parts.scheme, netloc, parts.path, urllib.parse.urlencode(kept), "")
     )

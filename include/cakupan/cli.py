@@ -110,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
         register = None
     if register is not None:
         register(sub)
+
+    from cakupan.operate import register as register_operate
+
+    register_operate(sub)  # `cakupan airflow ...`, `cakupan loads`
     return parser
 
 
