@@ -48,7 +48,7 @@ test: install manifest
 	@$(BIN)/python -m pytest -q
 
 unit: install
-	@$(BIN)/python -m pytest -q tests/unit tests/dags tests/deploy
+	@$(BIN)/python -m pytest -q -m "not integration" tests/unit tests/dags tests/deploy
 
 integration: install manifest
 	@$(BIN)/python -m pytest -q tests/integration

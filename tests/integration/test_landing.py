@@ -139,3 +139,26 @@ def test_failure_midway_rolls_back_everything(db):
     assert _count(db, "select to_regclass('raw.test_rollback')") is None
     assert _count(db, "select count(*) from raw.loads where status = 'failed'") == 1
     assert "disk went away" in _count(db, "select error from raw.loads where status = 'failed'")
+
+
+def test_awkward_text_survives_copy_unchanged(db):
+    awkward = 'Kab. "Toli-Toli"\t\\ tab, back\\slash\nnewline, é ü — 100%'
+
+    class Row:
+        sheet, source_row, period, region_code = "Rekap", 7, dt.date(2024, 1, 1), "72.04"
+        values = {"name": awkward, "n": 5}
+        source_values = {"Nama\tKab": awkward, "N": "5"}
+
+    result = land(
+        db,
+        source="t",
+        raw_table="raw.test_awkward",
+        fields={"name": "text", "n": "integer"},
+        rows=[Row()],
+    )
+    assert result.rows_landed == 1 and result.periods == [dt.date(2024, 1, 1)]
+    with db.cursor() as cur:
+        cur.execute("select name, n, _source_values, _sheet from raw.test_awkward")
+        name, n, source_values, sheet = cur.fetchone()
+    assert (name, n, sheet) == (awkward, 5, "Rekap")
+    assert source_values == {"Nama\tKab": awkward, "N": "5"}

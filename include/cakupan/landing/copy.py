@@ -277,9 +277,32 @@ def land(
             )
 
             fmt = _fmt
+            periods_seen: set = set()
+            json_keys: dict[tuple, list[str]] = {}
+            encode = json.encoder.encode_basestring  # C: one JSON string literal
+
+            def source_json(source_values: dict) -> str:
+                # the keys repeat on every row of a sheet: encode them once
+                keys = tuple(source_values)
+                parts = json_keys.get(keys)
+                if parts is None:
+                    parts = json_keys[keys] = (
+                        ["{" + encode(keys[0]) + ": "] + [", " + encode(k) + ": " for k in keys[1:]]
+                        if keys
+                        else []
+                    )
+                if not parts:
+                    return "{}"
+                try:
+                    text = "".join(map(str.__add__, parts, map(encode, source_values.values())))
+                except TypeError:  # a value that is not text: the general encoder
+                    return _json(source_values)
+                text += "}"
+                return text.translate(_ESCAPES) if "\\" in text else text
 
             def lines() -> Iterator[str]:
                 nonlocal landed
+                add_period = periods_seen.add
                 for row in rows:
                     if hasattr(row, "reason"):
                         rejects.append(row)
@@ -287,16 +310,17 @@ def land(
                     landed += 1
                     if progress is not None and landed % 200_000 == 0:
                         progress(f"{source}: {landed:,} rows landed")
-                    values = row.values
+                    period = row.period
+                    add_period(period)
                     cells = [
                         prefix,
                         fmt(row.sheet),
                         fmt(row.source_row),
-                        fmt(row.period),
+                        fmt(period),
                         fmt(row.region_code),
                     ]
-                    cells += [fmt(values.get(name)) for name in order]
-                    cells.append(_json(row.source_values))
+                    cells += map(fmt, map(row.values.get, order))
+                    cells.append(source_json(row.source_values))
                     yield "\t".join(cells) + "\n"
 
             column_list = sql.SQL(", ").join(
@@ -348,14 +372,7 @@ def land(
                     size=1 << 20,
                 )
 
-            cur.execute(
-                sql.SQL(
-                    "select coalesce(array_agg(distinct _period order by _period), '{{}}')"
-                    " from {}.{} where _load_id = %s and _period is not null"
-                ).format(sql.Identifier(schema), sql.Identifier(table)),
-                (load_id,),
-            )
-            periods = list(cur.fetchone()[0])
+            periods = sorted(p for p in periods_seen if p is not None)
 
             # replace what earlier loads of this file or of these periods landed
             conditions = [sql.SQL("_period = any(%(periods)s)")]
