@@ -19,9 +19,15 @@ from cosmos.profiles import PostgresUserPasswordProfileMapping
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"
 RAW_TABLES = [
     "raw.kemendagri_regions",
+    "raw.kemendagri_region_history",
     "raw.bps_region_bridge",
     "raw.dukcapil_residents",
+    "raw.dukcapil_residents_by_age",
+    "raw.bps_population",
     "raw.bpjs_membership",
+    "raw.bpjs_participants_by_age",
+    "raw.dtsen_desil",
+    "raw.pemasyarakatan_wbp_jkn",
 ]
 
 profile_config = ProfileConfig(

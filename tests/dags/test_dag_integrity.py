@@ -13,7 +13,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags"
 DAG_FILES = sorted(p for p in DAGS.glob("*.py"))
-EXPECTED = {"cakupan_reference", "cakupan_population", "cakupan_membership", "cakupan_transform"}
+EXPECTED = {
+    "cakupan_reference",
+    "cakupan_population",
+    "cakupan_membership",
+    "cakupan_special_groups",
+    "cakupan_transform",
+}
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ STEPS = [
     ("cakupan_reference", "2025-01-01", None),
     ("cakupan_population", "2025-07-01", {"from_month": "2022-01", "to_month": "2025-12"}),
     ("cakupan_membership", "2025-12-01", {"from_month": "2022-01", "to_month": "2025-12"}),
+    ("cakupan_special_groups", "2025-12-01", {"from_month": "2022-01", "to_month": "2025-12"}),
     ("cakupan_transform", "2025-12-01", None),
 ]
 
