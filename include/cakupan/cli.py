@@ -36,7 +36,7 @@ def _demo(args) -> int:
         from cakupan.demo.generate import generate
 
         out = Path(args.out) if args.out else config.sources_dir()
-        files = generate(out, progress=print)
+        files = generate(out, extras=True, progress=print)
         print(f"{len(files)} files written to {out}")
         return 0
     from cakupan.demo.run import run

@@ -13,7 +13,8 @@ unpivoted as (
         month,
         '{{ segment }}' as population_group_code,
         {{ segment }}_active + {{ segment }}_inactive as participants,
-        {{ segment }}_active as active_participants
+        {{ segment }}_active as active_participants,
+        load_id
     from memberships
     {% if not loop.last %}union all{% endif %}
     {% endfor %}

@@ -1,29 +1,28 @@
-{#- one row per kab/kota per month: the residents count in force that month and where it came from -#}
+{#- one row per kab/kota per month: the residents count in force that month from the denominator
+    the var `denominator_source` chooses (dukcapil, as BPJS does, or bps) -#}
+{%- set denominator_source = var('denominator_source') %}
+{%- if denominator_source not in ['dukcapil', 'bps'] %}
+    {{ exceptions.raise_compiler_error(
+        "var denominator_source must be 'dukcapil' or 'bps', not '" ~ denominator_source ~ "'"
+    ) }}
+{%- endif %}
 with
 
-dukcapil as (
-    select district_code, semester_start_month, semester_end_date, residents
-    from {{ ref('stg_dukcapil__residents') }}
-),
-
-spread as (
-    select
-        dukcapil.district_code,
-        month_series.month::date as month,
-        dukcapil.residents,
-        'dukcapil' as residents_source,
-        dukcapil.semester_end_date as residents_as_of_date
-    from dukcapil
-    cross join lateral generate_series(
-        dukcapil.semester_start_month,
-        dukcapil.semester_start_month + interval '5 months',
-        interval '1 month'
-    ) as month_series (month)
+residents as (
+    select * from {{ ref('int_residents_by_source_month') }}
 ),
 
 final as (
-    select * from spread
-    where residents_source = '{{ var("denominator_source") }}'
+    select
+        district_code,
+        month,
+        residents,
+        residents_source,
+        residents_as_of_date,
+        reported_under_code,
+        load_id
+    from residents
+    where residents_source = '{{ denominator_source }}'
 )
 
 select * from final

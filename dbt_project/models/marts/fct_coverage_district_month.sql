@@ -1,3 +1,19 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['month'],
+        on_schema_change='sync_all_columns'
+    )
+}}
+{#-
+    One row per kab/kota per month. Incremental by month: a run rebuilds only the months whose
+    inputs (the membership load, the residents loads) differ from what the table was built from,
+    so a new month does not rebuild history; `--full-refresh` gives the same rows. delete+insert
+    with unique_key month replaces every row of a rebuilt month (the grain, district_code and
+    month, is tested by unique_combination).
+-#}
+{%- set compare_with_built = built_with_column('source_load_ids') %}
 with
 
 districts as (
@@ -5,7 +21,8 @@ districts as (
 ),
 
 memberships as (
-    select * from {{ ref('stg_bpjs__memberships') }}
+    select district_code, month, participants_published, coverage_pct_published, load_id
+    from {{ ref('stg_bpjs__memberships') }}
 ),
 
 segments as (
@@ -13,7 +30,9 @@ segments as (
         district_code,
         month,
         sum(participants) as segment_participants,
-        sum(active_participants) as active_participants
+        sum(active_participants) as active_participants,
+        sum(participants) filter (where population_group_code = 'pbi_apbd')
+            as pemda_registered_participants
     from {{ ref('int_memberships_unpivoted') }}
     group by district_code, month
 ),
@@ -22,8 +41,41 @@ residents as (
     select * from {{ ref('int_residents_spread_to_months') }}
 ),
 
+residents_by_source as (
+    select
+        district_code,
+        month,
+        max(residents) filter (where residents_source = 'dukcapil') as residents_dukcapil,
+        max(residents) filter (where residents_source = 'bps') as residents_bps,
+        max(load_id) filter (where residents_source = 'dukcapil') as dukcapil_load_id,
+        max(load_id) filter (where residents_source = 'bps') as bps_load_id
+    from {{ ref('int_residents_by_source_month') }}
+    group by district_code, month
+),
+
 rules as (
     select * from {{ ref('dim_uhc_rules') }}
+),
+
+uhc_rules as (
+    select uhc_rule_code, valid_from_date, valid_to_date, min_coverage_pct, min_active_pct
+    from rules
+    where rule_kind = 'uhc'
+),
+
+award_rules as (
+    select
+        uhc_rule_code,
+        award_tier,
+        tier_rank,
+        valid_from_date,
+        valid_to_date,
+        min_coverage_pct,
+        min_active_pct,
+        min_pemda_registered_pct,
+        pemda_waived_at_active_pct
+    from rules
+    where rule_kind = 'award'
 ),
 
 months as (
@@ -36,30 +88,82 @@ district_months as (
     cross join months
 ),
 
-joined as (
+inputs as (
     select
         district_months.district_code,
         district_months.province_code,
         district_months.month,
-        residents.residents,
-        residents.residents_source,
-        residents.residents_as_of_date,
-        -- the published total where the office gives one: it is the figure BPJS reports
-        coalesce(memberships.participants_published, segments.segment_participants) as participants,
-        segments.segment_participants,
-        segments.active_participants,
-        memberships.coverage_pct_published,
-        memberships.load_id
+        -- which loads the row is built from: a month is rebuilt when any of them changes
+        concat_ws(
+            ' ',
+            'bpjs_membership:' || memberships.load_id,
+            'dukcapil_residents:' || residents_by_source.dukcapil_load_id,
+            'bps_population:' || residents_by_source.bps_load_id
+        ) as source_load_ids
     from district_months
     left join memberships
         on district_months.district_code = memberships.district_code
         and district_months.month = memberships.month
+    left join residents_by_source
+        on district_months.district_code = residents_by_source.district_code
+        and district_months.month = residents_by_source.month
+),
+
+{% if compare_with_built %}
+-- months with a row that is new, gone or built from other loads than before
+changed_months as (
+    select distinct coalesce(inputs.month, built.month) as month
+    from inputs
+    full outer join {{ this }} as built
+        on inputs.district_code = built.district_code
+        and inputs.month = built.month
+    where built.district_code is null
+        or inputs.district_code is null
+        or built.source_load_ids is distinct from inputs.source_load_ids
+),
+{% endif %}
+
+months_to_build as (
+    select inputs.*
+    from inputs
+    {% if compare_with_built -%}
+    where inputs.month in (select month from changed_months)
+    {%- endif %}
+),
+
+joined as (
+    select
+        months_to_build.district_code,
+        months_to_build.province_code,
+        months_to_build.month,
+        residents.residents,
+        residents.residents_source,
+        residents.residents_as_of_date,
+        residents_by_source.residents_dukcapil,
+        residents_by_source.residents_bps,
+        residents.reported_under_code,
+        -- the published total where the office gives one: it is the figure BPJS reports
+        coalesce(memberships.participants_published, segments.segment_participants) as participants,
+        segments.segment_participants,
+        segments.active_participants,
+        segments.pemda_registered_participants,
+        memberships.coverage_pct_published,
+        memberships.load_id,
+        residents.load_id as residents_load_id,
+        months_to_build.source_load_ids
+    from months_to_build
+    left join memberships
+        on months_to_build.district_code = memberships.district_code
+        and months_to_build.month = memberships.month
     left join segments
-        on district_months.district_code = segments.district_code
-        and district_months.month = segments.month
+        on months_to_build.district_code = segments.district_code
+        and months_to_build.month = segments.month
     left join residents
-        on district_months.district_code = residents.district_code
-        and district_months.month = residents.month
+        on months_to_build.district_code = residents.district_code
+        and months_to_build.month = residents.month
+    left join residents_by_source
+        on months_to_build.district_code = residents_by_source.district_code
+        and months_to_build.month = residents_by_source.month
 ),
 
 measured as (
@@ -69,44 +173,79 @@ measured as (
         {{ pct('joined.participants', 'joined.residents') }} as coverage_pct,
         {{ pct('joined.active_participants', 'joined.participants') }} as active_pct,
         {{ pct('joined.active_participants', 'joined.residents') }} as active_coverage_pct,
-        rules.uhc_rule_code,
-        rules.min_coverage_pct,
-        rules.min_active_pct
+        {{ pct('joined.pemda_registered_participants', 'joined.residents') }} as pemda_registered_pct,
+        uhc_rules.uhc_rule_code,
+        uhc_rules.min_coverage_pct,
+        uhc_rules.min_active_pct
     from joined
-    left join rules
-        on joined.month between rules.valid_from_date and rules.valid_to_date
+    left join uhc_rules
+        on joined.month between uhc_rules.valid_from_date and uhc_rules.valid_to_date
+),
+
+-- the best UHC Award tier whose criteria (any of its alternatives) the month meets
+awards_met as (
+    select distinct on (measured.district_code, measured.month)
+        measured.district_code,
+        measured.month,
+        award_rules.award_tier,
+        award_rules.uhc_rule_code as uhc_award_rule_code
+    from measured
+    inner join award_rules
+        on measured.month between award_rules.valid_from_date and award_rules.valid_to_date
+    where measured.coverage_pct >= award_rules.min_coverage_pct
+        and measured.active_pct >= award_rules.min_active_pct
+        and (
+            award_rules.min_pemda_registered_pct is null
+            or measured.pemda_registered_pct >= award_rules.min_pemda_registered_pct
+            or measured.active_pct >= award_rules.pemda_waived_at_active_pct
+        )
+    order by measured.district_code, measured.month, award_rules.tier_rank desc,
+        award_rules.uhc_rule_code
 ),
 
 final as (
     select
-        district_code,
-        province_code,
-        month,
-        residents,
-        residents_source,
-        residents_as_of_date,
-        participants,
-        active_participants,
-        inactive_participants,
-        segment_participants,
-        coverage_pct,
-        active_pct,
-        active_coverage_pct,
-        coverage_pct_published,
-        uhc_rule_code,
-        min_coverage_pct,
-        min_active_pct,
+        measured.district_code,
+        measured.province_code,
+        measured.month,
+        measured.residents,
+        measured.residents_source,
+        measured.residents_as_of_date,
+        measured.participants,
+        measured.active_participants,
+        measured.inactive_participants,
+        measured.segment_participants,
+        measured.coverage_pct,
+        measured.active_pct,
+        measured.active_coverage_pct,
+        measured.coverage_pct_published,
+        measured.uhc_rule_code,
+        measured.min_coverage_pct,
+        measured.min_active_pct,
         case
-            when coverage_pct is null or active_pct is null then null
-            else coverage_pct >= min_coverage_pct and active_pct >= min_active_pct
+            when measured.coverage_pct is null or measured.active_pct is null then null
+            else measured.coverage_pct >= measured.min_coverage_pct
+                and measured.active_pct >= measured.min_active_pct
         end as meets_uhc,
-        greatest(0, ceil(residents * min_coverage_pct / 100.0) - participants)::bigint
+        greatest(0, ceil(measured.residents * measured.min_coverage_pct / 100.0) - measured.participants)::bigint
             as people_to_uhc,
-        greatest(0, ceil(participants * min_active_pct / 100.0) - active_participants)::bigint
+        greatest(0, ceil(measured.participants * measured.min_active_pct / 100.0) - measured.active_participants)::bigint
             as active_people_to_target,
-        participants is not null as has_membership_data,
-        load_id
+        measured.participants is not null as has_membership_data,
+        measured.load_id,
+        measured.residents_dukcapil,
+        measured.residents_bps,
+        measured.reported_under_code,
+        measured.pemda_registered_participants,
+        measured.pemda_registered_pct,
+        awards_met.award_tier as uhc_award_tier,
+        awards_met.uhc_award_rule_code,
+        measured.residents_load_id,
+        measured.source_load_ids
     from measured
+    left join awards_met
+        on measured.district_code = awards_met.district_code
+        and measured.month = awards_met.month
 )
 
 select * from final

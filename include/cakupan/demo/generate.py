@@ -582,15 +582,408 @@ def _write_residents(path: Path, semester: int, districts: tuple[District, ...])
     )
 
 
-def generate(
+# ---------------------------------------------------------------- extras
+#
+# Further demo sources for population groups, denominators and region history (written by
+# `generate(..., extras=True)` or `generate_extras`; docs/COVERAGE_MODEL.md). They read the same
+# model (`build_model`) but draw from their own seeded generators, so the files above keep their
+# bytes and every extra file is the same on every run and for any window.
+
+DECREE_YEARS = ("2018", "2020", "2022", "2023")
+BPS_YEARS = (2022, 2023, 2024, 2025)
+# age bands as Dukcapil writes them, as BPJS writes them, national shares (2020 census, rounded)
+AGE_BANDS = (
+    ("0-4", "0 - 4 th", 7.8),
+    ("5-14", "5 - 14 th", 16.5),
+    ("15-24", "15 - 24 th", 16.5),
+    ("25-44", "25 - 44 th", 30.0),
+    ("45-59", "45 - 59 th", 18.3),
+    ("60+", "60 th ke atas", 10.9),
+)
+AGE_KOTA_FACTORS = (0.9, 0.9, 1.1, 1.1, 1.0, 0.9)
+# relative enrolment by age band (newborns and young adults enrol later) and sex
+AGE_ENROLMENT = (0.97, 0.99, 0.97, 0.99, 1.01, 1.02)
+SEX_ENROLMENT = (0.995, 1.005)  # male, female
+# BPJS kept reporting the pre-split Papua codes until the end of 2022
+OLD_CODES_UNTIL = (2022, 12)
+# correctional facilities: the published proposal of Rutan Tanah Grogot (Paser), 2024
+TANAH_GROGOT = {"64.01": 338, "64.09": 254}
+WBP_SEMESTERS = (4, 5, 6, 7)  # 2024 S1 .. 2025 S2
+WBP_PER_RESIDENT = 0.00095
+DTSEN_MONTHS = (41, 47)  # June and December 2025
+HIGH_POVERTY_PROVINCES = {"53", "81", "82", "91", "92", "93", "94", "95", "96"}
+
+
+def _history_rows() -> list[dict[str, str]]:
+    return _reference_rows("region_codes_history.csv")
+
+
+@cache
+def _old_codes_2022() -> dict[str, tuple[str, str]]:
+    """Current code -> (code, name) of the 2022 decree, where the code changed since."""
+    return {
+        r["current_code"]: (r["code"], r["name"])
+        for r in _history_rows()
+        if r["decree_year"] == "2022" and r["code"] != r["current_code"]
+    }
+
+
+def _write_decrees(out_dir: Path) -> list[Path]:
+    """The earlier decrees' kab/kota lists (`kode,nama`), as the reference history carries them."""
+    folder = out_dir / "kemendagri" / "riwayat"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = _history_rows()
+    written = []
+    for year in DECREE_YEARS:
+        path = folder / f"kepmendagri_{year}.csv"
+        listed = sorted(
+            ((r["code"], r["name"]) for r in rows if r["decree_year"] == year),
+            key=lambda row: row[0],
+        )
+        _write_csv(path, ["kode", "nama"], [list(row) for row in listed])
+        written.append(path)
+    return written
+
+
+def _write_bps_population(out_dir: Path, districts: tuple[District, ...]) -> list[Path]:
+    """Population per kab/kota and year as the BPS WebAPI gives it (BPS codes, mid-year
+    projections that differ a little from Dukcapil's register), plus the aggregate row `9999`
+    the API returns too (the loader rejects it: not a kab/kota)."""
+    folder = out_dir / "bps"
+    folder.mkdir(parents=True, exist_ok=True)
+    names = {r["bps_code"]: r["bps_name"] for r in _reference_rows("bps_bridge_2020.csv")}
+    factors = {
+        d.region.code: random.Random(f"{SEED}:bps:{d.region.code}").uniform(0.955, 1.015)
+        for d in districts
+    }
+    written = []
+    for year in BPS_YEARS:
+        s = 2 * (year - FIRST_MONTH[0])
+        rows = []
+        for d in sorted(districts, key=lambda g: g.region.bps_code):
+            mid_year = (d.residents[s] + d.residents[s + 1]) / 2
+            population = round(mid_year * factors[d.region.code] * (1 + 0.002 * (year - 2022)))
+            rows.append([d.region.bps_code, names[d.region.bps_code].title(), year, population])
+        rows.append(["9999", "Indonesia", year, sum(r[3] for r in rows)])
+        path = folder / f"jumlah_penduduk_bps_{year}.csv"
+        _write_csv(path, ["bps_code", "name", "year", "population"], rows)
+        written.append(path)
+    return written
+
+
+@cache
+def _age_weights(code: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per district: age band weights of men and of women."""
+    region = next(d.region for d in build_model() if d.region.code == code)
+    rng = random.Random(f"{SEED}:age:{code}")
+    kota = region.district_type == "kota"
+    base = [
+        share * (AGE_KOTA_FACTORS[i] if kota else 1.0) * rng.lognormvariate(0.0, 0.08)
+        for i, (_, _, share) in enumerate(AGE_BANDS)
+    ]
+    women = list(base)
+    women[-1] *= 1.12  # women live longer
+    return tuple(base), tuple(women)
+
+
+def _residents_by_age(d: District, semester: int) -> list[tuple[int, int]]:
+    """(men, women) per age band; they sum to the semester's Dukcapil residents exactly."""
+    men_w, women_w = _age_weights(d.region.code)
+    ageing = 1 + 0.012 * semester
+    men_w = [*men_w[:-1], men_w[-1] * ageing]
+    women_w = [*women_w[:-1], women_w[-1] * ageing]
+    men = _alloc(d.male[semester], men_w)
+    women = _alloc(d.residents[semester] - d.male[semester], women_w)
+    return list(zip(men, women, strict=True))
+
+
+def _write_residents_by_age(path: Path, semester: int, districts: tuple[District, ...]) -> None:
+    rows = []
+    for d in districts:
+        prefix = "KAB." if d.region.district_type == "kabupaten" else "KOTA"
+        name = f"{prefix} {d.region.name.upper()}"
+        for (label, _, _), (men, women) in zip(
+            AGE_BANDS, _residents_by_age(d, semester), strict=True
+        ):
+            rows.append([d.region.code, name, label, men, women, men + women])
+    _write_csv(
+        path,
+        ["KODE_WILAYAH", "NAMA_WILAYAH", "KELOMPOK_UMUR", "LAKI_LAKI", "PEREMPUAN", "JUMLAH"],
+        rows,
+        delimiter=";",
+        lineterminator="\r\n",
+        encoding="utf-8-sig",
+    )
+
+
+def participants_by_age(d: District, m: int) -> list[tuple[int, int]]:
+    """(men, women) participants per age band in month m; they sum to the month's segments
+    (active + non-active), which is the published total except where a published figure says
+    otherwise."""
+    members = sum(a + n for a, n in d.segments[m])
+    by_age = _residents_by_age(d, m // 6)
+    weights = []
+    for i, (men, women) in enumerate(by_age):
+        weights += [
+            men * AGE_ENROLMENT[i] * SEX_ENROLMENT[0],
+            women * AGE_ENROLMENT[i] * SEX_ENROLMENT[1],
+        ]
+    cells = _alloc(members, weights)
+    return [(cells[2 * i], cells[2 * i + 1]) for i in range(len(AGE_BANDS))]
+
+
+def _reported_code(d: District, m: int) -> tuple[str, str]:
+    """The code and name BPJS reported a kab/kota under in month m (pre-split codes in 2022)."""
+    year, month = _month(m)
+    old = _old_codes_2022().get(d.region.code)
+    if old is not None and (year, month) <= OLD_CODES_UNTIL:
+        return old
+    prefix = "KAB." if d.region.district_type == "kabupaten" else "KOTA"
+    return d.region.code, f"{prefix} {d.region.name.upper()}"
+
+
+def _write_participants_by_age(path: Path, semester: int, districts: tuple[District, ...]) -> None:
+    rows = []
+    for m in range(6 * semester, 6 * semester + 6):
+        year, month = _month(m)
+        for d in districts:
+            code, name = _reported_code(d, m)
+            for (_, label, _), (men, women) in zip(
+                AGE_BANDS, participants_by_age(d, m), strict=True
+            ):
+                rows.append([f"{year}-{month:02d}", code, name, label, men, women, men + women])
+    _write_csv(
+        path,
+        [
+            "BULAN",
+            "KODE_KAB_KOTA",
+            "NAMA_KAB_KOTA",
+            "KELOMPOK_UMUR",
+            "LAKI_LAKI",
+            "PEREMPUAN",
+            "JUMLAH",
+        ],
+        rows,
+    )
+
+
+@dataclass(frozen=True)
+class Facility:
+    name: str
+    province_code: str
+    host_code: str
+    domiciles: tuple[str, ...]  # kab/kota codes its inmates come from (host first)
+
+
+@cache
+def facilities() -> tuple[Facility, ...]:
+    """Correctional facilities (Lapas/Rutan): every kota and about half the kabupaten host one;
+    inmates come from the host and up to two neighbouring kab/kota of the province."""
+    by_province: dict[str, list[Region]] = {}
+    for r in load_regions():
+        if r.level == "district":
+            by_province.setdefault(r.province_code, []).append(r)
+    out = []
+    for province, regions in sorted(by_province.items()):
+        for i, r in enumerate(regions):
+            rng = random.Random(f"{SEED}:facility:{r.code}")
+            if r.code == "64.01":
+                out.append(
+                    Facility("Rutan Kelas IIB Tanah Grogot", province, r.code, ("64.01", "64.09"))
+                )
+                continue
+            if r.district_type == "kabupaten" and rng.random() < 0.5:
+                continue
+            kind = "Lapas Kelas IIA" if r.district_type == "kota" else "Rutan Kelas IIB"
+            neighbours = [regions[j].code for j in (i - 1, i + 1) if 0 <= j < len(regions)]
+            k = rng.choice((0, 1, 2))
+            domiciles = (r.code, *sorted(rng.sample(neighbours, min(k, len(neighbours)))))
+            out.append(Facility(f"{kind} {r.name}", province, r.code, domiciles))
+    return tuple(out)
+
+
+def wbp_rows(semester: int) -> list[tuple[Facility, str, int, int, int]]:
+    """(facility, domicile code, inmates, proposed for JKN by the facility, enrolled in JKN)
+    at the end of a semester."""
+    districts = {d.region.code: d for d in build_model()}
+    rows = []
+    for f in facilities():
+        for j, code in enumerate(f.domiciles):
+            rng = random.Random(f"{SEED}:wbp:{f.name}:{code}:{semester}")
+            planted = TANAH_GROGOT.get(code) if f.host_code == "64.01" else None
+            if planted is not None:
+                inmates = planted + (semester - 4) * 6
+                proposed = planted if semester == 4 else inmates
+            else:
+                base = districts[code].residents[semester] * WBP_PER_RESIDENT
+                inmates = max(3, round(base * (0.7 if j == 0 else 0.2) * rng.uniform(0.8, 1.2)))
+                proposed = round(inmates * rng.uniform(0.6, 1.0))
+            # enrolment follows the proposals: half in the first semester, most a year later
+            share = min(0.2 + 0.25 * (semester - 4) + rng.uniform(0.0, 0.2), 1.0)
+            enrolled = min(proposed, round(proposed * share))
+            rows.append((f, code, inmates, proposed, enrolled))
+    return rows
+
+
+def _semester_end_text(semester: int) -> str:
+    year = FIRST_MONTH[0] + semester // 2
+    return f"30 Juni {year}" if semester % 2 == 0 else f"31 Desember {year}"
+
+
+def _write_wbp(path: Path, semester: int) -> None:
+    regions = {r.code: r for r in load_regions()}
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+    wb.set_properties(
+        {"title": "Rekap WBP JKN", "author": "Cakupan demo", "created": dt.datetime(2025, 1, 1)}
+    )
+    f_head = wb.add_format({"bold": True, "border": 1, "text_wrap": True})
+    f_cell = wb.add_format({"border": 1})
+    ws = wb.add_worksheet("WBP JKN")
+    ws.write_string(0, 0, "REKAPITULASI WARGA BINAAN PEMASYARAKATAN (WBP) DIDAFTARKAN PESERTA JKN")
+    ws.write_string(1, 0, f"Keadaan per {_semester_end_text(semester)}")
+    heads = (
+        "No",
+        "Kanwil",
+        "Nama UPT",
+        "Kab/Kota Domisili WBP",
+        "Jumlah WBP",
+        "Diusulkan ke Pemda",
+        "Terdaftar JKN",
+    )
+    for c, head in enumerate(heads):
+        ws.write_string(3, c, head, f_head)
+    row = 4
+    totals = [0, 0, 0]
+    for no, (f, code, inmates, proposed, enrolled) in enumerate(wbp_rows(semester), start=1):
+        region = regions[code]
+        prefix = "Kab." if region.district_type == "kabupaten" else "Kota"
+        ws.write_number(row, 0, no, f_cell)
+        ws.write_string(row, 1, regions[f.province_code].name, f_cell)
+        ws.write_string(row, 2, f.name, f_cell)
+        ws.write_string(row, 3, f"{prefix} {region.name}", f_cell)
+        for c, v in enumerate((inmates, proposed, enrolled)):
+            ws.write_number(row, 4 + c, v, f_cell)
+            totals[c] += v
+        row += 1
+    ws.write_string(row, 2, "JUMLAH", f_head)
+    for c, v in enumerate(totals):
+        ws.write_number(row, 4 + c, v, f_head)
+    wb.close()
+
+
+@cache
+def _poverty(code: str) -> float:
+    """Slope of a district's desil distribution: > 0 means more residents in the low desil."""
+    rng = random.Random(f"{SEED}:dtsen:{code}")
+    t = rng.uniform(-0.12, 0.12)
+    if code[:2] in HIGH_POVERTY_PROVINCES:
+        t += 0.15
+    if code[3] == "7":  # kota
+        t -= 0.08
+    return t
+
+
+# share of a desil's individuals enrolled as PBI (central or Pemda)
+PBI_BY_DESIL = (0.90, 0.85, 0.76, 0.66, 0.52, 0.38, 0.24, 0.14, 0.07, 0.03)
+
+
+def dtsen_rows(m: int) -> list[tuple[str, int, int, int]]:
+    """(code, desil, individuals, of whom PBI participants) in month m."""
+    rows = []
+    for d in build_model():
+        code = d.region.code
+        t = _poverty(code)
+        weights = [math.exp(-t * k) for k in range(10)]
+        individuals = round(_interp_residents(d.residents, m) * 0.975)
+        counts = _alloc(individuals, weights)
+        rng = random.Random(f"{SEED}:dtsen:{code}:{m}")
+        for k, n in enumerate(counts):
+            rate = min(PBI_BY_DESIL[k] * rng.uniform(0.9, 1.08), 0.99)
+            rows.append((code, k + 1, n, round(n * rate)))
+    return rows
+
+
+def _write_dtsen(path: Path, m: int) -> None:
+    regions = {r.code: r for r in load_regions()}
+    rows = []
+    for code, desil, individuals, pbi in dtsen_rows(m):
+        r = regions[code]
+        prefix = "Kabupaten" if r.district_type == "kabupaten" else "Kota"
+        rows.append([code, f"{prefix} {r.name}", desil, individuals, pbi])
+    _write_csv(
+        path, ["kode_wilayah", "nama_wilayah", "desil", "jumlah_individu", "peserta_pbi"], rows
+    )
+
+
+def generate_extras(
     out_dir: Path,
     *,
     start: str = "2022-01",
     end: str = "2025-12",
     progress: Callable[[str], None] | None = None,
 ) -> list[Path]:
+    """Write the extra demo sources (docs/COVERAGE_MODEL.md) into out_dir; return their paths.
+
+    Earlier decree lists and BPS population per year are always written; the semester and month
+    files only where they overlap `start`..`end` (a semester file always holds its six months).
+    """
+    say = progress or (lambda _msg: None)
+    first, last = _month_index(start), _month_index(end)
+    if not 0 <= first <= last < N_MONTHS:
+        raise ValueError(f"months {start}..{end} outside 2022-01..2025-12")
+    out_dir = Path(out_dir)
+    districts = build_model()
+    written = _write_decrees(out_dir)
+    written += _write_bps_population(out_dir, districts)
+    say("wrote earlier kemendagri decrees and bps population")
+
+    semesters = range(first // 6, last // 6 + 1)
+    dukcapil = out_dir / "dukcapil"
+    demography = out_dir / "bpjs_demografi"
+    dukcapil.mkdir(parents=True, exist_ok=True)
+    demography.mkdir(parents=True, exist_ok=True)
+    for s in semesters:
+        year, half = FIRST_MONTH[0] + s // 2, s % 2 + 1
+        path = dukcapil / f"penduduk_kelompok_umur_{year}_s{half}.csv"
+        _write_residents_by_age(path, s, districts)
+        written.append(path)
+        path = demography / f"peserta_jkn_jenis_kelamin_umur_{year}_s{half}.csv"
+        _write_participants_by_age(path, s, districts)
+        written.append(path)
+    say("wrote residents and participants by sex and age band")
+
+    wbp = out_dir / "pemasyarakatan"
+    for s in WBP_SEMESTERS:
+        if s in semesters:
+            wbp.mkdir(parents=True, exist_ok=True)
+            year, half = FIRST_MONTH[0] + s // 2, s % 2 + 1
+            path = wbp / f"rekap_wbp_jkn_{year}_s{half}.xlsx"
+            _write_wbp(path, s)
+            written.append(path)
+    for m in DTSEN_MONTHS:
+        if first <= m <= last:
+            folder = out_dir / "dtsen"
+            folder.mkdir(parents=True, exist_ok=True)
+            year, month = _month(m)
+            path = folder / f"dtsen_desil_kabkota_{year}-{month:02d}.csv"
+            _write_dtsen(path, m)
+            written.append(path)
+    say(f"wrote prisoner and DTSEN files ({len(written)} extra files)")
+    return written
+
+
+def generate(
+    out_dir: Path,
+    *,
+    start: str = "2022-01",
+    end: str = "2025-12",
+    progress: Callable[[str], None] | None = None,
+    extras: bool = False,
+) -> list[Path]:
     """Write the demo source files into out_dir; return their paths (reference, residents,
-    workbooks). `start`/`end` (`YYYY-MM`, within 2022-01..2025-12) limit the months written."""
+    workbooks). `start`/`end` (`YYYY-MM`, within 2022-01..2025-12) limit the months written.
+    `extras`: also write the population-group, BPS and decree-history sources
+    (`generate_extras`), after the others."""
     say = progress or (lambda _msg: None)
     first, last = _month_index(start), _month_index(end)
     if not 0 <= first <= last < N_MONTHS:
@@ -621,6 +1014,8 @@ def generate(
         written.append(path)
         if month == 12 or m == last:
             say(f"wrote bpjs workbooks up to {year}-{month:02d}")
+    if extras:
+        written += generate_extras(out_dir, start=start, end=end, progress=say)
     say(f"done: {len(written)} files in {out_dir} ({time.perf_counter() - t0:.1f} s)")
     return written
 
@@ -630,13 +1025,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="default: $CAKUPAN_SOURCES_DIR")
     parser.add_argument("--start", default="2022-01")
     parser.add_argument("--end", default="2025-12")
+    parser.add_argument(
+        "--extras", action="store_true", help="also the population-group and history sources"
+    )
     args = parser.parse_args(argv)
     out = args.out
     if out is None:
         from cakupan.config import sources_dir
 
         out = sources_dir()
-    generate(out, start=args.start, end=args.end, progress=print)
+    generate(out, start=args.start, end=args.end, progress=print, extras=args.extras)
     return 0
 
 

@@ -32,7 +32,7 @@ def run(*, generate: bool = True) -> int:
         from cakupan.demo.generate import generate as generate_sources
 
         t = time.monotonic()
-        files = generate_sources(config.sources_dir())
+        files = generate_sources(config.sources_dir(), extras=True)
         say(f"[2/5] demo sources: {len(files)} files in {config.sources_dir()} "
             f"({time.monotonic() - t:.1f} s)")
     else:

@@ -10,6 +10,8 @@ renamed as (
         trim(regexp_replace(bps_name, '\s+', ' ', 'g')) as bps_name,
         -- the bridge's own Kemendagri column, as resolved by the loader (never bps_code with a dot)
         _region_code as district_code,
+        -- the bridge's Kemendagri code as it lists it (2020 codes: 91.01 is Merauke, now 93.01)
+        {{ kemendagri_code('kemendagri_code') }} as kemendagri_code_source,
         _load_id as load_id
     from source
 )

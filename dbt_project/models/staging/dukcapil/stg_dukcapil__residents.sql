@@ -7,6 +7,7 @@ source as (
 renamed as (
     select
         _region_code as district_code,
+        {{ kemendagri_code('code') }} as region_code_source,
         _period as semester_start_month,
         (_period + interval '6 months' - interval '1 day')::date as semester_end_date,
         male::bigint as residents_male,

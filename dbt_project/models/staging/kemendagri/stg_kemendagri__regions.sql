@@ -21,6 +21,7 @@ renamed as (
             else 'kabupaten'
         end as district_type,
         split_part(_region_code, '.', 1) as province_code,
+        {{ year_in_file_name('_source_file') }} as decree_year,
         _load_id as load_id,
         _loaded_at as loaded_at
     from source

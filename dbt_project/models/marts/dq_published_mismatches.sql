@@ -1,0 +1,178 @@
+{#- Where a source publishes its own percentage or total: the published figure next to the one
+    recomputed from the source's parts, listed when they disagree (percentages by more than the
+    var published_pct_tolerance percentage points, counts by any amount) -#}
+{%- set tolerance = var('published_pct_tolerance') %}
+with
+
+memberships as (
+    select * from {{ ref('stg_bpjs__memberships') }}
+),
+
+segments as (
+    select district_code, month, sum(participants) as segment_participants
+    from {{ ref('int_memberships_unpivoted') }}
+    group by district_code, month
+),
+
+dukcapil as (
+    select * from {{ ref('stg_dukcapil__residents') }}
+),
+
+dukcapil_by_age as (
+    select * from {{ ref('stg_dukcapil__residents_by_age') }}
+),
+
+participants_by_age as (
+    select * from {{ ref('stg_bpjs__participants_by_age') }}
+),
+
+checks as (
+    -- the workbook's "Cakupan (%)" against its own Jumlah Peserta / Jumlah Penduduk
+    select
+        'bpjs_membership' as source_name,
+        district_code,
+        month,
+        'coverage_pct' as measure,
+        null::text as detail,
+        coverage_pct_published::numeric as published_value,
+        {{ pct('participants_published', 'residents_published') }} as recomputed_value,
+        {{ tolerance }}::numeric as tolerance,
+        '100 * Jumlah Peserta / Jumlah Penduduk of the same row' as recomputed_as,
+        source_file,
+        source_row,
+        load_id
+    from memberships
+    where coverage_pct_published is not null and residents_published > 0
+
+    union all
+
+    -- the published total of participants against the sum of its segments
+    select
+        'bpjs_membership',
+        memberships.district_code,
+        memberships.month,
+        'participants',
+        null,
+        memberships.participants_published,
+        segments.segment_participants,
+        0,
+        'sum of the segments (active + non-active)',
+        memberships.source_file,
+        memberships.source_row,
+        memberships.load_id
+    from memberships
+    inner join segments
+        on memberships.district_code = segments.district_code
+        and memberships.month = segments.month
+    where memberships.participants_published is not null
+
+    union all
+
+    -- the workbook's residents against Dukcapil's count of the same semester
+    select
+        'bpjs_membership',
+        memberships.district_code,
+        memberships.month,
+        'residents',
+        null,
+        memberships.residents_published,
+        dukcapil.residents,
+        0,
+        'Dukcapil residents of the semester',
+        memberships.source_file,
+        memberships.source_row,
+        memberships.load_id
+    from memberships
+    inner join dukcapil
+        on memberships.district_code = dukcapil.district_code
+        and memberships.month >= dukcapil.semester_start_month
+        and memberships.month <= dukcapil.semester_end_date
+    where memberships.residents_published is not null
+
+    union all
+
+    -- each age band's published total against its men + women
+    select
+        'bpjs_participants_by_age',
+        district_code,
+        month,
+        'participants',
+        age_band_source,
+        participants_published,
+        participants_male + participants_female,
+        0,
+        'men + women of the age band',
+        source_file,
+        source_row,
+        load_id
+    from participants_by_age
+    where participants_published is not null
+
+    union all
+
+    select
+        'dukcapil_residents_by_age',
+        district_code,
+        semester_start_month,
+        'residents',
+        age_band_source,
+        residents_published,
+        residents_male + residents_female,
+        0,
+        'men + women of the age band',
+        source_file,
+        source_row,
+        load_id
+    from dukcapil_by_age
+    where residents_published is not null
+
+    union all
+
+    -- Dukcapil's total residents against the sum of its age bands
+    select
+        'dukcapil_residents',
+        dukcapil.district_code,
+        dukcapil.semester_start_month,
+        'residents',
+        'sum of the age bands',
+        dukcapil.residents,
+        by_age.residents,
+        0,
+        'sum over the age bands (men + women) of dukcapil_residents_by_age',
+        null,
+        null,
+        dukcapil.load_id
+    from dukcapil
+    inner join (
+        select
+            district_code,
+            semester_start_month,
+            sum(residents_male + residents_female) as residents
+        from dukcapil_by_age
+        group by district_code, semester_start_month
+    ) as by_age
+        on dukcapil.district_code = by_age.district_code
+        and dukcapil.semester_start_month = by_age.semester_start_month
+),
+
+final as (
+    select
+        source_name,
+        district_code,
+        month,
+        measure,
+        detail,
+        published_value,
+        recomputed_value,
+        published_value - recomputed_value as difference,
+        tolerance,
+        recomputed_as,
+        source_file,
+        source_row,
+        load_id
+    from checks
+    where abs(published_value - recomputed_value) > tolerance
+        or (published_value is null) <> (recomputed_value is null)
+)
+
+select * from final

@@ -1,0 +1,63 @@
+{#- one row per province per month, summed from the district facts; percentages recomputed from
+    the sums, never averaged -#}
+with
+
+district_facts as (
+    select * from {{ ref('fct_coverage_district_month') }}
+),
+
+provinces as (
+    select distinct province_code, province_name from {{ ref('dim_districts') }}
+),
+
+summed as (
+    select
+        province_code,
+        month,
+        count(*) as districts,
+        count(*) filter (where has_membership_data) as districts_with_data,
+        count(*) filter (where meets_uhc) as districts_meeting_uhc,
+        count(*) filter (where uhc_award_tier is not null) as districts_with_uhc_award_tier,
+        sum(residents) as residents,
+        sum(participants) as participants,
+        sum(active_participants) as active_participants,
+        sum(inactive_participants) as inactive_participants,
+        sum(pemda_registered_participants) as pemda_registered_participants,
+        sum(people_to_uhc) as people_to_uhc_in_districts,
+        min(residents_source) as residents_source,
+        min(uhc_rule_code) as uhc_rule_code,
+        min(min_coverage_pct) as min_coverage_pct,
+        min(min_active_pct) as min_active_pct
+    from district_facts
+    group by province_code, month
+),
+
+final as (
+    select
+        summed.province_code,
+        provinces.province_name,
+        summed.month,
+        summed.districts,
+        summed.districts_with_data,
+        summed.districts_meeting_uhc,
+        summed.districts_with_uhc_award_tier,
+        summed.residents,
+        summed.residents_source,
+        summed.participants,
+        summed.active_participants,
+        summed.inactive_participants,
+        summed.pemda_registered_participants,
+        {{ pct('summed.participants', 'summed.residents') }} as coverage_pct,
+        {{ pct('summed.active_participants', 'summed.participants') }} as active_pct,
+        {{ pct('summed.active_participants', 'summed.residents') }} as active_coverage_pct,
+        summed.uhc_rule_code,
+        summed.min_coverage_pct,
+        summed.min_active_pct,
+        greatest(0, ceil(summed.residents * summed.min_coverage_pct / 100.0) - summed.participants)::bigint
+            as people_to_uhc,
+        summed.people_to_uhc_in_districts
+    from summed
+    left join provinces on summed.province_code = provinces.province_code
+)
+
+select * from final

@@ -1,0 +1,24 @@
+with
+
+source as (
+    select * from {{ optional_source('bps', 'bps_population', {
+        'bps_code': 'text', 'name': 'text', 'year': 'bigint', 'population': 'bigint'
+    }) }} as raw_rows
+),
+
+renamed as (
+    select
+        trim(bps_code) as bps_code,
+        trim(regexp_replace(name, '\s+', ' ', 'g')) as bps_name,
+        year::integer as year,
+        population::bigint as population,
+        -- how the loader resolved the BPS code (through its reference copy of the bridge);
+        -- int_bps_population_districts resolves through the loaded bridge and must agree
+        _region_code as district_code_loaded,
+        _source_file as source_file,
+        _load_id as load_id,
+        _loaded_at as loaded_at
+    from source
+)
+
+select * from renamed
