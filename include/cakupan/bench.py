@@ -146,9 +146,25 @@ def psql_copy_seconds(params, csv_path: Path, delimiter: str = ";") -> float:
     )
     started = time.perf_counter()
     subprocess.run(
-        [_psql(), "-h", params.host, "-p", str(params.port), "-U", params.user, "-d",
-         params.dbname, "-v", "ON_ERROR_STOP=1", "-q", "-c", command],
-        env=env, check=True, capture_output=True,
+        [
+            _psql(),
+            "-h",
+            params.host,
+            "-p",
+            str(params.port),
+            "-U",
+            params.user,
+            "-d",
+            params.dbname,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-q",
+            "-c",
+            command,
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
     )
     return time.perf_counter() - started
 
@@ -165,7 +181,10 @@ def _load_in_child(path: Path, params) -> dict:
     )
     env = dict(os.environ, AIRFLOW_CONN_WAREHOUSE=params.url(mask=False))
     out = subprocess.run(
-        [sys.executable, "-c", code, str(path)], env=env, check=True, capture_output=True,
+        [sys.executable, "-c", code, str(path)],
+        env=env,
+        check=True,
+        capture_output=True,
         text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -190,8 +209,10 @@ def load_once(path: str) -> dict:
             rows=extraction.rows(),
             source_file=Path(path).name,
             source_sha256=extraction.sha256,
-            counts=lambda: {"rows_read": extraction.rows_read,
-                            "rows_skipped": extraction.rows_skipped},
+            counts=lambda: {
+                "rows_read": extraction.rows_read,
+                "rows_skipped": extraction.rows_skipped,
+            },
         )
     finally:
         conn.close()
@@ -220,8 +241,9 @@ def xlsx_as_csv(path: Path) -> Path:
         with open(out, "w", newline="") as handle:
             writer = csv.writer(handle, delimiter=";")
             for row in sheet.iter_rows():
-                writer.writerow([int(v) if isinstance(v, float) and v.is_integer() else v
-                                 for v in row])
+                writer.writerow(
+                    [int(v) if isinstance(v, float) and v.is_integer() else v for v in row]
+                )
     return out
 
 
@@ -235,12 +257,17 @@ def dag_parse_seconds() -> dict[str, float]:
             f"runpy.run_path({str(path)!r}, run_name='dagfile');"
             "print(time.perf_counter() - t)"
         )
-        env = dict(os.environ, PYTHONPATH=str(root / "dags"), PYTHONWARNINGS="ignore",
-                   AIRFLOW__COSMOS__ENABLE_TELEMETRY="False")
+        env = dict(
+            os.environ,
+            PYTHONPATH=str(root / "dags"),
+            PYTHONWARNINGS="ignore",
+            AIRFLOW__COSMOS__ENABLE_TELEMETRY="False",
+        )
         runs = []
         for _ in range(3):
-            out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
-                                 capture_output=True, text=True)
+            out = subprocess.run(
+                [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+            )
             runs.append(float(out.stdout.strip().splitlines()[-1]))
         times[path.name] = statistics.median(runs)
     return times
@@ -335,10 +362,31 @@ def mart_query_p95_ms(params, *, clients: int = 8, seconds: int = 15) -> float:
             scripts += ["-f", str(path)]
         env = dict(os.environ, PGPASSWORD=params.password)
         subprocess.run(
-            [_bin("pgbench"), "-h", params.host, "-p", str(params.port), "-U", params.user,
-             "-n", "-c", str(clients), "-j", "2", "-T", str(seconds), "-l", "--log-prefix",
-             str(Path(tmp) / "log"), *scripts, params.dbname],
-            env=env, check=True, capture_output=True, cwd=tmp,
+            [
+                _bin("pgbench"),
+                "-h",
+                params.host,
+                "-p",
+                str(params.port),
+                "-U",
+                params.user,
+                "-n",
+                "-c",
+                str(clients),
+                "-j",
+                "2",
+                "-T",
+                str(seconds),
+                "-l",
+                "--log-prefix",
+                str(Path(tmp) / "log"),
+                *scripts,
+                params.dbname,
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            cwd=tmp,
         )
         latencies = []
         for log in Path(tmp).glob("log*"):
@@ -389,9 +437,11 @@ def main(argv: list[str] | None = None) -> int:
         csv_path = make_csv()
         floor = min(psql_copy_seconds(params, csv_path) for _ in range(2))
         ours = _load_in_child(csv_path, params)
-        say(f"# csv: {ROWS:,} rows, loader {ours['seconds']:.2f} s (landed "
+        say(
+            f"# csv: {ROWS:,} rows, loader {ours['seconds']:.2f} s (landed "
             f"{ours['rows_landed']:,}, rejected {ours['rows_rejected']}), "
-            f"psql \\copy {floor:.2f} s")
+            f"psql \\copy {floor:.2f} s"
+        )
         say(f"csv_load_vs_psql_copy={ours['seconds'] / floor:.2f}")
 
     if not only or "xlsx" in only:
@@ -400,8 +450,10 @@ def main(argv: list[str] | None = None) -> int:
         parse = min(calamine_parse_seconds(xlsx_path) for _ in range(2))
         copy = min(psql_copy_seconds(params, rows_csv) for _ in range(2))
         ours = _load_in_child(xlsx_path, params)
-        say(f"# xlsx: {ROWS:,} rows, loader {ours['seconds']:.2f} s, calamine parse "
-            f"{parse:.2f} s + psql \\copy {copy:.2f} s")
+        say(
+            f"# xlsx: {ROWS:,} rows, loader {ours['seconds']:.2f} s, calamine parse "
+            f"{parse:.2f} s + psql \\copy {copy:.2f} s"
+        )
         say(f"xlsx_load_vs_floor={ours['seconds'] / (parse + copy):.2f}")
         say(f"xlsx_load_peak_mb={ours['peak_mb']:.0f}")
 
@@ -412,15 +464,19 @@ def main(argv: list[str] | None = None) -> int:
         say(f"dag_parse_s_max={max(times.values()):.3f}")
     if not only or "dbt" in only:
         figures = incremental_figures(params)
-        say(f"# dbt run: full refresh {figures['full_build_s']:.1f} s, one new month "
-            f"{figures['one_month_s']:.1f} s")
+        say(
+            f"# dbt run: full refresh {figures['full_build_s']:.1f} s, one new month "
+            f"{figures['one_month_s']:.1f} s"
+        )
         say(f"one_month_vs_full_build={figures['one_month_s'] / figures['full_build_s']:.2f}")
         say(f"mart_query_p95_ms={mart_query_p95_ms(params):.1f}")
 
     if not only or "airflow" in only:
         figures = orchestration_figures(params)
-        say(f"# one month + dbt build: through Airflow {figures['airflow_s']:.1f} s, "
-            f"direct {figures['direct_s']:.1f} s")
+        say(
+            f"# one month + dbt build: through Airflow {figures['airflow_s']:.1f} s, "
+            f"direct {figures['direct_s']:.1f} s"
+        )
         say(f"orchestration_overhead={figures['airflow_s'] / figures['direct_s']:.2f}")
     return 0
 

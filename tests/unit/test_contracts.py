@@ -25,11 +25,13 @@ def contracts() -> dict[str, Contract]:
 
 
 def test_demo_contracts_are_declared(contracts):
-    for name, raw in [("bpjs_membership", "raw.bpjs_membership"),
-                      ("dukcapil_residents", "raw.dukcapil_residents"),
-                      ("kemendagri_regions", "raw.kemendagri_regions"),
-                      ("bps_region_bridge", "raw.bps_region_bridge"),
-                      ("bpjs_branch_pekalongan", "raw.bpjs_branch_pekalongan")]:
+    for name, raw in [
+        ("bpjs_membership", "raw.bpjs_membership"),
+        ("dukcapil_residents", "raw.dukcapil_residents"),
+        ("kemendagri_regions", "raw.kemendagri_regions"),
+        ("bps_region_bridge", "raw.bps_region_bridge"),
+        ("bpjs_branch_pekalongan", "raw.bpjs_branch_pekalongan"),
+    ]:
         assert contracts[name].raw_table == raw
         assert (CONTRACTS_DIR / f"{name}.yml").is_file()
 
@@ -51,7 +53,10 @@ def test_bpjs_membership_fields(contracts):
     assert "Bukan Pekerja / Non Aktif" in c.fields["bp_inactive"].aliases
     assert c.header.rows == 2
     assert (c.period.source, c.region.system, c.region.province_field) == (
-        "cell", "name", "province_name")
+        "cell",
+        "name",
+        "province_name",
+    )
 
 
 def test_dukcapil_and_codes(contracts):
@@ -75,8 +80,10 @@ BASE = {
     "kind": "csv",
     "path": "x/*.csv",
     "raw_table": "raw.x_rows",
-    "fields": {"region": {"aliases": ["Wilayah"], "required": True},
-               "value": {"aliases": "Nilai", "type": "number"}},
+    "fields": {
+        "region": {"aliases": ["Wilayah"], "required": True},
+        "value": {"aliases": "Nilai", "type": "number"},
+    },
 }
 
 
@@ -85,18 +92,34 @@ def test_minimal_contract_and_defaults():
     assert c.fields["value"].aliases == ("Nilai",)
     assert c.fields["value"].all_aliases() == ("Nilai", "value")
     assert (c.decimal, c.encoding, c.delimiter, c.limits.max_cells) == (
-        "comma", "auto", "auto", 20_000_000)
+        "comma",
+        "auto",
+        "auto",
+        20_000_000,
+    )
     assert (c.header.rows, c.header.max_search_rows, c.sheets, c.key) == (1, 30, (), ())
     assert c.required_fields() == ["region"]
 
 
 def test_api_kinds_are_accepted():
-    c = parse_contract({"name": "bps_api_population", "kind": "bps_api",
-                        "url": "https://webapi.bps.go.id/v1/api/list",
-                        "params": {"var": 12}, "raw_table": "raw.bps_api_population"})
+    c = parse_contract(
+        {
+            "name": "bps_api_population",
+            "kind": "bps_api",
+            "url": "https://webapi.bps.go.id/v1/api/list",
+            "params": {"var": 12},
+            "raw_table": "raw.bps_api_population",
+        }
+    )
     assert not c.is_file and c.params == {"var": 12}
-    c = parse_contract({"name": "ckan_x", "kind": "ckan_datastore", "connection": "ckan",
-                        "raw_table": "raw.ckan_x"})
+    c = parse_contract(
+        {
+            "name": "ckan_x",
+            "kind": "ckan_datastore",
+            "connection": "ckan",
+            "raw_table": "raw.ckan_x",
+        }
+    )
     assert c.connection == "ckan"
 
 
@@ -110,18 +133,21 @@ def test_api_kinds_are_accepted():
         ({"colour": "red"}, "contract: unknown key(s) 'colour'"),
         ({"fields": {"a": {"type": "money", "required": True}}}, "fields.a.type: 'money'"),
         ({"fields": {"a": {"aliases": ["A"]}}}, "fields: at least one field must be required"),
-        ({"fields": {"a": {"required": True, "alias": ["A"]}}},
-         "fields.a: unknown key(s) 'alias'"),
+        ({"fields": {"a": {"required": True, "alias": ["A"]}}}, "fields.a: unknown key(s) 'alias'"),
         ({"period": {"from": "filename"}}, "period.pattern: is required"),
-        ({"period": {"from": "filename", "pattern": "(a)(b)"}},
-         "period.pattern: must have exactly 1 capturing group (has 2)"),
+        (
+            {"period": {"from": "filename", "pattern": "(a)(b)"}},
+            "period.pattern: must have exactly 1 capturing group (has 2)",
+        ),
         ({"period": {"from": "column", "field": "nope"}}, "period.field: 'nope' is not a"),
         ({"period": {"from": "cell", "cell": "2A"}}, "period.cell: '2A' is not a cell"),
         ({"period": {"from": "calendar"}}, "period.from: 'calendar' is not one of"),
         ({"region": {"field": "region", "system": "iso"}}, "region.system: 'iso' is not one"),
         ({"region": {"field": "wilayah", "system": "name"}}, "region.field: 'wilayah' is not"),
-        ({"skip_rows": [{"field": "region", "pattern": "("}]},
-         "skip_rows[0].pattern: not a valid regular expression"),
+        (
+            {"skip_rows": [{"field": "region", "pattern": "("}]},
+            "skip_rows[0].pattern: not a valid regular expression",
+        ),
         ({"key": ["nope"]}, "key[0]: 'nope' is not a declared field"),
         ({"decimal": "dot"}, "decimal: must be comma or point"),
         ({"thousands": ","}, "thousands: cannot be the decimal mark"),
@@ -160,11 +186,15 @@ def test_load_contracts_checks_names(tmp_path: Path):
 
 
 def test_match_contract(contracts, tmp_path: Path):
-    assert match_contract(Path("bpjs/rekap_peserta_jkn_2022_05.xlsx"),
-                          contracts).name == "bpjs_membership"
+    assert (
+        match_contract(Path("bpjs/rekap_peserta_jkn_2022_05.xlsx"), contracts).name
+        == "bpjs_membership"
+    )
     # a file outside its folder still matches by name
-    assert match_contract(tmp_path / "penduduk_kabkota_2023_s1.csv",
-                          contracts).name == "dukcapil_residents"
+    assert (
+        match_contract(tmp_path / "penduduk_kabkota_2023_s1.csv", contracts).name
+        == "dukcapil_residents"
+    )
     sources = tmp_path / "sources"
     (sources / "kemendagri").mkdir(parents=True)
     path = sources / "kemendagri" / "kode_wilayah_kepmendagri_2025.csv"

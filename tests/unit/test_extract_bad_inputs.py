@@ -42,7 +42,10 @@ def test_bad_input(case, tmp_path, resolver):
         if isinstance(expected, Reject):
             assert isinstance(got, RejectedRow), got
             assert (got.sheet, got.column, got.reason) == (
-                expected.sheet, expected.column, expected.reason)
+                expected.sheet,
+                expected.column,
+                expected.reason,
+            )
             assert got.source_values  # the row is kept as it was
         elif isinstance(expected, Accept):
             assert isinstance(got, ExtractedRow), got

@@ -15,16 +15,22 @@ def test_list(capsys):
     out = capsys.readouterr().out
     assert out.splitlines()[0].split() == ["name", "kind", "path", "raw", "table"]
     line = next(x for x in out.splitlines() if x.startswith("bpjs_membership "))
-    assert line.split() == ["bpjs_membership", "xlsx", "bpjs/rekap_peserta_jkn_*.xlsx",
-                            "raw.bpjs_membership"]
+    assert line.split() == [
+        "bpjs_membership",
+        "xlsx",
+        "bpjs/rekap_peserta_jkn_*.xlsx",
+        "raw.bpjs_membership",
+    ]
 
 
 def test_check_clean_file_exits_0(tmp_path, capsys):
     path = write_pekalongan_workbook(tmp_path / "pekalongan_2023_03.xlsx")
     assert cli.main(["check", str(path), "--sample", "2"]) == 0
     out = capsys.readouterr().out
-    assert "contract: bpjs_branch_pekalongan (its path glob 'bpjs_cabang/pekalongan_*.xlsx'" \
+    assert (
+        "contract: bpjs_branch_pekalongan (its path glob 'bpjs_cabang/pekalongan_*.xlsx'"
         " matches)" in out
+    )
     assert "period:   2023-03 (from cell A2 of sheet 'Maret 2023' 'Data per Maret 2023')" in out
     assert "sheet 'Maret 2023': header at row 4, data from row 5" in out
     assert "coverage_pct_published  <-   F  '% Cakupan'" in out
@@ -35,9 +41,16 @@ def test_check_clean_file_exits_0(tmp_path, capsys):
 
 
 def test_check_with_rejects_exits_1(tmp_path, capsys):
-    path = write_csv(tmp_path / "kode_wilayah_kepmendagri_2025.csv", [
-        "kode,nama", "32.01,Kabupaten Bogor", "32.01,Kabupaten Bogor", "99.99,Antah",
-        "32.71,Kota Bogor"])
+    path = write_csv(
+        tmp_path / "kode_wilayah_kepmendagri_2025.csv",
+        [
+            "kode,nama",
+            "32.01,Kabupaten Bogor",
+            "32.01,Kabupaten Bogor",
+            "99.99,Antah",
+            "32.71,Kota Bogor",
+        ],
+    )
     assert cli.main(["check", str(path)]) == 1
     out = capsys.readouterr().out
     assert "rows:     4 read, 2 accepted, 2 rejected, 0 skipped" in out
@@ -53,9 +66,11 @@ def test_check_file_fault_exits_2_with_one_line(tmp_path, capsys):
     assert cli.main(["check", str(path)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err == (f"error: {path}: encrypted workbook: an OLE2/CFB container, not an"
-                            " .xlsx zip (password-protected, or an old .xls renamed); save it"
-                            " unprotected as .xlsx\n")
+    assert captured.err == (
+        f"error: {path}: encrypted workbook: an OLE2/CFB container, not an"
+        " .xlsx zip (password-protected, or an old .xls renamed); save it"
+        " unprotected as .xlsx\n"
+    )
 
 
 def test_check_unknown_or_unmatched_contract_exits_2(tmp_path, capsys):
@@ -79,7 +94,11 @@ def test_register_adds_sources_to_a_main_parser(tmp_path, capsys):
 
 def test_module_entry_point(tmp_path):
     path = write_csv(tmp_path / "kode_wilayah_kepmendagri_2025.csv", ["kode,nama", "64,Kaltim"])
-    done = subprocess.run([sys.executable, "-m", "cakupan.sources.cli", "check", str(path)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "cakupan.sources.cli", "check", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "would load 1 rows without rejects" in done.stdout

@@ -36,9 +36,11 @@ def test_title_rows_are_skipped():
     ]
     match = find_header(rows, ALIASES, ["region_name", "participants"])
     assert (match.row, match.rows, match.index) == (4, 1, 3)
-    assert match.columns == {"region_name": (0, "KABUPATEN / KOTA"),
-                             "participants": (1, "jumlah peserta"),
-                             "coverage": (2, "% cakupan")}
+    assert match.columns == {
+        "region_name": (0, "KABUPATEN / KOTA"),
+        "participants": (1, "jumlah peserta"),
+        "coverage": (2, "% cakupan"),
+    }
     assert match.unmatched == []
 
 
@@ -47,13 +49,22 @@ def test_two_row_header_with_merges():
     bottom = ["", "", "Aktif", "Non Aktif", ""]
     merged = [((4, 2), (4, 3)), ((4, 0), (5, 0)), ((4, 1), (5, 1)), ((4, 4), (5, 4))]
     texts = flatten_two_rows(top, bottom, top_row=4, merged=merged)
-    assert texts == ["No", "Kabupaten/Kota", "PBI APBN / Aktif", "PBI APBN / Non Aktif",
-                     "Jumlah Peserta"]
+    assert texts == [
+        "No",
+        "Kabupaten/Kota",
+        "PBI APBN / Aktif",
+        "PBI APBN / Non Aktif",
+        "Jumlah Peserta",
+    ]
     # without merge information (ODS, CSV) the group is carried right the same way
     assert flatten_two_rows(top, bottom) == texts
     rows = [(5, top), (6, bottom), (7, [1, "Kab. Bogor", 10, 2, 12])]
-    aliases = {"region_name": ["Kabupaten/Kota"], "active": ["PBI APBN / Aktif"],
-               "inactive": ["PBI APBN / Non Aktif"], "participants": ["Jumlah Peserta"]}
+    aliases = {
+        "region_name": ["Kabupaten/Kota"],
+        "active": ["PBI APBN / Aktif"],
+        "inactive": ["PBI APBN / Non Aktif"],
+        "participants": ["Jumlah Peserta"],
+    }
     match = find_header(rows, aliases, list(aliases), header_rows=2, merged=merged)
     assert (match.row, match.last_row) == (5, 6)
     assert match.columns["inactive"] == (3, "PBI APBN / Non Aktif")
@@ -70,8 +81,10 @@ def test_a_column_is_mapped_once():
 
 
 def test_best_scoring_row_wins():
-    rows = [(1, ["Kabupaten/Kota", "Catatan"]),
-            (2, ["Kabupaten/Kota", "Jumlah Peserta", "Cakupan (%)"])]
+    rows = [
+        (1, ["Kabupaten/Kota", "Catatan"]),
+        (2, ["Kabupaten/Kota", "Jumlah Peserta", "Cakupan (%)"]),
+    ]
     assert find_header(rows, ALIASES, ["region_name"]).row == 2
 
 
@@ -81,8 +94,10 @@ def test_not_found_names_missing_fields_and_closest_texts():
         find_header(rows, ALIASES, ["region_name", "participants"], sheet="Data")
     assert info.value.missing == ["region_name", "participants"]
     message = str(info.value)
-    assert message.startswith("no header found in sheet 'Data' (rows 1-2): required fields not"
-                              " found: region_name ('Kabupaten/Kota'); participants"
-                              " ('Jumlah Peserta'); closest header texts: ")
+    assert message.startswith(
+        "no header found in sheet 'Data' (rows 1-2): required fields not"
+        " found: region_name ('Kabupaten/Kota'); participants"
+        " ('Jumlah Peserta'); closest header texts: "
+    )
     assert "'Kab/Kota' (row 2)" in message
     assert "'Peserta JKN' (row 2)" in message

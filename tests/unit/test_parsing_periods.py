@@ -51,8 +51,9 @@ def test_month_cells():
     assert parse_month(202205) == D(2022, 5, 1)
 
 
-@pytest.mark.parametrize("text", ["Foo 2022", "2022-13", "13/2024", "31 Februari 2024", "",
-                                  "Mei", "2022", "abc"])
+@pytest.mark.parametrize(
+    "text", ["Foo 2022", "2022-13", "13/2024", "31 Februari 2024", "", "Mei", "2022", "abc"]
+)
 def test_month_reasons(text):
     with pytest.raises(ParseError) as info:
         parse_month(text)

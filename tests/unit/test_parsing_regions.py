@@ -67,8 +67,9 @@ def test_resolve_name(resolver, text, code):
 def test_ambiguous_name_is_never_guessed(resolver):
     result = resolver.resolve_name("Bogor")
     assert result.code is None
-    assert result.reason == ("ambiguous region name 'Bogor': 32.01 Kabupaten Bogor,"
-                             " 32.71 Kota Bogor")
+    assert result.reason == (
+        "ambiguous region name 'Bogor': 32.01 Kabupaten Bogor, 32.71 Kota Bogor"
+    )
     assert result.candidates == ("32.01 Kabupaten Bogor", "32.71 Kota Bogor")
     # a province hint cannot split a kabupaten from a kota of the same province
     assert resolver.resolve_name("Bogor", province_hint="Jawa Barat").code is None
@@ -78,20 +79,46 @@ def test_ambiguous_name_is_never_guessed(resolver):
 def test_unknown_name_lists_three_closest(resolver):
     result = resolver.resolve_name("Kab. Bogr")
     assert result.code is None
-    assert result.reason == ("unknown region name 'Kab. Bogr'; closest: 32.01 Kabupaten Bogor,"
-                             " 32.71 Kota Bogor, 33.25 Kabupaten Batang")
+    assert result.reason == (
+        "unknown region name 'Kab. Bogr'; closest: 32.01 Kabupaten Bogor,"
+        " 32.71 Kota Bogor, 33.25 Kabupaten Batang"
+    )
     assert len(result.candidates) == 3
     assert resolver.resolve_name("").reason == "empty region name"
     assert resolver.resolve_name("Kota Siak").code is None  # Siak is a kabupaten
 
 
 def test_province_hint_narrows_duplicates_across_provinces():
-    rows = [dict(zip(["code", "name", "level", "district_type", "province_code", "bps_code"], r,
-                     strict=True)) for r in MINI_REGIONS]
-    rows.append({"code": "99.01", "name": "Batang", "level": "district",
-                 "district_type": "kabupaten", "province_code": "99", "bps_code": "9901"})
-    rows.append({"code": "99", "name": "Contoh", "level": "province", "district_type": "",
-                 "province_code": "99", "bps_code": "99"})
+    rows = [
+        dict(
+            zip(
+                ["code", "name", "level", "district_type", "province_code", "bps_code"],
+                r,
+                strict=True,
+            )
+        )
+        for r in MINI_REGIONS
+    ]
+    rows.append(
+        {
+            "code": "99.01",
+            "name": "Batang",
+            "level": "district",
+            "district_type": "kabupaten",
+            "province_code": "99",
+            "bps_code": "9901",
+        }
+    )
+    rows.append(
+        {
+            "code": "99",
+            "name": "Contoh",
+            "level": "province",
+            "district_type": "",
+            "province_code": "99",
+            "bps_code": "99",
+        }
+    )
     resolver = RegionResolver(rows)
     assert resolver.resolve_name("Kab. Batang").code is None
     assert resolver.resolve_name("Kab. Batang", province_hint="Jawa Tengah").code == "33.25"
@@ -109,9 +136,11 @@ def test_kemendagri_codes(resolver):
     assert old.code == "96.01"
     assert old.note == "old Kemendagri code 92.01 (KAB. SORONG, decree 2020) is now 96.01"
     assert resolver.resolve_code("99.99", "kemendagri").reason == (
-        "unknown Kemendagri code '99.99'")
+        "unknown Kemendagri code '99.99'"
+    )
     assert resolver.resolve_code("32.01.01", "kemendagri").reason == (
-        "not a Kemendagri province or kab/kota code: '32.01.01'")
+        "not a Kemendagri province or kab/kota code: '32.01.01'"
+    )
     assert resolver.resolve_code("", "kemendagri").reason == "empty region code"
 
 
@@ -126,13 +155,17 @@ def test_bps_codes_go_through_the_bridge(resolver):
 def test_from_files_reads_the_three_csvs(tmp_path: Path):
     (tmp_path / "r.csv").write_text(
         "code,name,level,district_type,province_code,bps_code\n"
-        + "\n".join(",".join(r) for r in MINI_REGIONS) + "\n", encoding="utf-8")
+        + "\n".join(",".join(r) for r in MINI_REGIONS)
+        + "\n",
+        encoding="utf-8",
+    )
     (tmp_path / "a.csv").write_text(
-        "alias,code\n" + "\n".join(f"{a},{c}" for a, c in MINI_ALIASES) + "\n")
+        "alias,code\n" + "\n".join(f"{a},{c}" for a, c in MINI_ALIASES) + "\n"
+    )
     (tmp_path / "h.csv").write_text(
-        "code,name,decree_year,current_code\n" + "\n".join(",".join(r) for r in MINI_HISTORY))
-    resolver = RegionResolver.from_files(tmp_path / "r.csv", tmp_path / "a.csv",
-                                         tmp_path / "h.csv")
+        "code,name,decree_year,current_code\n" + "\n".join(",".join(r) for r in MINI_HISTORY)
+    )
+    resolver = RegionResolver.from_files(tmp_path / "r.csv", tmp_path / "a.csv", tmp_path / "h.csv")
     assert resolver.resolve_name("Kab. Mahakam Hulu").code == "64.11"
     assert resolver.resolve_code("92.71", "kemendagri").code == "96.71"
 

@@ -33,8 +33,10 @@ def run(*, generate: bool = True) -> int:
 
         t = time.monotonic()
         files = generate_sources(config.sources_dir(), extras=True)
-        say(f"[2/5] demo sources: {len(files)} files in {config.sources_dir()} "
-            f"({time.monotonic() - t:.1f} s)")
+        say(
+            f"[2/5] demo sources: {len(files)} files in {config.sources_dir()} "
+            f"({time.monotonic() - t:.1f} s)"
+        )
     else:
         say("[2/5] demo sources: kept as they are")
 

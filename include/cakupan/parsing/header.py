@@ -63,7 +63,10 @@ class HeaderNotFound(Exception):
 
 
 def flatten_two_rows(
-    top: Sequence[Any], bottom: Sequence[Any], *, top_row: int | None = None,
+    top: Sequence[Any],
+    bottom: Sequence[Any],
+    *,
+    top_row: int | None = None,
     merged: Merged | None = None,
 ) -> list[str]:
     """Header texts of a two-row header; `top_row` is the top row's 0-based absolute index."""
@@ -101,8 +104,9 @@ def match_fields(
     columns: dict[str, tuple[int, str]] = {}
     for name, names in aliases.items():
         for alias in names:
-            col = next((c for c in positions.get(normalize_header(alias), ()) if c not in taken),
-                       None)
+            col = next(
+                (c for c in positions.get(normalize_header(alias), ()) if c not in taken), None
+            )
             if col is not None:
                 columns[name] = (col, texts[col])
                 taken.add(col)
@@ -163,16 +167,15 @@ def _not_found(rows, aliases, required, best, sheet) -> HeaderNotFound:
     for key, label in texts.items():
         if not key:
             continue
-        score = max((difflib.SequenceMatcher(None, key, w).ratio() for w in wanted if w),
-                    default=0.0)
+        score = max(
+            (difflib.SequenceMatcher(None, key, w).ratio() for w in wanted if w), default=0.0
+        )
         if score >= 0.4:
             scored[label] = score
     closest = sorted(scored, key=lambda k: -scored[k])[:3]
     where = f" in sheet {sheet!r}" if sheet else ""
     span = f"rows {rows[0][0]}-{rows[-1][0]}" if rows else "no rows"
-    described = "; ".join(
-        f"{f} ({', '.join(repr(a) for a in aliases[f][:4])})" for f in missing
-    )
+    described = "; ".join(f"{f} ({', '.join(repr(a) for a in aliases[f][:4])})" for f in missing)
     message = f"no header found{where} ({span}): required fields not found: {described}"
     message += "; closest header texts: " + (", ".join(closest) if closest else "none")
     return HeaderNotFound(message, missing, closest)

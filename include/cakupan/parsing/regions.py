@@ -50,7 +50,7 @@ def normalize_region_name(text: Any) -> tuple[str, str | None]:
     for pattern, kind in _PREFIXES:
         m = pattern.match(s)
         if m and m.end() < len(s):
-            s, rtype = s[m.end():], kind
+            s, rtype = s[m.end() :], kind
             break
     s = _PUNCT.sub(" ", s)
     tokens = s.split()
@@ -241,8 +241,10 @@ class RegionResolver:
         `Provinsi X` resolves a province. `province_hint` (code or name) only narrows a name
         that fits several regions; it never rejects a unique match (provinces split).
         """
-        key = (text if isinstance(text, str) else _code_text(text),
-               _code_text(province_hint) if province_hint not in (None, "") else None)
+        key = (
+            text if isinstance(text, str) else _code_text(text),
+            _code_text(province_hint) if province_hint not in (None, "") else None,
+        )
         cached = self._cache.get(key)
         if cached is None:
             cached = self._resolve_name(*key)
@@ -276,8 +278,7 @@ class RegionResolver:
             return Resolution(next(iter(codes)))
         if codes:
             labels = self._labels(codes)
-            return Resolution(None, f"ambiguous region name {shown!r}: {', '.join(labels)}",
-                              labels)
+            return Resolution(None, f"ambiguous region name {shown!r}: {', '.join(labels)}", labels)
         labels = self._closest(key, rtype)
         return Resolution(
             None,
@@ -340,16 +341,20 @@ class RegionResolver:
                     note=f"old Kemendagri code {code} ({name}, decree {year}) is now {current}",
                 )
             labels = self._labels(codes)
-            return Resolution(None, f"ambiguous old Kemendagri code {s!r}: {', '.join(labels)}",
-                              labels)
+            return Resolution(
+                None, f"ambiguous old Kemendagri code {s!r}: {', '.join(labels)}", labels
+            )
         return Resolution(None, f"unknown Kemendagri code {s!r}")
 
     def _resolve_bps(self, s: str) -> Resolution:
         if not s:
             return Resolution(None, "empty region code")
         if not _BPS.fullmatch(s):
-            return Resolution(None, f"not a BPS province or kab/kota code: {s!r}"
-                              " (BPS codes are 2 or 4 digits, without a dot)")
+            return Resolution(
+                None,
+                f"not a BPS province or kab/kota code: {s!r}"
+                " (BPS codes are 2 or 4 digits, without a dot)",
+            )
         code = self._by_bps.get(s)
         if code is None:
             return Resolution(None, f"unknown BPS code {s!r}")

@@ -25,8 +25,12 @@ from cakupan.sources.extract import ExtractedRow, RejectedRow, extract_file
 
 def _add_commands(sub) -> None:
     list_parser = sub.add_parser("list", help="list the declared source contracts")
-    list_parser.add_argument("--contracts-dir", type=Path, default=None,
-                             help="folder of contract YAML files (default: the package's)")
+    list_parser.add_argument(
+        "--contracts-dir",
+        type=Path,
+        default=None,
+        help="folder of contract YAML files (default: the package's)",
+    )
     list_parser.set_defaults(func=cmd_list)
 
     check = sub.add_parser(
@@ -38,12 +42,25 @@ def _add_commands(sub) -> None:
     )
     check.add_argument("file", type=Path)
     check.add_argument("--contract", default=None, help="contract name (default: by file name)")
-    check.add_argument("--sample", type=int, default=5, metavar="N",
-                       help="how many parsed rows to show (default 5)")
-    check.add_argument("--contracts-dir", type=Path, default=None,
-                       help="folder of contract YAML files (default: the package's)")
-    check.add_argument("--sources-dir", type=Path, default=None,
-                       help="folder the contracts' path globs are relative to")
+    check.add_argument(
+        "--sample",
+        type=int,
+        default=5,
+        metavar="N",
+        help="how many parsed rows to show (default 5)",
+    )
+    check.add_argument(
+        "--contracts-dir",
+        type=Path,
+        default=None,
+        help="folder of contract YAML files (default: the package's)",
+    )
+    check.add_argument(
+        "--sources-dir",
+        type=Path,
+        default=None,
+        help="folder the contracts' path globs are relative to",
+    )
     check.set_defaults(func=cmd_check)
 
 
@@ -93,8 +110,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         contracts = load_contracts(args.contracts_dir)
         if args.contract:
             if args.contract not in contracts:
-                raise SourceFileError(path, f"unknown contract {args.contract!r} (known: "
-                                      + ", ".join(contracts) + ")")
+                raise SourceFileError(
+                    path,
+                    f"unknown contract {args.contract!r} (known: " + ", ".join(contracts) + ")",
+                )
             contract = contracts[args.contract]
             how = "chosen with --contract"
         else:
@@ -104,8 +123,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         out = sys.stdout
         print(f"file:     {path}", file=out)
         print(f"sha256:   {extraction.sha256}", file=out)
-        print(f"contract: {contract.name} ({how}); kind {contract.kind}; lands in"
-              f" {contract.raw_table}", file=out)
+        print(
+            f"contract: {contract.name} ({how}); kind {contract.kind}; lands in"
+            f" {contract.raw_table}",
+            file=out,
+        )
         if extraction.encoding:
             delim = {"\t": "tab"}.get(extraction.delimiter or "", extraction.delimiter)
             print(f"csv:      encoding {extraction.encoding}, delimiter {delim!r}", file=out)
@@ -114,28 +136,35 @@ def cmd_check(args: argparse.Namespace) -> int:
         elif contract.period.source == "column":
             print(f"period:   per row, from field {contract.period.field!r}", file=out)
         elif extraction.period is not None:
-            print(f"period:   {extraction.period:%Y-%m} (from {extraction.period_source})",
-                  file=out)
+            print(
+                f"period:   {extraction.period:%Y-%m} (from {extraction.period_source})", file=out
+            )
         for result in extraction.sheet_results:
             where = f"sheet {result.sheet!r}" if result.sheet is not None else "file"
             last = result.header_row + result.header_rows - 1
-            rows = f"row {result.header_row}" if last == result.header_row else (
-                f"rows {result.header_row}-{last}")
-            print(f"{where}: header at {rows}, data from row {result.data_start_row}",
-                  file=out)
+            rows = (
+                f"row {result.header_row}"
+                if last == result.header_row
+                else (f"rows {result.header_row}-{last}")
+            )
+            print(f"{where}: header at {rows}, data from row {result.data_start_row}", file=out)
             if result.period is not None and len(extraction.sheet_results) > 1:
                 print(f"  period {result.period:%Y-%m} (from {result.period_source})", file=out)
             width = max((len(f) for f in result.columns), default=5)
             for name in contract.fields:
                 if name in result.columns:
                     col, text = result.columns[name]
-                    print(f"  {name.ljust(width)}  <- {result.column_letters[name]:>3}"
-                          f"  {text!r}", file=out)
+                    print(
+                        f"  {name.ljust(width)}  <- {result.column_letters[name]:>3}  {text!r}",
+                        file=out,
+                    )
             if result.missing:
                 print("  not in this file (null): " + ", ".join(result.missing), file=out)
             if result.unmatched:
-                print("  unmatched source headers: "
-                      + ", ".join(repr(t) for t in result.unmatched), file=out)
+                print(
+                    "  unmatched source headers: " + ", ".join(repr(t) for t in result.unmatched),
+                    file=out,
+                )
 
         samples: list[ExtractedRow] = []
         problems: list[RejectedRow] = []
@@ -148,9 +177,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    print(f"rows:     {extraction.rows_read} read, {extraction.rows_accepted} accepted,"
-          f" {extraction.rows_rejected} rejected, {extraction.rows_skipped} skipped"
-          " (title, blank and total rows)")
+    print(
+        f"rows:     {extraction.rows_read} read, {extraction.rows_accepted} accepted,"
+        f" {extraction.rows_rejected} rejected, {extraction.rows_skipped} skipped"
+        " (title, blank and total rows)"
+    )
     if samples:
         print(f"sample ({len(samples)} of {extraction.rows_accepted} accepted rows):")
         for row in samples:
@@ -165,8 +196,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"problems ({len(problems)}):")
         for row in problems:
             print(f"  {_where(row.sheet, row.source_row, row.column)}: {row.reason}")
-        print(f"result:   would load {extraction.rows_accepted} rows and reject"
-              f" {extraction.rows_rejected}")
+        print(
+            f"result:   would load {extraction.rows_accepted} rows and reject"
+            f" {extraction.rows_rejected}"
+        )
         return 1
     print(f"result:   would load {extraction.rows_accepted} rows without rejects")
     return 0

@@ -148,8 +148,11 @@ class _Reader:
     def only(self, mapping: Mapping[str, Any], allowed: set[str], key: str) -> None:
         unknown = sorted(set(mapping) - allowed)
         if unknown:
-            self.fail(key or "contract", f"unknown key(s) {', '.join(map(repr, unknown))};"
-                      f" allowed: {', '.join(sorted(allowed))}")
+            self.fail(
+                key or "contract",
+                f"unknown key(s) {', '.join(map(repr, unknown))};"
+                f" allowed: {', '.join(sorted(allowed))}",
+            )
 
     def mapping(self, value: Any, key: str) -> dict[str, Any]:
         if value is None:
@@ -188,9 +191,26 @@ class _Reader:
 
 
 _TOP_KEYS = {
-    "name", "description", "kind", "path", "sheets", "header", "fields", "period", "region",
-    "skip_rows", "key", "raw_table", "decimal", "thousands", "encoding", "delimiter", "limits",
-    "url", "params", "connection",
+    "name",
+    "description",
+    "kind",
+    "path",
+    "sheets",
+    "header",
+    "fields",
+    "period",
+    "region",
+    "skip_rows",
+    "key",
+    "raw_table",
+    "decimal",
+    "thousands",
+    "encoding",
+    "delimiter",
+    "limits",
+    "url",
+    "params",
+    "connection",
 }
 
 
@@ -235,8 +255,9 @@ def parse_contract(data: Any, where: str = "<contract>") -> Contract:
         required = spec.get("required", False)
         if not isinstance(required, bool):
             r.fail(f"{key}.required", "must be true or false")
-        fields[fname] = FieldSpec(fname, ftype, r.strings(spec.get("aliases"), f"{key}.aliases"),
-                                  required)
+        fields[fname] = FieldSpec(
+            fname, ftype, r.strings(spec.get("aliases"), f"{key}.aliases"), required
+        )
     if is_file and not any(f.required for f in fields.values()):
         r.fail("fields", "at least one field must be required: the header is found by them")
 
@@ -255,8 +276,10 @@ def parse_contract(data: Any, where: str = "<contract>") -> Contract:
     if rows not in (1, 2):
         r.fail("header.rows", "must be 1 or 2")
     max_search = header_data.get("max_search_rows", DEFAULT_MAX_SEARCH_ROWS)
-    if not isinstance(max_search, int) or isinstance(max_search, bool) or not (
-        1 <= max_search <= 1000
+    if (
+        not isinstance(max_search, int)
+        or isinstance(max_search, bool)
+        or not (1 <= max_search <= 1000)
     ):
         r.fail("header.max_search_rows", "must be an integer between 1 and 1000")
     header = HeaderSpec(rows=rows, max_search_rows=max_search)
@@ -303,8 +326,9 @@ def parse_contract(data: Any, where: str = "<contract>") -> Contract:
             field=field_ref(g.get("field"), "region.field"),
             system=system,
             type_field=field_ref(g.get("type_field"), "region.type_field", optional=True),
-            province_field=field_ref(g.get("province_field"), "region.province_field",
-                                     optional=True),
+            province_field=field_ref(
+                g.get("province_field"), "region.province_field", optional=True
+            ),
         )
 
     # skip rules
@@ -317,8 +341,10 @@ def parse_contract(data: Any, where: str = "<contract>") -> Contract:
         rule = r.mapping(rule, key)
         r.only(rule, {"field", "pattern"}, key)
         skip_rows.append(
-            SkipRule(field_ref(rule.get("field"), f"{key}.field"),
-                     r.regex(rule.get("pattern"), f"{key}.pattern"))
+            SkipRule(
+                field_ref(rule.get("field"), f"{key}.field"),
+                r.regex(rule.get("pattern"), f"{key}.pattern"),
+            )
         )
 
     key_fields = r.strings(d.get("key"), "key")
@@ -329,8 +355,9 @@ def parse_contract(data: Any, where: str = "<contract>") -> Contract:
     if decimal not in ("comma", "point"):
         r.fail("decimal", "must be comma or point")
     thousands = d.get("thousands")
-    if thousands is not None and (not isinstance(thousands, str) or len(thousands) != 1
-                                  or thousands.isalnum()):
+    if thousands is not None and (
+        not isinstance(thousands, str) or len(thousands) != 1 or thousands.isalnum()
+    ):
         r.fail("thousands", "must be one separator character such as '.', ',' or ' '")
     if thousands is not None and thousands == ("," if decimal == "comma" else "."):
         r.fail("thousands", "cannot be the decimal mark")
@@ -412,8 +439,9 @@ def load_contracts(directory: str | Path | None = None) -> dict[str, Contract]:
     for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
         contract = load_contract(path)
         if contract.name != path.stem:
-            raise ContractError(f"{path}: name: {contract.name!r} must equal the file name"
-                                f" {path.stem!r}")
+            raise ContractError(
+                f"{path}: name: {contract.name!r} must equal the file name {path.stem!r}"
+            )
         if contract.name in contracts:
             raise ContractError(f"{path}: name: {contract.name!r} is declared twice")
         contracts[contract.name] = contract
@@ -451,12 +479,19 @@ def match_contract(
             rel = path
     found = [c for c in candidates if _glob_matches(rel, c.path)]
     if not found:
-        found = [c for c in candidates
-                 if fnmatch.fnmatchcase(path.name, PurePath(c.path).name)]
+        found = [c for c in candidates if fnmatch.fnmatchcase(path.name, PurePath(c.path).name)]
     if not found:
-        raise SourceFileError(path, "no source contract matches this file name (contracts: "
-                              + ", ".join(f"{c.name} {c.path}" for c in candidates) + ")")
+        raise SourceFileError(
+            path,
+            "no source contract matches this file name (contracts: "
+            + ", ".join(f"{c.name} {c.path}" for c in candidates)
+            + ")",
+        )
     if len(found) > 1:
-        raise SourceFileError(path, "several source contracts match this file: "
-                              + ", ".join(c.name for c in found) + "; pass --contract")
+        raise SourceFileError(
+            path,
+            "several source contracts match this file: "
+            + ", ".join(c.name for c in found)
+            + "; pass --contract",
+        )
     return found[0]

@@ -207,8 +207,14 @@ def _tuple_getter(indexes: list[int]) -> Callable[[list], tuple]:
 class _Prepared:
     """One sheet, checked and ready to yield rows."""
 
-    def __init__(self, sheet: Sheet, result: SheetResult, data: Iterator[tuple[int, list]],
-                 skipped_above: int, texts: list[str]):
+    def __init__(
+        self,
+        sheet: Sheet,
+        result: SheetResult,
+        data: Iterator[tuple[int, list]],
+        skipped_above: int,
+        texts: list[str],
+    ):
         self.sheet = sheet
         self.result = result
         self.data = data
@@ -219,9 +225,16 @@ class _Prepared:
 class Extraction:
     """The outcome of `extract_file`: header/period facts now, rows lazily via `rows()`."""
 
-    def __init__(self, contract: Contract, path: Path, reader: SourceReader,
-                 prepared: list[_Prepared], resolver: RegionResolver | None,
-                 period: dt.date | None, period_source: str | None):
+    def __init__(
+        self,
+        contract: Contract,
+        path: Path,
+        reader: SourceReader,
+        prepared: list[_Prepared],
+        resolver: RegionResolver | None,
+        period: dt.date | None,
+        period_source: str | None,
+    ):
         self.contract = contract
         self.path = path
         self.sha256 = reader.sha256
@@ -296,8 +309,12 @@ class Extraction:
         unheaded = [(c, k) for c, k in enumerate(keys) if not texts[c]]
 
         parsers = [
-            (name, cols[name][0], cols[name][1],
-             value_parser(spec.type, decimal=contract.decimal, thousands=contract.thousands))
+            (
+                name,
+                cols[name][0],
+                cols[name][1],
+                value_parser(spec.type, decimal=contract.decimal, thousands=contract.thousands),
+            )
             for name, spec in contract.fields.items()
             if name in cols
         ]
@@ -316,8 +333,9 @@ class Extraction:
         region = contract.region
         region_idx = cols[region.field][0] if region else None
         region_header = cols[region.field][1] if region else None
-        province_idx = (cols[region.province_field][0]
-                        if region and region.province_field in cols else None)
+        province_idx = (
+            cols[region.province_field][0] if region and region.province_field in cols else None
+        )
         type_idx = cols[region.type_field][0] if region and region.type_field in cols else None
         region_cache: dict[Any, Resolution] = {}
 
@@ -331,10 +349,16 @@ class Extraction:
         period_cache: dict[Any, dt.date | None] = {}
 
         key_fields = contract.key
-        key_header = (region_header if region else
-                      (cols[key_fields[0]][1] if key_fields and key_fields[0] in cols else None))
-        check_duplicates = bool(region or key_fields or (period_in_key and (
-            period_field is not None or contract.period is not None)))
+        key_header = (
+            region_header
+            if region
+            else (cols[key_fields[0]][1] if key_fields and key_fields[0] in cols else None)
+        )
+        check_duplicates = bool(
+            region
+            or key_fields
+            or (period_in_key and (period_field is not None or contract.period is not None))
+        )
 
         read = accepted = rejected = 0
         skipped = prepared.skipped_above
@@ -343,8 +367,9 @@ class Extraction:
         multi_sheet = len(self._prepared) > 1
         nkeys = len(keys)
         simple_region = province_idx is None and type_idx is None
-        region_only_key = (check_duplicates and not period_in_key and not key_fields
-                           and region_idx is not None)
+        region_only_key = (
+            check_duplicates and not period_in_key and not key_fields and region_idx is not None
+        )
         notes = self.notes
         try:
             for number, row in prepared.data:
@@ -371,8 +396,11 @@ class Extraction:
                         ckey = cell
                         province = rtype = None
                     else:
-                        province = row[province_idx] if province_idx is not None \
-                            and province_idx < n else None
+                        province = (
+                            row[province_idx]
+                            if province_idx is not None and province_idx < n
+                            else None
+                        )
                         rtype = row[type_idx] if type_idx is not None and type_idx < n else None
                         ckey = (cell, province, rtype)
                     res = region_cache.get(ckey)
@@ -431,7 +459,8 @@ class Extraction:
                         if period is None:
                             problems = problems or []
                             problems.append(
-                                (period_header, f"{period_header}: not a period: {raw!r}"))
+                                (period_header, f"{period_header}: not a period: {raw!r}")
+                            )
 
                 if problems and all(c.__class__ is str and not c.strip() for c in row):
                     skipped += 1  # whitespace-only row: blank
@@ -443,8 +472,9 @@ class Extraction:
                     else:
                         source_values = dict(zip(keys, map(_source_text, row), strict=True))
                 else:
-                    source_values = self._source_values(prepared, row, keys, headed, unheaded,
-                                                        is_csv)
+                    source_values = self._source_values(
+                        prepared, row, keys, headed, unheaded, is_csv
+                    )
 
                 read += 1
                 if problems is None and check_duplicates:
@@ -465,19 +495,26 @@ class Extraction:
                     else:
                         if multi_sheet:
                             first_sheet, first = first
-                            where = ("" if first_sheet == sheet_name
-                                     else f" in sheet {first_sheet!r}")
+                            where = (
+                                "" if first_sheet == sheet_name else f" in sheet {first_sheet!r}"
+                            )
                         else:
                             where = ""
                         problems = [(key_header, f"duplicate of row {first}{where}")]
                 if problems:
                     rejected += 1
-                    yield RejectedRow(sheet_name, number, problems[0][0],
-                                      "; ".join(p[1] for p in problems), source_values)
+                    yield RejectedRow(
+                        sheet_name,
+                        number,
+                        problems[0][0],
+                        "; ".join(p[1] for p in problems),
+                        source_values,
+                    )
                 else:
                     accepted += 1
-                    yield ExtractedRow(sheet_name, number, period, region_code, values,
-                                       source_values)
+                    yield ExtractedRow(
+                        sheet_name, number, period, region_code, values, source_values
+                    )
         finally:
             result.rows_read, result.rows_accepted = read, accepted
             result.rows_rejected, result.rows_skipped = rejected, skipped
@@ -535,8 +572,9 @@ def _period_from_text(path: Path, text: str, regex, where: str) -> dt.date:
     if regex is not None:
         m = regex.search(text)
         if m is None:
-            raise SourceFileError(path, f"no period: {where} {text!r} does not match"
-                                  f" /{regex.pattern}/")
+            raise SourceFileError(
+                path, f"no period: {where} {text!r} does not match /{regex.pattern}/"
+            )
         candidate = m[1]
         try:
             return parse_period(candidate)
@@ -551,8 +589,9 @@ def _period_from_text(path: Path, text: str, regex, where: str) -> dt.date:
     return found
 
 
-def _period_from_cells(path: Path, contract: Contract, sheet: Sheet,
-                       rows: list[tuple[int, list]], header_index: int) -> tuple[dt.date, str]:
+def _period_from_cells(
+    path: Path, contract: Contract, sheet: Sheet, rows: list[tuple[int, list]], header_index: int
+) -> tuple[dt.date, str]:
     spec = contract.period
     assert spec is not None
     regex = spec.regex()
@@ -590,8 +629,7 @@ def _period_from_cells(path: Path, contract: Contract, sheet: Sheet,
             if found is not None:
                 return found, f"cell {address} of {sheet_label} {text!r}"
     wanted = f"matching /{regex.pattern}/" if regex is not None else "naming a month"
-    raise SourceFileError(path, f"no period: no cell above the header of {sheet_label}"
-                          f" {wanted}")
+    raise SourceFileError(path, f"no period: no cell above the header of {sheet_label} {wanted}")
 
 
 def extract_file(
@@ -610,8 +648,11 @@ def extract_file(
     if not path.is_absolute() and sources_dir is not None:
         path = Path(sources_dir) / path
     if not contract.is_file:
-        raise SourceFileError(path, f"contract {contract.name!r} is a {contract.kind} source,"
-                              " extracted by its API client, not from a file")
+        raise SourceFileError(
+            path,
+            f"contract {contract.name!r} is a {contract.kind} source,"
+            " extracted by its API client, not from a file",
+        )
     if contract.region is not None and resolver is None:
         resolver = RegionResolver.default()
 
@@ -622,8 +663,13 @@ def extract_file(
         file_period = _period_from_text(path, path.name, spec.regex(), "file name")
         file_period_source = f"file name {path.name!r}"
 
-    reader = open_source(path, contract.kind, encoding=contract.encoding,
-                         delimiter=contract.delimiter, max_cells=contract.limits.max_cells)
+    reader = open_source(
+        path,
+        contract.kind,
+        encoding=contract.encoding,
+        delimiter=contract.delimiter,
+        max_cells=contract.limits.max_cells,
+    )
     try:
         prepared = [
             _prepare_sheet(path, contract, reader, name, file_period, file_period_source)
@@ -642,18 +688,31 @@ def extract_file(
     return Extraction(contract, path, reader, prepared, resolver, period, period_source)
 
 
-def _prepare_sheet(path: Path, contract: Contract, reader: SourceReader, name: str,
-                   file_period: dt.date | None, file_period_source: str | None) -> _Prepared:
+def _prepare_sheet(
+    path: Path,
+    contract: Contract,
+    reader: SourceReader,
+    name: str,
+    file_period: dt.date | None,
+    file_period_source: str | None,
+) -> _Prepared:
     sheet = reader.sheet(name)
     label = None if reader.kind == "csv" else name
     buffer = list(itertools.islice(sheet.rows, contract.header.max_search_rows))
     if not buffer:
-        raise SourceFileError(path, f"empty sheet: sheet {name!r} has no cells" if label
-                              else "empty file (no rows)")
+        raise SourceFileError(
+            path, f"empty sheet: sheet {name!r} has no cells" if label else "empty file (no rows)"
+        )
     aliases = {n: f.all_aliases() for n, f in contract.fields.items()}
     try:
-        header = find_header(buffer, aliases, contract.required_fields(),
-                             header_rows=contract.header.rows, merged=sheet.merged, sheet=label)
+        header = find_header(
+            buffer,
+            aliases,
+            contract.required_fields(),
+            header_rows=contract.header.rows,
+            merged=sheet.merged,
+            sheet=label,
+        )
     except HeaderNotFound as exc:
         raise SourceFileError(path, str(exc)) from None
 
@@ -676,4 +735,3 @@ def _prepare_sheet(path: Path, contract: Contract, reader: SourceReader, name: s
     start = header.index + header.rows
     data = itertools.chain(buffer[start:], sheet.rows)
     return _Prepared(sheet, result, data, header.index, header.texts)
-

@@ -116,15 +116,19 @@ def _check_xml_prolog(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) ->
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as exc:
         raise SourceFileError(path, f"corrupt workbook: {info.filename}: {exc}") from None
     if len(seen) >= PROLOG_SCAN_LIMIT:
-        raise SourceFileError(path, f"XML part {info.filename} has no root element in its"
-                              f" first {PROLOG_SCAN_LIMIT // 1024} KB")
+        raise SourceFileError(
+            path,
+            f"XML part {info.filename} has no root element in its"
+            f" first {PROLOG_SCAN_LIMIT // 1024} KB",
+        )
     return seen
 
 
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
 _SHEET_ENTRY = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
 _SHEET_ENTRY_ID_FIRST = re.compile(
-    rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]*)"[^>]*?\bname="([^"]*)"')
+    rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]*)"[^>]*?\bname="([^"]*)"'
+)
 _RELATIONSHIP = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"')
 
 
@@ -157,8 +161,7 @@ def _declared_dimensions(zf: zipfile.ZipFile, heads: dict[str, bytes]) -> dict[s
         first_col, first_row = _column_number(m[1]), int(m[2])
         last_col = _column_number(m[3]) if m[3] else first_col
         last_row = int(m[4]) if m[4] else first_row
-        found[html.unescape(name.decode("utf-8", "replace"))] = (
-            last_row, last_col - first_col + 1)
+        found[html.unescape(name.decode("utf-8", "replace"))] = (last_row, last_col - first_col + 1)
     return found
 
 
@@ -175,8 +178,10 @@ def check_zip_workbook(path: Path, head: bytes, size: int, kind: str) -> dict[st
         )
     if not head.startswith(ZIP_SIGNATURES):
         sample = head[:40].decode("latin-1", errors="replace")
-        raise SourceFileError(path, f"not a workbook: a .{kind} must be a zip archive, this"
-                              f" file starts with {sample!r}")
+        raise SourceFileError(
+            path,
+            f"not a workbook: a .{kind} must be a zip archive, this file starts with {sample!r}",
+        )
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -234,8 +239,9 @@ def _validate_encoding(path: Path, encoding: str) -> None:
                 offset += len(chunk)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
-        raise SourceFileError(path, f"not {encoding} text: undecodable byte at offset"
-                              f" {offset + exc.start}") from None
+        raise SourceFileError(
+            path, f"not {encoding} text: undecodable byte at offset {offset + exc.start}"
+        ) from None
 
 
 def sniff_delimiter(sample_lines: list[str]) -> tuple[str, int]:
@@ -359,13 +365,16 @@ class SourceReader:
         if not globs:
             visible = [n for n in self.sheet_names if self._visible(n)]
             return (visible or self.sheet_names)[:1]
-        chosen = [n for n in self.sheet_names
-                  if any(fnmatch.fnmatch(n.lower(), g.lower()) for g in globs)]
+        chosen = [
+            n for n in self.sheet_names if any(fnmatch.fnmatch(n.lower(), g.lower()) for g in globs)
+        ]
         if not chosen:
             raise SourceFileError(
                 self.path,
-                "no sheet matching " + ", ".join(repr(g) for g in globs)
-                + "; the workbook has " + ", ".join(repr(n) for n in self.sheet_names),
+                "no sheet matching "
+                + ", ".join(repr(g) for g in globs)
+                + "; the workbook has "
+                + ", ".join(repr(n) for n in self.sheet_names),
             )
         return chosen
 
@@ -382,8 +391,9 @@ class SourceReader:
         try:
             sheet = self._workbook.get_sheet_by_name(name)
         except (CalamineError, OSError, ValueError) as exc:
-            raise SourceFileError(self.path, f"corrupt workbook: sheet {name!r}:"
-                                  f" {_one_line(exc)}") from None
+            raise SourceFileError(
+                self.path, f"corrupt workbook: sheet {name!r}: {_one_line(exc)}"
+            ) from None
         start, end = sheet.start, sheet.end
         if start is None or end is None:
             return Sheet(name, iter(()), [], 0, 0)
@@ -400,8 +410,9 @@ class SourceReader:
 
     def _check_cells(self, name: str, cells: int, height: int, width: int) -> None:
         if cells > self.max_cells:
-            what, lines = (("the file", "lines") if self.kind == "csv"
-                           else (f"sheet {name!r}", "rows"))
+            what, lines = (
+                ("the file", "lines") if self.kind == "csv" else (f"sheet {name!r}", "rows")
+            )
             raise SourceFileError(
                 self.path,
                 f"{what} has {cells:,} cells ({height:,} {lines} x {width:,} columns),"

@@ -17,10 +17,22 @@ from cakupan.parsing.regions import RegionResolver
 
 FIXED_DATE = dt.datetime(2024, 1, 1)
 
-SEGMENTS_2022 = ["PBI APBN", "PBI APBD", "PPU Penyelenggara Negara", "PPU Badan Usaha", "PBPU",
-                 "BP"]
-SEGMENTS_2024 = ["PBI JK", "Didaftarkan Pemda", "PPU PN", "PPU Swasta", "PBPU / Mandiri",
-                 "Bukan Pekerja"]
+SEGMENTS_2022 = [
+    "PBI APBN",
+    "PBI APBD",
+    "PPU Penyelenggara Negara",
+    "PPU Badan Usaha",
+    "PBPU",
+    "BP",
+]
+SEGMENTS_2024 = [
+    "PBI JK",
+    "Didaftarkan Pemda",
+    "PPU PN",
+    "PPU Swasta",
+    "PBPU / Mandiri",
+    "Bukan Pekerja",
+]
 
 MINI_REGIONS = [
     ("14", "Riau", "province", "", "14", "14"),
@@ -56,8 +68,10 @@ def mini_resolver() -> RegionResolver:
     return RegionResolver(
         [dict(zip(cols, r, strict=True)) for r in MINI_REGIONS],
         [{"alias": a, "code": c} for a, c in MINI_ALIASES],
-        [dict(zip(["code", "name", "decree_year", "current_code"], r, strict=True))
-         for r in MINI_HISTORY],
+        [
+            dict(zip(["code", "name", "decree_year", "current_code"], r, strict=True))
+            for r in MINI_HISTORY
+        ],
     )
 
 
@@ -67,15 +81,27 @@ def _book(path: Path) -> xlsxwriter.Workbook:
     return book
 
 
-def bpjs_row(name: str, province: str, segments: list[tuple[int, int]], *,
-             total: int | None = None, residents: int | None = None,
-             coverage: Any = None) -> dict[str, Any]:
+def bpjs_row(
+    name: str,
+    province: str,
+    segments: list[tuple[int, int]],
+    *,
+    total: int | None = None,
+    residents: int | None = None,
+    coverage: Any = None,
+) -> dict[str, Any]:
     """One data row of the BPJS workbook; total defaults to the sum of the segments."""
     total = total if total is not None else sum(a + b for a, b in segments)
     if coverage is None and residents:
         coverage = round(100 * total / residents, 2)
-    return {"name": name, "province": province, "segments": segments, "total": total,
-            "residents": residents, "coverage": coverage}
+    return {
+        "name": name,
+        "province": province,
+        "segments": segments,
+        "total": total,
+        "residents": residents,
+        "coverage": coverage,
+    }
 
 
 def id_number(value: int) -> str:
@@ -154,8 +180,15 @@ def write_pekalongan_workbook(path: Path, *, period_text: str = "Data per Maret 
     ws = book.add_worksheet("Maret 2023")
     ws.write(0, 0, "Capaian UHC Kabupaten/Kota Wilayah Kerja BPJS Kesehatan Cabang Pekalongan")
     ws.write(1, 0, period_text)
-    header = ["Kabupaten/Kota", "Jumlah Penduduk", "Jumlah Peserta", "Peserta Aktif",
-              "Peserta Non Aktif", "% Cakupan", "% Aktif"]
+    header = [
+        "Kabupaten/Kota",
+        "Jumlah Penduduk",
+        "Jumlah Peserta",
+        "Peserta Aktif",
+        "Peserta Non Aktif",
+        "% Cakupan",
+        "% Aktif",
+    ]
     ws.write_row(3, 0, header)
     for i, row in enumerate(PEKALONGAN_ROWS):
         ws.write_row(4 + i, 0, list(row))
@@ -164,8 +197,9 @@ def write_pekalongan_workbook(path: Path, *, period_text: str = "Data per Maret 
     return path
 
 
-def write_csv(path: Path, lines: list[str], *, encoding: str = "utf-8", bom: bool = False,
-              newline: str = "\n") -> Path:
+def write_csv(
+    path: Path, lines: list[str], *, encoding: str = "utf-8", bom: bool = False, newline: str = "\n"
+) -> Path:
     data = newline.join(lines) + newline
     raw = data.encode(encoding)
     if bom:
@@ -189,8 +223,10 @@ def rewrite_zip(path: Path, replace: dict[str, bytes]) -> Path:
     """Copy a zip, replacing the named members' bytes."""
     original = path.read_bytes()
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(original)) as src, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(original)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             data = replace.get(info.filename, src.read(info.filename))
             dst.writestr(info.filename, data)
@@ -204,7 +240,7 @@ def declare_huge_sizes(path: Path, size: int = 0xFFFF0000) -> Path:
     data = bytearray(path.read_bytes())
     pos = data.find(b"PK\x01\x02")
     while pos != -1:
-        data[pos + 24:pos + 28] = size.to_bytes(4, "little")
+        data[pos + 24 : pos + 28] = size.to_bytes(4, "little")
         pos = data.find(b"PK\x01\x02", pos + 4)
     path.write_bytes(bytes(data))
     return path
@@ -218,24 +254,36 @@ def write_ods(path: Path, rows: list[list[Any]], *, sheet: str = "Data") -> Path
         if value is None or value == "":
             return "<table:table-cell/>"
         if isinstance(value, int | float):
-            return (f'<table:table-cell office:value-type="float" office:value="{value}">'
-                    f"<text:p>{value}</text:p></table:table-cell>")
-        return (f'<table:table-cell office:value-type="string"><text:p>{escape(str(value))}'
-                "</text:p></table:table-cell>")
+            return (
+                f'<table:table-cell office:value-type="float" office:value="{value}">'
+                f"<text:p>{value}</text:p></table:table-cell>"
+            )
+        return (
+            f'<table:table-cell office:value-type="string"><text:p>{escape(str(value))}'
+            "</text:p></table:table-cell>"
+        )
 
-    body = "".join(f"<table:table-row>{''.join(cell(v) for v in row) or cell(None)}"
-                   "</table:table-row>" for row in rows)
-    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
-          ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
-          ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
-    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns}'
-               f' office:version="1.2"><office:body><office:spreadsheet>'
-               f'<table:table table:name="{escape(sheet)}">{body}</table:table>'
-               "</office:spreadsheet></office:body></office:document-content>")
-    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
-                '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
-                '<manifest:file-entry manifest:full-path="/" manifest:media-type='
-                '"application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>')
+    body = "".join(
+        f"<table:table-row>{''.join(cell(v) for v in row) or cell(None)}</table:table-row>"
+        for row in rows
+    )
+    ns = (
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
+        ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+    )
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns}'
+        f' office:version="1.2"><office:body><office:spreadsheet>'
+        f'<table:table table:name="{escape(sheet)}">{body}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+        '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type='
+        '"application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>'
+    )
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
         zf.writestr("content.xml", content, zipfile.ZIP_DEFLATED)

@@ -57,8 +57,7 @@ CODE_CONTRACT: dict[str, Any] = {
     "kind": "csv",
     "path": "*.csv",
     "raw_table": "raw.corpus_codes",
-    "fields": {"code": {"aliases": ["kode"], "required": True},
-               "name": {"aliases": ["nama"]}},
+    "fields": {"code": {"aliases": ["kode"], "required": True}, "name": {"aliases": ["nama"]}},
     "region": {"field": "code", "system": "kemendagri"},
 }
 
@@ -74,13 +73,15 @@ XLSX_CONTRACT: dict[str, Any] = {
         "province_name": {"aliases": ["Provinsi"]},
         "region_name": {"aliases": ["Kabupaten/Kota"], "required": True},
         **{
-            f"{seg}_{state}": {"aliases": [f"{label} / {text}"], "type": "integer",
-                               "required": True}
+            f"{seg}_{state}": {
+                "aliases": [f"{label} / {text}"],
+                "type": "integer",
+                "required": True,
+            }
             for seg, label in zip(SEGMENT_FIELDS, SEGMENTS_2022, strict=True)
             for state, text in (("active", "Aktif"), ("inactive", "Non Aktif"))
         },
-        "participants_total": {"aliases": ["Jumlah Peserta"], "type": "integer",
-                               "required": True},
+        "participants_total": {"aliases": ["Jumlah Peserta"], "type": "integer", "required": True},
         "residents_published": {"aliases": ["Jumlah Penduduk"], "type": "integer"},
         "coverage_pct_published": {"aliases": ["Cakupan (%)"], "type": "percent"},
     },
@@ -132,6 +133,7 @@ def _bytes(name: str, data: bytes) -> Callable[[Path], Path]:
         path = folder / name
         path.write_bytes(data)
         return path
+
     return build
 
 
@@ -177,8 +179,10 @@ def _entities(folder: Path) -> Path:
     with zipfile.ZipFile(path) as zf:
         sheet = zf.read("xl/worksheets/sheet1.xml")
     declaration, _, rest = sheet.partition(b"?>")
-    doctype = (b'<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">'
-               b'<!ENTITY c "&b;&b;&b;&b;&b;">]>')
+    doctype = (
+        b'<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">'
+        b'<!ENTITY c "&b;&b;&b;&b;&b;">]>'
+    )
     return rewrite_zip(path, {"xl/worksheets/sheet1.xml": declaration + b"?>" + doctype + rest})
 
 
@@ -215,183 +219,451 @@ BPS_CONTRACT = dict(CODE_CONTRACT, region={"field": "code", "system": "bps"})
 DECLARED_UTF8 = dict(CSV_CONTRACT, encoding="utf-8")
 DUKCAPIL_LIKE = dict(
     CODE_CONTRACT,
-    fields={"code": {"aliases": ["KODE_WILAYAH"], "required": True},
-            "residents": {"aliases": ["JUMLAH_PENDUDUK"], "type": "integer"}},
+    fields={
+        "code": {"aliases": ["KODE_WILAYAH"], "required": True},
+        "residents": {"aliases": ["JUMLAH_PENDUDUK"], "type": "integer"},
+    },
     period={"from": "filename", "pattern": r"_(\d{4}_s[12])(?:\D|$)"},
 )
 
-BOGOR = ("Kabupaten/Kota: ambiguous region name 'Bogor': 32.01 Kabupaten Bogor,"
-         " 32.71 Kota Bogor")
+BOGOR = "Kabupaten/Kota: ambiguous region name 'Bogor': 32.01 Kabupaten Bogor, 32.71 Kota Bogor"
 
 CASES: list[Case] = [
     # --- numbers ------------------------------------------------------------------------
-    Case("number_not_a_number", _csv("n1.csv", HEADER, "Kab. Bogor;abc;95,5;Mei 2022"),
-         CSV_CONTRACT, [Reject(2, "Jumlah Peserta", "Jumlah Peserta: not a number: 'abc'")],
-         {"rows_read": 1, "rows_accepted": 0, "rows_rejected": 1, "rows_skipped": 0}),
-    Case("number_fraction_in_integer",
-         _csv("n2.csv", HEADER, "Kab. Bogor;316933,5;95,5;Mei 2022"), CSV_CONTRACT,
-         [Reject(2, "Jumlah Peserta", "Jumlah Peserta: not an integer: '316933,5'")]),
-    Case("number_bad_grouping", _csv("n3.csv", HEADER, "Kab. Bogor;1.23.4;95,5;Mei 2022"),
-         CSV_CONTRACT, [Reject(2, "Jumlah Peserta", "Jumlah Peserta: not a number: '1.23.4'")]),
-    Case("percent_not_a_percentage",
-         _csv("n4.csv", HEADER, "Kab. Bogor;1.000;87,86,1%;Mei 2022"), CSV_CONTRACT,
-         [Reject(2, "Cakupan (%)", "Cakupan (%): not a percentage: '87,86,1%'")]),
-    Case("percent_stray_space_is_read",
-         _csv("n5.csv", HEADER, "Kab. Batang;726.521;87, 86;Maret 2023"), CSV_CONTRACT,
-         [Accept(2, "33.25", {"participants": 726521, "coverage": Decimal("87.86")})]),
-    Case("number_dash_and_dashes_are_null",
-         _csv("n6.csv", HEADER, "Kab. Bogor;-;—;Mei 2022", "Kota Bogor;1.234;;Mei 2022"),
-         CSV_CONTRACT,
-         [Accept(2, "32.01", {"participants": None, "coverage": None}),
-          Accept(3, "32.71", {"participants": 1234, "coverage": None})]),
-    Case("number_two_bad_cells_both_named",
-         _csv("n7.csv", HEADER, "Kab. Bogor;x1;y2;Mei 2022"), CSV_CONTRACT,
-         [Reject(2, "Jumlah Peserta", "Jumlah Peserta: not a number: 'x1'; Cakupan (%): not a"
-                 " percentage: 'y2'")]),
-    Case("number_fraction_in_numeric_cell",
-         lambda folder: write_bpjs_workbook(
-             folder / "rekap_fraction.xlsx",
-             [bpjs_row("Kab. Bogor", "Jawa Barat", [(100.5, 10)] + SEG[1:], total=1000)]),
-         XLSX_CONTRACT, [Reject(7, "PBI APBN / Aktif", "PBI APBN / Aktif: not an integer: 100.5",
-                                sheet="Rekap Kab-Kota")]),
+    Case(
+        "number_not_a_number",
+        _csv("n1.csv", HEADER, "Kab. Bogor;abc;95,5;Mei 2022"),
+        CSV_CONTRACT,
+        [Reject(2, "Jumlah Peserta", "Jumlah Peserta: not a number: 'abc'")],
+        {"rows_read": 1, "rows_accepted": 0, "rows_rejected": 1, "rows_skipped": 0},
+    ),
+    Case(
+        "number_fraction_in_integer",
+        _csv("n2.csv", HEADER, "Kab. Bogor;316933,5;95,5;Mei 2022"),
+        CSV_CONTRACT,
+        [Reject(2, "Jumlah Peserta", "Jumlah Peserta: not an integer: '316933,5'")],
+    ),
+    Case(
+        "number_bad_grouping",
+        _csv("n3.csv", HEADER, "Kab. Bogor;1.23.4;95,5;Mei 2022"),
+        CSV_CONTRACT,
+        [Reject(2, "Jumlah Peserta", "Jumlah Peserta: not a number: '1.23.4'")],
+    ),
+    Case(
+        "percent_not_a_percentage",
+        _csv("n4.csv", HEADER, "Kab. Bogor;1.000;87,86,1%;Mei 2022"),
+        CSV_CONTRACT,
+        [Reject(2, "Cakupan (%)", "Cakupan (%): not a percentage: '87,86,1%'")],
+    ),
+    Case(
+        "percent_stray_space_is_read",
+        _csv("n5.csv", HEADER, "Kab. Batang;726.521;87, 86;Maret 2023"),
+        CSV_CONTRACT,
+        [Accept(2, "33.25", {"participants": 726521, "coverage": Decimal("87.86")})],
+    ),
+    Case(
+        "number_dash_and_dashes_are_null",
+        _csv("n6.csv", HEADER, "Kab. Bogor;-;—;Mei 2022", "Kota Bogor;1.234;;Mei 2022"),
+        CSV_CONTRACT,
+        [
+            Accept(2, "32.01", {"participants": None, "coverage": None}),
+            Accept(3, "32.71", {"participants": 1234, "coverage": None}),
+        ],
+    ),
+    Case(
+        "number_two_bad_cells_both_named",
+        _csv("n7.csv", HEADER, "Kab. Bogor;x1;y2;Mei 2022"),
+        CSV_CONTRACT,
+        [
+            Reject(
+                2,
+                "Jumlah Peserta",
+                "Jumlah Peserta: not a number: 'x1'; Cakupan (%): not a percentage: 'y2'",
+            )
+        ],
+    ),
+    Case(
+        "number_fraction_in_numeric_cell",
+        lambda folder: write_bpjs_workbook(
+            folder / "rekap_fraction.xlsx",
+            [bpjs_row("Kab. Bogor", "Jawa Barat", [(100.5, 10)] + SEG[1:], total=1000)],
+        ),
+        XLSX_CONTRACT,
+        [
+            Reject(
+                7,
+                "PBI APBN / Aktif",
+                "PBI APBN / Aktif: not an integer: 100.5",
+                sheet="Rekap Kab-Kota",
+            )
+        ],
+    ),
     # --- periods ------------------------------------------------------------------------
-    Case("period_unknown_month_name", _csv("p1.csv", HEADER, "Kab. Bogor;1.000;95;Foo 2022"),
-         CSV_CONTRACT, [Reject(2, "Bulan", "Bulan: not a month: 'Foo 2022'")]),
-    Case("period_month_13", _csv("p2.csv", HEADER, "Kab. Bogor;1.000;95;2022-13"),
-         CSV_CONTRACT, [Reject(2, "Bulan", "Bulan: not a month: '2022-13'")]),
-    Case("period_missing_in_row", _csv("p3.csv", HEADER, "Kab. Bogor;1.000;95;"),
-         CSV_CONTRACT, [Reject(2, "Bulan", "Bulan: no period")]),
-    Case("period_variants_are_read",
-         _csv("p4.csv", HEADER, "Kab. Bogor;1;95;Mei-22", "Kab. Bogor;2;95;31 Mei 2023",
-              "Kab. Bogor;3;95;01/2024", "Kab. Bogor;4;95;Jan-25", "Kab. Bogor;5;95;2025-02"),
-         CSV_CONTRACT, [Accept(2, "32.01", {"month": __import__("datetime").date(2022, 5, 1)}),
-                        Accept(3, "32.01", {"month": __import__("datetime").date(2023, 5, 1)}),
-                        Accept(4, "32.01", {"month": __import__("datetime").date(2024, 1, 1)}),
-                        Accept(5, "32.01", {"month": __import__("datetime").date(2025, 1, 1)}),
-                        Accept(6, "32.01", {"month": __import__("datetime").date(2025, 2, 1)})]),
-    Case("period_cell_missing", _bpjs("rekap_noperiod.xlsx", period_text="Periode: ?"),
-         XLSX_CONTRACT,
-         [Fault("no period: no cell above the header of sheet 'Rekap Kab-Kota' matching"
-                r" /posisi\s*:?\s*(.+)/")]),
-    Case("period_cell_unreadable", _bpjs("rekap_badperiod.xlsx", period_text="Posisi: Foo 2022"),
-         XLSX_CONTRACT,
-         [Fault("no period: cell A2 of sheet 'Rekap Kab-Kota' 'Posisi: Foo 2022': not a period:"
-                " 'Foo 2022'")]),
-    Case("period_not_in_file_name", _csv("penduduk_kabkota_2023.csv", "KODE_WILAYAH;"
-                                         "JUMLAH_PENDUDUK", "32.01;5000"),
-         DUKCAPIL_LIKE,
-         [Fault(r"no period: file name 'penduduk_kabkota_2023.csv' does not match"
-                r" /_(\d{4}_s[12])(?:\D|$)/")]),
+    Case(
+        "period_unknown_month_name",
+        _csv("p1.csv", HEADER, "Kab. Bogor;1.000;95;Foo 2022"),
+        CSV_CONTRACT,
+        [Reject(2, "Bulan", "Bulan: not a month: 'Foo 2022'")],
+    ),
+    Case(
+        "period_month_13",
+        _csv("p2.csv", HEADER, "Kab. Bogor;1.000;95;2022-13"),
+        CSV_CONTRACT,
+        [Reject(2, "Bulan", "Bulan: not a month: '2022-13'")],
+    ),
+    Case(
+        "period_missing_in_row",
+        _csv("p3.csv", HEADER, "Kab. Bogor;1.000;95;"),
+        CSV_CONTRACT,
+        [Reject(2, "Bulan", "Bulan: no period")],
+    ),
+    Case(
+        "period_variants_are_read",
+        _csv(
+            "p4.csv",
+            HEADER,
+            "Kab. Bogor;1;95;Mei-22",
+            "Kab. Bogor;2;95;31 Mei 2023",
+            "Kab. Bogor;3;95;01/2024",
+            "Kab. Bogor;4;95;Jan-25",
+            "Kab. Bogor;5;95;2025-02",
+        ),
+        CSV_CONTRACT,
+        [
+            Accept(2, "32.01", {"month": __import__("datetime").date(2022, 5, 1)}),
+            Accept(3, "32.01", {"month": __import__("datetime").date(2023, 5, 1)}),
+            Accept(4, "32.01", {"month": __import__("datetime").date(2024, 1, 1)}),
+            Accept(5, "32.01", {"month": __import__("datetime").date(2025, 1, 1)}),
+            Accept(6, "32.01", {"month": __import__("datetime").date(2025, 2, 1)}),
+        ],
+    ),
+    Case(
+        "period_cell_missing",
+        _bpjs("rekap_noperiod.xlsx", period_text="Periode: ?"),
+        XLSX_CONTRACT,
+        [
+            Fault(
+                "no period: no cell above the header of sheet 'Rekap Kab-Kota' matching"
+                r" /posisi\s*:?\s*(.+)/"
+            )
+        ],
+    ),
+    Case(
+        "period_cell_unreadable",
+        _bpjs("rekap_badperiod.xlsx", period_text="Posisi: Foo 2022"),
+        XLSX_CONTRACT,
+        [
+            Fault(
+                "no period: cell A2 of sheet 'Rekap Kab-Kota' 'Posisi: Foo 2022': not a period:"
+                " 'Foo 2022'"
+            )
+        ],
+    ),
+    Case(
+        "period_not_in_file_name",
+        _csv("penduduk_kabkota_2023.csv", "KODE_WILAYAH;JUMLAH_PENDUDUK", "32.01;5000"),
+        DUKCAPIL_LIKE,
+        [
+            Fault(
+                r"no period: file name 'penduduk_kabkota_2023.csv' does not match"
+                r" /_(\d{4}_s[12])(?:\D|$)/"
+            )
+        ],
+    ),
     # --- encodings and separators -------------------------------------------------------
-    Case("encoding_cp1252", _csv("e1.csv", HEADER + ";Keterangan",
-                                 "Kab. Bogor;1.000;95;Mei 2022;naïve – catatan",
-                                 encoding="cp1252"),
-         CSV_CONTRACT, [Accept(2, "32.01", {"remark": "naïve – catatan"})]),
-    Case("encoding_utf8_bom", _csv("e2.csv", HEADER, "Kota Bogor;2.000;95,5;Juni 2022",
-                                   bom=True),
-         CSV_CONTRACT, [Accept(2, "32.71", {"participants": 2000})]),
-    Case("encoding_declared_utf8_but_cp1252",
-         _csv("e3.csv", HEADER + ";Keterangan", "Kab. Bogor;1;95;Mei 2022;é",
-              encoding="cp1252"),
-         DECLARED_UTF8, [Fault("not utf-8 text: undecodable byte at offset 84")]),
-    Case("separator_comma_quoted_decimals",
-         _csv("e4.csv", HEADER.replace(";", ","), 'Kab. Bogor,"1.000","95,98",Mei 2022',
-              'Kota Bogor,"2.000","87, 86",Mei 2022'),
-         CSV_CONTRACT, [Accept(2, "32.01", {"coverage": Decimal("95.98")}),
-                        Accept(3, "32.71", {"coverage": Decimal("87.86")})]),
-    Case("separator_tab_crlf", _csv("e5.csv", HEADER.replace(";", "\t"),
-                                    "Kab. Bogor\t1.000\t95\tMei 2022", newline="\r\n"),
-         CSV_CONTRACT, [Accept(2, "32.01", {"participants": 1000})]),
-    Case("csv_binary_content", _bytes("e6.csv", b"\x00\x01\x02garbage\x00" * 20),
-         CSV_CONTRACT, [Fault("not a CSV: binary content (NUL bytes)")]),
-    Case("csv_is_a_workbook", lambda folder: _valid_xlsx(folder, "x.xlsx").rename(
-        folder / "workbook.csv") or folder / "workbook.csv", CSV_CONTRACT,
-         [Fault("not a CSV: this is a workbook (zip/OLE2) file")]),
+    Case(
+        "encoding_cp1252",
+        _csv(
+            "e1.csv",
+            HEADER + ";Keterangan",
+            "Kab. Bogor;1.000;95;Mei 2022;naïve – catatan",
+            encoding="cp1252",
+        ),
+        CSV_CONTRACT,
+        [Accept(2, "32.01", {"remark": "naïve – catatan"})],
+    ),
+    Case(
+        "encoding_utf8_bom",
+        _csv("e2.csv", HEADER, "Kota Bogor;2.000;95,5;Juni 2022", bom=True),
+        CSV_CONTRACT,
+        [Accept(2, "32.71", {"participants": 2000})],
+    ),
+    Case(
+        "encoding_declared_utf8_but_cp1252",
+        _csv("e3.csv", HEADER + ";Keterangan", "Kab. Bogor;1;95;Mei 2022;é", encoding="cp1252"),
+        DECLARED_UTF8,
+        [Fault("not utf-8 text: undecodable byte at offset 84")],
+    ),
+    Case(
+        "separator_comma_quoted_decimals",
+        _csv(
+            "e4.csv",
+            HEADER.replace(";", ","),
+            'Kab. Bogor,"1.000","95,98",Mei 2022',
+            'Kota Bogor,"2.000","87, 86",Mei 2022',
+        ),
+        CSV_CONTRACT,
+        [
+            Accept(2, "32.01", {"coverage": Decimal("95.98")}),
+            Accept(3, "32.71", {"coverage": Decimal("87.86")}),
+        ],
+    ),
+    Case(
+        "separator_tab_crlf",
+        _csv(
+            "e5.csv", HEADER.replace(";", "\t"), "Kab. Bogor\t1.000\t95\tMei 2022", newline="\r\n"
+        ),
+        CSV_CONTRACT,
+        [Accept(2, "32.01", {"participants": 1000})],
+    ),
+    Case(
+        "csv_binary_content",
+        _bytes("e6.csv", b"\x00\x01\x02garbage\x00" * 20),
+        CSV_CONTRACT,
+        [Fault("not a CSV: binary content (NUL bytes)")],
+    ),
+    Case(
+        "csv_is_a_workbook",
+        lambda folder: (
+            _valid_xlsx(folder, "x.xlsx").rename(folder / "workbook.csv") or folder / "workbook.csv"
+        ),
+        CSV_CONTRACT,
+        [Fault("not a CSV: this is a workbook (zip/OLE2) file")],
+    ),
     # --- region names and codes ---------------------------------------------------------
-    Case("region_ambiguous_bogor", _csv("r1.csv", HEADER, "Bogor;1.000;95;Mei 2022"),
-         CSV_CONTRACT, [Reject(2, "Kabupaten/Kota", BOGOR)]),
-    Case("region_unknown_with_candidates",
-         _csv("r2.csv", HEADER, "Kab. Bogr;1.000;95;Mei 2022"), CSV_CONTRACT,
-         [Reject(2, "Kabupaten/Kota", "Kabupaten/Kota: unknown region name 'Kab. Bogr'; closest:"
-                 " 32.01 Kabupaten Bogor, 32.71 Kota Bogor, 33.25 Kabupaten Batang")]),
-    Case("region_empty", _csv("r3.csv", HEADER, ";1.000;95;Mei 2022"),
-         CSV_CONTRACT, [Reject(2, "Kabupaten/Kota", "Kabupaten/Kota: empty region")]),
-    Case("region_spaced_letters", _csv("r4.csv", HEADER, "KAB. S I A K;1.000;95;Mei 2022"),
-         CSV_CONTRACT, [Accept(2, "14.08")]),
-    Case("region_palangkaraya_variants",
-         _csv("r5.csv", HEADER, "Kota Palangkaraya;1;95;Mei 2022",
-              "Kota Palangka Raya;2;95;Juni 2022", "KOTA  PALANGKA  RAYA;3;95;Juli 2022",
-              "Palangka-Raya;4;95;Agustus 2022"),
-         CSV_CONTRACT, [Accept(2, "62.71"), Accept(3, "62.71"), Accept(4, "62.71"),
-                        Accept(5, "62.71")]),
-    Case("region_mahakam_hulu_alias", _csv("r6.csv", HEADER, "Kab. Mahakam Hulu;1;95;Mei 2022"),
-         CSV_CONTRACT, [Accept(2, "64.11")]),
-    Case("region_old_papua_code", _csv("r7.csv", "kode,nama", "92.01,KAB. SORONG",
-                                       "9271,KOTA SORONG"),
-         CODE_CONTRACT, [Accept(2, "96.01"), Accept(3, "96.71")]),
-    Case("region_unknown_code", _csv("r8.csv", "kode,nama", "99.99,NEGERI ANTAH"),
-         CODE_CONTRACT, [Reject(2, "kode", "kode: unknown Kemendagri code '99.99'")]),
-    Case("region_bps_code_never_gets_a_dot", _csv("r9.csv", "kode,nama", "6403,KUTAI",
-                                                  "64.03,KUTAI"),
-         BPS_CONTRACT, [Accept(2, "64.02"),
-                        Reject(3, "kode", "kode: not a BPS province or kab/kota code: '64.03'"
-                               " (BPS codes are 2 or 4 digits, without a dot)")]),
-    Case("region_province_hint_does_not_guess",
-         _bpjs("rekap_hint.xlsx", rows=[bpjs_row("Bogor", "Jawa Barat", SEG)]), XLSX_CONTRACT,
-         [Reject(7, "Kabupaten/Kota", BOGOR, sheet="Rekap Kab-Kota")]),
+    Case(
+        "region_ambiguous_bogor",
+        _csv("r1.csv", HEADER, "Bogor;1.000;95;Mei 2022"),
+        CSV_CONTRACT,
+        [Reject(2, "Kabupaten/Kota", BOGOR)],
+    ),
+    Case(
+        "region_unknown_with_candidates",
+        _csv("r2.csv", HEADER, "Kab. Bogr;1.000;95;Mei 2022"),
+        CSV_CONTRACT,
+        [
+            Reject(
+                2,
+                "Kabupaten/Kota",
+                "Kabupaten/Kota: unknown region name 'Kab. Bogr'; closest:"
+                " 32.01 Kabupaten Bogor, 32.71 Kota Bogor, 33.25 Kabupaten Batang",
+            )
+        ],
+    ),
+    Case(
+        "region_empty",
+        _csv("r3.csv", HEADER, ";1.000;95;Mei 2022"),
+        CSV_CONTRACT,
+        [Reject(2, "Kabupaten/Kota", "Kabupaten/Kota: empty region")],
+    ),
+    Case(
+        "region_spaced_letters",
+        _csv("r4.csv", HEADER, "KAB. S I A K;1.000;95;Mei 2022"),
+        CSV_CONTRACT,
+        [Accept(2, "14.08")],
+    ),
+    Case(
+        "region_palangkaraya_variants",
+        _csv(
+            "r5.csv",
+            HEADER,
+            "Kota Palangkaraya;1;95;Mei 2022",
+            "Kota Palangka Raya;2;95;Juni 2022",
+            "KOTA  PALANGKA  RAYA;3;95;Juli 2022",
+            "Palangka-Raya;4;95;Agustus 2022",
+        ),
+        CSV_CONTRACT,
+        [Accept(2, "62.71"), Accept(3, "62.71"), Accept(4, "62.71"), Accept(5, "62.71")],
+    ),
+    Case(
+        "region_mahakam_hulu_alias",
+        _csv("r6.csv", HEADER, "Kab. Mahakam Hulu;1;95;Mei 2022"),
+        CSV_CONTRACT,
+        [Accept(2, "64.11")],
+    ),
+    Case(
+        "region_old_papua_code",
+        _csv("r7.csv", "kode,nama", "92.01,KAB. SORONG", "9271,KOTA SORONG"),
+        CODE_CONTRACT,
+        [Accept(2, "96.01"), Accept(3, "96.71")],
+    ),
+    Case(
+        "region_unknown_code",
+        _csv("r8.csv", "kode,nama", "99.99,NEGERI ANTAH"),
+        CODE_CONTRACT,
+        [Reject(2, "kode", "kode: unknown Kemendagri code '99.99'")],
+    ),
+    Case(
+        "region_bps_code_never_gets_a_dot",
+        _csv("r9.csv", "kode,nama", "6403,KUTAI", "64.03,KUTAI"),
+        BPS_CONTRACT,
+        [
+            Accept(2, "64.02"),
+            Reject(
+                3,
+                "kode",
+                "kode: not a BPS province or kab/kota code: '64.03'"
+                " (BPS codes are 2 or 4 digits, without a dot)",
+            ),
+        ],
+    ),
+    Case(
+        "region_province_hint_does_not_guess",
+        _bpjs("rekap_hint.xlsx", rows=[bpjs_row("Bogor", "Jawa Barat", SEG)]),
+        XLSX_CONTRACT,
+        [Reject(7, "Kabupaten/Kota", BOGOR, sheet="Rekap Kab-Kota")],
+    ),
     # --- duplicates, totals, blanks -----------------------------------------------------
-    Case("duplicate_key", _csv("d1.csv", HEADER, "Kab. Bogor;1;95;Mei 2022",
-                               "Kota Bogor;2;95;Mei 2022", "KAB. BOGOR;3;95;Mei 2022",
-                               "Kab. Bogor;4;95;Mei 2022"),
-         CSV_CONTRACT, [Accept(2, "32.01"), Accept(3, "32.71"),
-                        Reject(4, "Kabupaten/Kota", "duplicate of row 2"),
-                        Reject(5, "Kabupaten/Kota", "duplicate of row 2")],
-         {"rows_read": 4, "rows_accepted": 2, "rows_rejected": 2, "rows_skipped": 0}),
-    Case("total_and_blank_rows_skipped",
-         _csv("d2.csv", "Rekap peserta", "", HEADER, "Kab. Bogor;1;95;Mei 2022", ";;;",
-              "Kota Bogor;2;95;Mei 2022", "JUMLAH;3;;", "TOTAL NASIONAL;3;;"),
-         CSV_CONTRACT, [Accept(4, "32.01"), Accept(6, "32.71")],
-         {"rows_read": 2, "rows_accepted": 2, "rows_rejected": 0, "rows_skipped": 5}),
+    Case(
+        "duplicate_key",
+        _csv(
+            "d1.csv",
+            HEADER,
+            "Kab. Bogor;1;95;Mei 2022",
+            "Kota Bogor;2;95;Mei 2022",
+            "KAB. BOGOR;3;95;Mei 2022",
+            "Kab. Bogor;4;95;Mei 2022",
+        ),
+        CSV_CONTRACT,
+        [
+            Accept(2, "32.01"),
+            Accept(3, "32.71"),
+            Reject(4, "Kabupaten/Kota", "duplicate of row 2"),
+            Reject(5, "Kabupaten/Kota", "duplicate of row 2"),
+        ],
+        {"rows_read": 4, "rows_accepted": 2, "rows_rejected": 2, "rows_skipped": 0},
+    ),
+    Case(
+        "total_and_blank_rows_skipped",
+        _csv(
+            "d2.csv",
+            "Rekap peserta",
+            "",
+            HEADER,
+            "Kab. Bogor;1;95;Mei 2022",
+            ";;;",
+            "Kota Bogor;2;95;Mei 2022",
+            "JUMLAH;3;;",
+            "TOTAL NASIONAL;3;;",
+        ),
+        CSV_CONTRACT,
+        [Accept(4, "32.01"), Accept(6, "32.71")],
+        {"rows_read": 2, "rows_accepted": 2, "rows_rejected": 0, "rows_skipped": 5},
+    ),
     # --- file-level faults --------------------------------------------------------------
-    Case("no_header", _csv("f1.csv", "Wilayah;Peserta;Persen", "Kab. Bogor;1;95"),
-         CSV_CONTRACT,
-         [Fault(r"no header found \(rows 1-2\): required fields not found: region_name"
+    Case(
+        "no_header",
+        _csv("f1.csv", "Wilayah;Peserta;Persen", "Kab. Bogor;1;95"),
+        CSV_CONTRACT,
+        [
+            Fault(
+                r"no header found \(rows 1-2\): required fields not found: region_name"
                 r" \('Kabupaten/Kota', 'region_name'\); participants \('Jumlah Peserta',"
                 r" 'participants'\); month \('Bulan', 'month'\); closest header texts: .*'Peserta'"
-                r" \(row 1\).*", pattern=True)]),
-    Case("no_matching_sheet", _bpjs("rekap_sheet.xlsx", sheet="Sheet1"), XLSX_CONTRACT,
-         [Fault("no sheet matching 'Rekap*'; the workbook has 'Sheet1'")]),
-    Case("encrypted_workbook", _encrypted, XLSX_CONTRACT,
-         [Fault("encrypted workbook: an OLE2/CFB container, not an .xlsx zip (password-protected,"
-                " or an old .xls renamed); save it unprotected as .xlsx")]),
-    Case("corrupt_zip", _corrupt_zip, XLSX_CONTRACT,
-         [Fault(r"corrupt workbook: not a readable zip \(.*\)", pattern=True)]),
-    Case("truncated_workbook", _truncated, XLSX_CONTRACT,
-         [Fault(r"corrupt workbook: .*", pattern=True)]),
-    Case("not_a_zip", _bytes("rekap_text.xlsx", b"Kabupaten/Kota;Jumlah\nKab. Bogor;1\n"),
-         XLSX_CONTRACT,
-         [Fault("not a workbook: a .xlsx must be a zip archive, this file starts with"
-                " 'Kabupaten/Kota;Jumlah\\nKab. Bogor;1\\n'")]),
-    Case("zip_bomb", _zip_bomb, XLSX_CONTRACT,
-         [Fault(r"zip bomb refused: the zip directory declares [\d,]+ MB uncompressed from a"
-                r" [\d,]+ KB file \(ratio [\d,]+, limit 100\)", pattern=True)]),
-    Case("xml_entity_expansion", _entities, XLSX_CONTRACT,
-         [Fault("XML entity declarations refused: xl/worksheets/sheet1.xml carries a"
-                " <!DOCTYPE>/<!ENTITY> (entity expansion attack or not an Office file)")]),
-    Case("cell_count_over_limit", _too_many_cells, CELL_LIMIT_CONTRACT,
-         [Fault("sheet 'Rekap Data' has 64 cells (16 rows x 4 columns), over the limit of 50")]),
-    Case("cell_count_declared_over_limit", _declared_huge, XLSX_CONTRACT,
-         [Fault("sheet 'Rekap Kab-Kota' has 52,000,000 cells (2,000,000 rows x 26 columns),"
-                " over the limit of 20,000,000")]),
-    Case("csv_cell_count_over_limit",
-         _csv("big.csv", HEADER, *[f"Kab. Bogor;{i};95;Mei 2022" for i in range(20)]),
-         dict(CSV_CONTRACT, limits={"max_cells": 40}),
-         [Fault("the file has 84 cells (21 lines x 4 columns), over the limit of 40")]),
+                r" \(row 1\).*",
+                pattern=True,
+            )
+        ],
+    ),
+    Case(
+        "no_matching_sheet",
+        _bpjs("rekap_sheet.xlsx", sheet="Sheet1"),
+        XLSX_CONTRACT,
+        [Fault("no sheet matching 'Rekap*'; the workbook has 'Sheet1'")],
+    ),
+    Case(
+        "encrypted_workbook",
+        _encrypted,
+        XLSX_CONTRACT,
+        [
+            Fault(
+                "encrypted workbook: an OLE2/CFB container, not an .xlsx zip (password-protected,"
+                " or an old .xls renamed); save it unprotected as .xlsx"
+            )
+        ],
+    ),
+    Case(
+        "corrupt_zip",
+        _corrupt_zip,
+        XLSX_CONTRACT,
+        [Fault(r"corrupt workbook: not a readable zip \(.*\)", pattern=True)],
+    ),
+    Case(
+        "truncated_workbook",
+        _truncated,
+        XLSX_CONTRACT,
+        [Fault(r"corrupt workbook: .*", pattern=True)],
+    ),
+    Case(
+        "not_a_zip",
+        _bytes("rekap_text.xlsx", b"Kabupaten/Kota;Jumlah\nKab. Bogor;1\n"),
+        XLSX_CONTRACT,
+        [
+            Fault(
+                "not a workbook: a .xlsx must be a zip archive, this file starts with"
+                " 'Kabupaten/Kota;Jumlah\\nKab. Bogor;1\\n'"
+            )
+        ],
+    ),
+    Case(
+        "zip_bomb",
+        _zip_bomb,
+        XLSX_CONTRACT,
+        [
+            Fault(
+                r"zip bomb refused: the zip directory declares [\d,]+ MB uncompressed from a"
+                r" [\d,]+ KB file \(ratio [\d,]+, limit 100\)",
+                pattern=True,
+            )
+        ],
+    ),
+    Case(
+        "xml_entity_expansion",
+        _entities,
+        XLSX_CONTRACT,
+        [
+            Fault(
+                "XML entity declarations refused: xl/worksheets/sheet1.xml carries a"
+                " <!DOCTYPE>/<!ENTITY> (entity expansion attack or not an Office file)"
+            )
+        ],
+    ),
+    Case(
+        "cell_count_over_limit",
+        _too_many_cells,
+        CELL_LIMIT_CONTRACT,
+        [Fault("sheet 'Rekap Data' has 64 cells (16 rows x 4 columns), over the limit of 50")],
+    ),
+    Case(
+        "cell_count_declared_over_limit",
+        _declared_huge,
+        XLSX_CONTRACT,
+        [
+            Fault(
+                "sheet 'Rekap Kab-Kota' has 52,000,000 cells (2,000,000 rows x 26 columns),"
+                " over the limit of 20,000,000"
+            )
+        ],
+    ),
+    Case(
+        "csv_cell_count_over_limit",
+        _csv("big.csv", HEADER, *[f"Kab. Bogor;{i};95;Mei 2022" for i in range(20)]),
+        dict(CSV_CONTRACT, limits={"max_cells": 40}),
+        [Fault("the file has 84 cells (21 lines x 4 columns), over the limit of 40")],
+    ),
     Case("empty_file", _bytes("empty.csv", b""), CSV_CONTRACT, [Fault("empty file (0 bytes)")]),
-    Case("blank_text_file", _bytes("blank.csv", b"\n\n  \n"), CSV_CONTRACT,
-         [Fault("empty file (no text)")]),
-    Case("empty_workbook_sheet", _empty_sheet, XLSX_CONTRACT,
-         [Fault("empty sheet: sheet 'Rekap Kab-Kota' has no cells")]),
+    Case(
+        "blank_text_file",
+        _bytes("blank.csv", b"\n\n  \n"),
+        CSV_CONTRACT,
+        [Fault("empty file (no text)")],
+    ),
+    Case(
+        "empty_workbook_sheet",
+        _empty_sheet,
+        XLSX_CONTRACT,
+        [Fault("empty sheet: sheet 'Rekap Kab-Kota' has no cells")],
+    ),
 ]
 
 
