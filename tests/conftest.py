@@ -10,6 +10,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
+# the user's own warehouse, kept before any test changes AIRFLOW_CONN_WAREHOUSE
+if os.environ.get("AIRFLOW_CONN_WAREHOUSE"):
+    os.environ.setdefault("CAKUPAN_TEST_SERVER", os.environ["AIRFLOW_CONN_WAREHOUSE"])
+
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="cakupan-airflow-"))
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"

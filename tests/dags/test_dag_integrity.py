@@ -24,11 +24,19 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def dagbag():
-    # a stub connection: DAGs must load without real secrets
-    os.environ.setdefault("AIRFLOW_CONN_WAREHOUSE", "postgresql://stub:stub@127.0.0.1:1/stub")
-    from airflow.dag_processing.dagbag import DagBag
+    # a stub connection: DAGs must load without real secrets (restored afterwards, so that
+    # the integration tests still see the user's own warehouse, if any)
+    saved = os.environ.get("AIRFLOW_CONN_WAREHOUSE")
+    os.environ["AIRFLOW_CONN_WAREHOUSE"] = "postgresql://stub:stub@127.0.0.1:1/stub"
+    try:
+        from airflow.dag_processing.dagbag import DagBag
 
-    return DagBag(dag_folder=str(DAGS))
+        yield DagBag(dag_folder=str(DAGS))
+    finally:
+        if saved is None:
+            os.environ.pop("AIRFLOW_CONN_WAREHOUSE", None)
+        else:
+            os.environ["AIRFLOW_CONN_WAREHOUSE"] = saved
 
 
 def test_no_import_errors(dagbag):

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 from cakupan.warehouse import embedded
-from cakupan.warehouse.connection import WarehouseParams, params_from_env
+from cakupan.warehouse.connection import WarehouseParams, parse_url
 from psycopg2 import sql
 
 
@@ -26,7 +26,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory) -> WarehouseParams:
     """Admin parameters of the server the tests create their databases on."""
-    external = params_from_env()
+    user_server = os.environ.get("CAKUPAN_TEST_SERVER")  # set from AIRFLOW_CONN_WAREHOUSE
+    external = parse_url(user_server) if user_server else None
     if external is not None:
         yield external
         return
