@@ -94,8 +94,8 @@ def airflow_up(warehouse, clean_env, tmp_path_factory):
     from cakupan.demo.generate import generate
 
     sources = Path(clean_env["CAKUPAN_SOURCES_DIR"])
-    if not any(sources.glob("**/*.*")):
-        generate(sources)
+    if not any(sources.glob("kemendagri/riwayat/*.csv")):
+        generate(sources, extras=True)  # what `cakupan demo` writes
 
     home = tmp_path_factory.mktemp("scheduler") / "airflow"
     home.mkdir()
@@ -190,7 +190,13 @@ def test_regions_landed_with_the_run_id(reference_run, warehouse):
             (reference_run["run_id"],),
         )
         loads = cur.fetchall()
-    assert {row[0] for row in loads} == {"kemendagri_regions", "bps_region_bridge"}, loads
+    assert {row[0] for row in loads} == {
+        "kemendagri_regions",
+        "kemendagri_region_history",
+        "bps_region_bridge",
+    }, loads
+    # one load per file: the 2025 list, the bridge and the 2018/2020/2022/2023 decree lists
+    assert len(loads) == 6, loads
     assert all(row[1] == "succeeded" for row in loads), loads
     regions = next(row for row in loads if row[0] == "kemendagri_regions")
     assert regions[2] == 552 and regions[3] == regions[2] + regions[4]
@@ -237,4 +243,4 @@ def test_cli_trigger_goes_through_the_running_scheduler(reference_run, airflow_u
         cur.execute(
             "select count(*) from raw.loads where run_id = %s and status = 'succeeded'", (run_id,)
         )
-        assert cur.fetchone()[0] == 2
+        assert cur.fetchone()[0] == 6  # the same six reference files, loaded again
