@@ -147,6 +147,21 @@ def _initdb(server: Embedded, password: str) -> None:
         pwfile.unlink(missing_ok=True)
 
 
+def _check_port_free(port: int) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise EmbeddedError(
+                f"127.0.0.1:{port} is already in use (another PostgreSQL, or the embedded server "
+                "of another Cakupan checkout: `make stop` there), or choose another port with "
+                "CAKUPAN_PG_PORT"
+            ) from None
+
+
 def start(server: Embedded | None = None) -> Embedded:
     """Start the embedded server if it is not running; create the `cakupan` database."""
     server = server or default()
@@ -156,6 +171,7 @@ def start(server: Embedded | None = None) -> Embedded:
             raise EmbeddedError(f"{server.data_dir} exists but holds no PostgreSQL data")
         _initdb(server, password)
     if not is_running(server):
+        _check_port_free(server.port)
         if server.log_file.exists():
             _grant_to_system_user(server.log_file)
         else:
