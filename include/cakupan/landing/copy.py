@@ -173,7 +173,7 @@ def _copy_value(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, default=str).translate(_ESCAPES)
+        return _json(value)
     return str(value).translate(_ESCAPES)
 
 

@@ -143,10 +143,14 @@ def value_parser(
     """The cell parser of a field type, with fast paths for plain numbers and empty cells."""
     if ftype == "text":
         return _parse_text
-    if ftype == "integer":
-        slow_int = _memoised(lambda v: parse_integer(v, decimal=decimal, thousands=thousands))
+    if ftype in ("integer", "number", "percent"):
+        slow_parse = {"integer": parse_integer, "number": parse_number, "percent": parse_percent}[
+            ftype
+        ]
+        slow = _memoised(lambda v: slow_parse(v, decimal=decimal, thousands=thousands))
 
-        def parse_int(value: Any) -> Any:
+        def parse_numeric(value: Any) -> Any:
+            # plain digits, whole floats and ints skip the Indonesian-format parser
             kind = value.__class__
             if kind is str:
                 if value.isdigit() and value.isascii():
@@ -158,28 +162,9 @@ def value_parser(
                     return int(value)
             elif kind is int:
                 return value
-            return slow_int(value)
+            return slow(value)
 
-        return parse_int
-    if ftype in ("number", "percent"):
-        slow = parse_number if ftype == "number" else parse_percent
-        slow_num = _memoised(lambda v: slow(v, decimal=decimal, thousands=thousands))
-
-        def parse_num(value: Any) -> Any:
-            kind = value.__class__
-            if kind is str:
-                if value.isdigit() and value.isascii():
-                    return int(value)
-                if not value:
-                    return None
-            elif kind is float:
-                if value.is_integer():
-                    return int(value)
-            elif kind is int:
-                return value
-            return slow_num(value)
-
-        return parse_num
+        return parse_numeric
     if ftype in ("date", "month"):
         slow_date = _memoised(parse_date if ftype == "date" else parse_month)
 
