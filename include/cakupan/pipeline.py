@@ -77,7 +77,7 @@ def load_file(
     progress=None,
 ) -> dict:
     """Extract one file by its contract and land it; return the load's counts (for XCom)."""
-    from cakupan.landing import land
+    from cakupan.landing.load import land_file
     from cakupan.sources.contracts import load_contracts, match_contract
     from cakupan.sources.extract import extract_file
     from cakupan.warehouse import connect
@@ -89,20 +89,12 @@ def load_file(
     own = conn is None
     conn = conn or connect(application_name=f"cakupan-load-{contract.name}")
     try:
-        result = land(
+        result = land_file(
             conn,
-            source=contract.name,
-            raw_table=contract.raw_table,
-            fields=contract.field_types(),
-            rows=extraction.rows(),
+            contract,
+            extraction,
             source_file=relative_source_path(path),
-            source_sha256=extraction.sha256,
-            counts=lambda: {
-                "rows_read": extraction.rows_read,
-                "rows_skipped": extraction.rows_skipped,
-            },
             run_id=run_id,
-            progress=progress,
         )
     finally:
         if own:

@@ -55,7 +55,7 @@ create table if not exists raw.loads (
     rows_landed    integer,
     rows_rejected  integer,
     rows_skipped   integer,
-    status         text not null check (status in ('running', 'succeeded', 'failed')),
+    status         text not null,
     error          text,
     run_id         text,
     superseded_by  bigint,
@@ -63,6 +63,9 @@ create table if not exists raw.loads (
     finished_at    timestamptz
 );
 create index if not exists loads_source_idx on raw.loads (source, status);
+alter table raw.loads drop constraint if exists loads_status_check;
+alter table raw.loads add constraint loads_status_check
+    check (status in ('running', 'landed', 'succeeded', 'failed'));
 create table if not exists raw.rejects (
     _load_id       bigint not null,
     _loaded_at     timestamptz not null,
@@ -91,6 +94,7 @@ class LoadResult:
     periods: list[dt.date] = field(default_factory=list)
     replaced_loads: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    land_seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -374,34 +378,15 @@ def land(
 
             periods = sorted(p for p in periods_seen if p is not None)
 
-            # replace what earlier loads of this file or of these periods landed
-            conditions = [sql.SQL("_period = any(%(periods)s)")]
-            if replace_by_file and source_file is not None:
-                conditions.append(sql.SQL("_source_file = %(file)s"))
-            cur.execute(
-                sql.SQL(
-                    "with gone as (delete from {}.{} where _load_id <> %(load)s and ({})"
-                    " returning _load_id) select distinct _load_id from gone"
-                ).format(
-                    sql.Identifier(schema), sql.Identifier(table), sql.SQL(" or ").join(conditions)
-                ),
-                {"periods": periods, "file": source_file, "load": load_id},
+            replaced = replace_previous(
+                cur,
+                source=source,
+                raw_table=raw_table,
+                load_id=load_id,
+                periods=periods,
+                source_file=source_file,
+                replace_by_file=replace_by_file,
             )
-            replaced = sorted(r[0] for r in cur.fetchall())
-            # loads that landed only rejects of the same file are superseded too
-            if source_file is not None:
-                cur.execute(
-                    "select load_id from raw.loads where source = %s and source_file = %s"
-                    " and status = 'succeeded' and superseded_by is null and load_id <> %s",
-                    (source, source_file, load_id),
-                )
-                replaced = sorted(set(replaced) | {r[0] for r in cur.fetchall()})
-            if replaced:
-                cur.execute("delete from raw.rejects where _load_id = any(%s)", (replaced,))
-                cur.execute(
-                    "update raw.loads set superseded_by = %s where load_id = any(%s)",
-                    (load_id, replaced),
-                )
 
             counted = counts() if counts is not None else {}
             rows_read = counted.get("rows_read", landed + len(rejects))
@@ -438,6 +423,47 @@ def land(
         replaced_loads=replaced,
         seconds=(finished - started).total_seconds(),
     )
+
+
+def replace_previous(
+    cur,
+    *,
+    source: str,
+    raw_table: str,
+    load_id: int,
+    periods: list,
+    source_file: str | None,
+    replace_by_file: bool,
+) -> list[int]:
+    """Delete what earlier loads of this file or of these periods landed; mark them superseded."""
+    schema, table = _split_table(raw_table)
+    # replace what earlier loads of this file or of these periods landed
+    conditions = [sql.SQL("_period = any(%(periods)s)")]
+    if replace_by_file and source_file is not None:
+        conditions.append(sql.SQL("_source_file = %(file)s"))
+    cur.execute(
+        sql.SQL(
+            "with gone as (delete from {}.{} where _load_id <> %(load)s and ({})"
+            " returning _load_id) select distinct _load_id from gone"
+        ).format(sql.Identifier(schema), sql.Identifier(table), sql.SQL(" or ").join(conditions)),
+        {"periods": periods, "file": source_file, "load": load_id},
+    )
+    replaced = sorted(r[0] for r in cur.fetchall())
+    # loads that landed only rejects of the same file are superseded too
+    if source_file is not None:
+        cur.execute(
+            "select load_id from raw.loads where source = %s and source_file = %s"
+            " and status = 'succeeded' and superseded_by is null and load_id <> %s",
+            (source, source_file, load_id),
+        )
+        replaced = sorted(set(replaced) | {r[0] for r in cur.fetchall()})
+    if replaced:
+        cur.execute("delete from raw.rejects where _load_id = any(%s)", (replaced,))
+        cur.execute(
+            "update raw.loads set superseded_by = %s where load_id = any(%s)",
+            (load_id, replaced),
+        )
+    return replaced
 
 
 def _record_failure(conn, source, raw_table, source_file, sha256, url, run_id, started, exc):

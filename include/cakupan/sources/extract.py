@@ -207,6 +207,20 @@ class _Prepared:
         self.texts = texts
 
 
+def source_keys(prepared: _Prepared, width: int = 0) -> list[str]:
+    """`_source_values` keys: header text per column, column letter where the header is blank."""
+    keys: list[str] = []
+    used: set[str] = set()
+    for c in range(max(len(prepared.texts), width)):
+        text = prepared.texts[c] if c < len(prepared.texts) else ""
+        key = text or prepared.sheet.column_name(c)
+        if key in used:
+            key = f"{key} ({prepared.sheet.column_name(c)})"
+        used.add(key)
+        keys.append(key)
+    return keys
+
+
 class Extraction:
     """The outcome of `extract_file`: header/period facts now, rows lazily via `rows()`."""
 
@@ -280,16 +294,8 @@ class Extraction:
         sheet_name = result.sheet
         cols = result.columns
 
-        # source_values keys: header text per column, column letter where the header is blank
         texts = prepared.texts
-        keys: list[str] = []
-        used: set[str] = set()
-        for c, text in enumerate(texts):
-            key = text or prepared.sheet.column_name(c)
-            if key in used:
-                key = f"{key} ({prepared.sheet.column_name(c)})"
-            used.add(key)
-            keys.append(key)
+        keys = source_keys(prepared)
         headed = [(c, k) for c, k in enumerate(keys) if texts[c]]
         unheaded = [(c, k) for c, k in enumerate(keys) if not texts[c]]
 

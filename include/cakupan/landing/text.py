@@ -1,0 +1,252 @@
+"""Land a source's rows unchanged, as text, by COPY: one table per load and sheet.
+
+A file's cells land exactly as the file has them, in a table of its own
+(`raw."<table>__l<load id>_<sheet index>"`, columns `c1`..`cN` in the file's column order),
+registered in `raw.landed_sheets` with the load, the sheet, the first data row's number and the
+header text of each column. Nothing is parsed on the way: a clean CSV is streamed to the server
+byte for byte (`COPY ... FORMAT csv` with the file's delimiter and encoding), which is what makes
+the landing about as fast as `psql \\copy`. Rows whose shape COPY cannot take (a short or long
+row, a blank line) send the file down the general path: the reader's rows, written back as
+CSV. Spreadsheets always take the general path (the reader gives cells, not bytes).
+
+The row number of a fast-path row is its position in the landed table (`ctid` order: one COPY
+into a fresh table writes rows in file order) plus the first data row's number; the general path
+lands the number itself in column `_row`.
+
+Typing, region matching and rejects happen afterwards, in the warehouse
+(`cakupan.landing.accept`), from these tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+from psycopg2 import sql
+
+LANDED_DDL = """
+create schema if not exists raw;
+create table if not exists raw.landed_sheets (
+    load_id      bigint not null,
+    sheet_index  integer not null,
+    sheet        text,
+    relname      text not null,
+    first_row    integer not null,
+    has_row      boolean not null,
+    columns      jsonb not null,
+    rows_landed  bigint not null,
+    primary key (load_id, sheet_index)
+);
+"""
+
+NULL = "\\N"  # a cell the row does not have (a short row); an empty cell lands as ''
+COPY_ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "cp1252": "WIN1252", "latin-1": "LATIN1"}
+
+
+@dataclass
+class SheetToLand:
+    """One sheet (or the CSV file) to land: its header keys and where its data rows are."""
+
+    sheet: str | None
+    keys: list[str]  # one per column: the header text, or the column letter where blank
+    first_row: int  # row (line) number of the first data row
+    rows: Iterable[tuple[int, list[Any]]] | None = None  # the general path
+    csv_path: Path | None = None  # the fast path: this file from byte `csv_offset` on
+    csv_offset: int = 0
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    decimal: str = "comma"
+
+
+@dataclass
+class LandedSheet:
+    sheet_index: int
+    sheet: str | None
+    relname: str
+    first_row: int
+    has_row: bool
+    keys: list[str]
+    rows_landed: int
+
+
+def ensure_landed_schema(conn) -> None:
+    with conn.cursor() as cur:
+        cur.execute("select pg_advisory_xact_lock(hashtext('cakupan.landed_ddl'))")
+        cur.execute(LANDED_DDL)
+
+
+def landed_relname(raw_table: str, load_id: int, sheet_index: int) -> str:
+    table = raw_table.partition(".")[2] or raw_table
+    return f"{table}__l{load_id}_{sheet_index}"
+
+
+class _Chunks(io.RawIOBase):
+    """A file-like object over an iterator of byte chunks (what `copy_expert` reads)."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks = chunks
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        target = size if size and size > 0 else 1 << 20
+        parts = [self._buffer]
+        have = len(self._buffer)
+        for chunk in self._chunks:
+            parts.append(chunk)
+            have += len(chunk)
+            if have >= target:
+                break
+        data = b"".join(parts)
+        out, self._buffer = data[:target], data[target:]
+        return out
+
+
+def cell_text(value: Any, decimal: str = "comma") -> str | None:
+    """A spreadsheet cell as text, the way an Indonesian office's Excel shows it unformatted.
+
+    Whole numbers without `.0`; other numbers with the contract's decimal mark, so that the text
+    reads back as the same number under the contract's convention (`86.761` under `decimal:
+    comma` lands as `86,761`, never as eighty-six thousand); dates as ISO text.
+    """
+    kind = value.__class__
+    if kind is str:
+        return value
+    if kind is float:
+        if value.is_integer():
+            return str(int(value))
+        text = repr(value)
+        return text.replace(".", ",") if decimal == "comma" and "e" not in text else text
+    if kind is int:
+        return str(value)
+    if value is None:
+        return None
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _row_chunks(rows: Iterable[tuple[int, list[Any]]], width: int, decimal: str):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    pending = 0
+    pad = [NULL] * width
+    for number, cells in rows:
+        texts = [NULL if v is None else cell_text(v, decimal) for v in cells]
+        if len(texts) < width:
+            texts += pad[: width - len(texts)]
+        writer.writerow([number, *texts])
+        pending += 1
+        if pending == 20_000:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    yield buffer.getvalue().encode("utf-8")
+
+
+def _create(cur, relname: str, width: int, has_row: bool) -> None:
+    columns = [sql.SQL("{} text").format(sql.Identifier(f"c{i}")) for i in range(1, width + 1)]
+    if has_row:
+        columns.insert(0, sql.SQL("_row integer"))
+    cur.execute(
+        sql.SQL("create table raw.{} ({})").format(
+            sql.Identifier(relname), sql.SQL(", ").join(columns)
+        )
+    )
+
+
+def land_sheet(cur, raw_table: str, load_id: int, index: int, item: SheetToLand) -> LandedSheet:
+    """COPY one sheet's rows into a new landed table; the fast path when the file allows it."""
+    relname = landed_relname(raw_table, load_id, index)
+    width = len(item.keys)
+    if item.csv_path is not None:
+        cur.execute("savepoint cakupan_fast_copy")
+        try:
+            _create(cur, relname, width, has_row=False)
+            options = sql.SQL("format csv, delimiter {}, encoding {}, force_not_null ({})").format(
+                sql.Literal(item.delimiter),
+                sql.Literal(COPY_ENCODINGS.get(item.encoding.lower(), "UTF8")),
+                sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(1, width + 1)),
+            )
+            with item.csv_path.open("rb") as f:
+                f.seek(item.csv_offset)
+                cur.copy_expert(
+                    sql.SQL("copy raw.{} from stdin with ({})")
+                    .format(sql.Identifier(relname), options)
+                    .as_string(cur.connection),
+                    f,
+                    size=1 << 16,
+                )
+            landed = cur.rowcount
+            cur.execute("release savepoint cakupan_fast_copy")
+            return LandedSheet(index, item.sheet, relname, item.first_row, False, item.keys, landed)
+        except psycopg2.DataError:
+            # a row COPY cannot take as it is (short, long, blank): the general path below
+            cur.execute("rollback to savepoint cakupan_fast_copy")
+            if item.rows is None:
+                raise
+    assert item.rows is not None
+    rows = item.rows
+    if item.csv_path is not None:
+        # a CSV row may be wider than its header: find the width first (the slow path only)
+        rows = list(rows)
+        width = max([width, *(len(cells) for _, cells in rows)])
+    _create(cur, relname, width, has_row=True)
+    landed = 0
+
+    def counted():
+        nonlocal landed
+        for number, cells in rows:
+            landed += 1
+            yield number, cells
+
+    columns = sql.SQL(", ").join(
+        [sql.Identifier("_row")] + [sql.Identifier(f"c{i}") for i in range(1, width + 1)]
+    )
+    cur.copy_expert(
+        sql.SQL("copy raw.{} ({}) from stdin with (format csv, null {})")
+        .format(sql.Identifier(relname), columns, sql.Literal(NULL))
+        .as_string(cur.connection),
+        _Chunks(_row_chunks(counted(), width, item.decimal)),
+        size=1 << 20,
+    )
+    keys = item.keys + [f"_{i}" for i in range(len(item.keys) + 1, width + 1)]
+    return LandedSheet(index, item.sheet, relname, item.first_row, True, keys, landed)
+
+
+def register(cur, load_id: int, landed: LandedSheet) -> None:
+    cur.execute(
+        "insert into raw.landed_sheets (load_id, sheet_index, sheet, relname, first_row, has_row,"
+        " columns, rows_landed) values (%s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            load_id,
+            landed.sheet_index,
+            landed.sheet,
+            landed.relname,
+            landed.first_row,
+            landed.has_row,
+            json.dumps(landed.keys, ensure_ascii=False),
+            landed.rows_landed,
+        ),
+    )
+
+
+def drop_landed(cur, load_ids: list[int]) -> None:
+    """Drop the landed tables of superseded loads (the replacement of a rerun)."""
+    if not load_ids:
+        return
+    cur.execute(
+        "delete from raw.landed_sheets where load_id = any(%s) returning relname", (load_ids,)
+    )
+    for (relname,) in cur.fetchall():
+        cur.execute(sql.SQL("drop table if exists raw.{}").format(sql.Identifier(relname)))
