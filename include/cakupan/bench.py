@@ -192,7 +192,7 @@ def _load_in_child(path: Path, params) -> dict:
 
 def load_once(path: str) -> dict:
     """Extract and land one file with the bench contract (what a DAG's load task does)."""
-    from cakupan.landing import land
+    from cakupan.landing.load import land_file
     from cakupan.sources.contracts import parse_contract
     from cakupan.sources.extract import extract_file
     from cakupan.warehouse import connect
@@ -201,22 +201,14 @@ def load_once(path: str) -> dict:
     extraction = extract_file(Path(path), contract)
     conn = connect()
     try:
-        result = land(
-            conn,
-            source=contract.name,
-            raw_table=contract.raw_table,
-            fields=contract.field_types(),
-            rows=extraction.rows(),
-            source_file=Path(path).name,
-            source_sha256=extraction.sha256,
-            counts=lambda: {
-                "rows_read": extraction.rows_read,
-                "rows_skipped": extraction.rows_skipped,
-            },
-        )
+        result = land_file(conn, contract, extraction, source_file=Path(path).name)
     finally:
         conn.close()
-    return {"rows_landed": result.rows_landed, "rows_rejected": result.rows_rejected}
+    return {
+        "rows_landed": result.rows_landed,
+        "rows_rejected": result.rows_rejected,
+        "land_seconds": result.land_seconds,
+    }
 
 
 def calamine_parse_seconds(path: Path) -> float:

@@ -31,6 +31,7 @@ from cakupan.sources.contracts import Contract
 from cakupan.sources.extract import Extraction, value_parser
 
 NUMERIC = ("integer", "number", "percent")
+MISSING = "\x01"  # stands for NULL in lookup keys, so that lookups are equality (hash) joins
 SQL_CAST = {
     "text": "text",
     "integer": "bigint",
@@ -111,7 +112,7 @@ class Acceptance:
                 sql.Literal(landed.first_row)
             )
         )
-        return sql.SQL("select {row} as _rn, * from raw.{rel}").format(
+        return sql.SQL("select {row} as _rn, ctid, * from raw.{rel}").format(
             row=row, rel=sql.Identifier(landed.relname)
         )
 
@@ -123,9 +124,10 @@ class Acceptance:
         cur.execute(
             "create temp table _acc (sheet_index integer, sheet text, _row integer,"
             " region_code text, period date, problems text[], columns text[],"
-            " key_header text, skipped boolean, sv jsonb, vals text[]) on commit drop"
+            " key_header text, skipped boolean, lctid tid, vals text[]) on commit drop"
         )
         names = list(fields)
+        self._source_values: dict[int, sql.Composable] = {}
         for plan in self.plans:
             self._sheet(plan, names)
 
@@ -185,7 +187,7 @@ class Acceptance:
         cur.execute(
             sql.SQL(
                 "insert into {s}.{t} ({cols}) select %(load)s, %(at)s, %(file)s, %(sha)s, sheet,"
-                " _row, period, region_code, {vals}, sv from _acc"
+                " _row, period, region_code, {vals}, null from _acc"
                 " where not skipped and problems = '{{}}' order by sheet_index, _row"
             ).format(
                 s=sql.Identifier(schema),
@@ -196,15 +198,31 @@ class Acceptance:
             {"load": load_id, "at": loaded_at, "file": source_file, "sha": sha256},
         )
         accepted = cur.rowcount
-        cur.execute(
-            "insert into raw.rejects (_load_id, _loaded_at, source, source_file, sheet,"
-            " source_row, column_name, reason, source_values)"
-            " select %(load)s, %(at)s, %(source)s, %(file)s, sheet, _row, columns[1],"
-            " array_to_string(problems, '; '), sv from _acc"
-            " where not skipped and problems <> '{}' order by sheet_index, _row",
-            {"load": load_id, "at": loaded_at, "source": contract.name, "file": source_file},
-        )
-        rejected = cur.rowcount
+        rejected = 0
+        for plan in self.plans:
+            # the cells as read, for rejected rows only (accepted rows keep them in the landed
+            # table, found by load, sheet and row)
+            # header texts may hold `%`: values as literals, no parameters in this statement
+            cur.execute(
+                sql.SQL(
+                    "insert into raw.rejects (_load_id, _loaded_at, source, source_file, sheet,"
+                    " source_row, column_name, reason, source_values)"
+                    " select {load}, {at}, {source}, {file}, a.sheet, a._row, a.columns[1],"
+                    " array_to_string(a.problems, '; '), {sv} from _acc a"
+                    " join raw.{rel} l on l.ctid = a.lctid"
+                    " where a.sheet_index = {sheet} and not a.skipped and a.problems <> '{{}}'"
+                    " order by a._row"
+                ).format(
+                    load=sql.Literal(load_id),
+                    at=sql.Literal(loaded_at),
+                    source=sql.Literal(contract.name),
+                    file=sql.Literal(source_file),
+                    sheet=sql.Literal(plan.landed.sheet_index),
+                    sv=self._source_values[plan.landed.sheet_index],
+                    rel=sql.Identifier(plan.landed.relname),
+                )
+            )
+            rejected += cur.rowcount
         cur.execute("select count(*) from _acc where skipped")
         skipped = cur.fetchone()[0] + sum(p.skipped_above for p in self.plans)
         cur.execute(
@@ -261,12 +279,24 @@ class Acceptance:
             table = []
             for text, province, rtype in cur.fetchall():
                 res = self.extraction._resolve(text, province, rtype)
-                table.append((text, province, rtype, res.code, None if res.code else res.reason))
+                table.append(
+                    (
+                        MISSING if text is None else text,
+                        MISSING if province is None else province,
+                        MISSING if rtype is None else rtype,
+                        res.code,
+                        None if res.code else res.reason,
+                    )
+                )
             name = f"_reg_{index}"
             _copy_table(cur, name, ["t", "p", "y", "code", "err"], table)
+            # equality on a sentinel for NULL (a cell the row does not have): a hash join
             on = sql.SQL(" and ").join(
-                sql.SQL("{}.{} is not distinct from {}").format(
-                    sql.Identifier(name), sql.Identifier(k), cell(p) if p else sql.SQL("null")
+                sql.SQL("{}.{} = coalesce({}, {})").format(
+                    sql.Identifier(name),
+                    sql.Identifier(k),
+                    cell(p) if p else sql.SQL("null"),
+                    sql.Literal(MISSING),
                 )
                 for k, p in zip(("t", "p", "y"), present, strict=True)
             )
@@ -422,7 +452,7 @@ class Acceptance:
             for k, t, c in zip(landed.keys, plan.texts + [""] * width, all_cells, strict=False)
             if not t
         ]
-        source_values = sql.SQL("jsonb_strip_nulls(jsonb_build_object({}))").format(
+        self._source_values[index] = sql.SQL("jsonb_strip_nulls(jsonb_build_object({}))").format(
             sql.SQL(", ").join(headed + unheaded)
         )
         if region is not None:
@@ -434,7 +464,7 @@ class Acceptance:
         query = sql.SQL(
             "insert into _acc select {idx}, {sheet}, l._rn, {region}, {period}, p.problems,"
             " p.columns, {key_header}, ({blank}) or ({skip}) or (({spaces}) and p.problems <> '{{}}'),"
-            " {sv}, array[{vals}]::text[] from {rows} {joins}"
+            " l.ctid, array[{vals}]::text[] from {rows} {joins}"
             " cross join lateral (select {problems} as problems, {columns} as columns) p"
         ).format(
             idx=sql.Literal(index),
@@ -445,7 +475,6 @@ class Acceptance:
             blank=blank,
             skip=skip_rule,
             spaces=spaces,
-            sv=source_values,
             vals=sql.SQL(", ").join(value_exprs) if value_exprs else sql.SQL(""),
             rows=rows,
             joins=sql.SQL(" ").join(joins),
