@@ -178,26 +178,37 @@ class Acceptance:
         ]
         values = [
             sql.SQL("{}::{}").format(
-                sql.SQL("vals[{}]").format(sql.Literal(i + 1)),
+                sql.SQL("a.vals[{}]").format(sql.Literal(i + 1)),
                 sql.SQL(SQL_CAST[fields[n].type]),
             )
             for i, n in enumerate(names)
         ]
         schema, _, table = contract.raw_table.partition(".")
-        cur.execute(
-            sql.SQL(
-                "insert into {s}.{t} ({cols}) select %(load)s, %(at)s, %(file)s, %(sha)s, sheet,"
-                " _row, period, region_code, {vals}, null from _acc"
-                " where not skipped and problems = '{{}}' order by sheet_index, _row"
-            ).format(
-                s=sql.Identifier(schema),
-                t=sql.Identifier(table),
-                cols=sql.SQL(", ").join(columns),
-                vals=sql.SQL(", ").join(values),
-            ),
-            {"load": load_id, "at": loaded_at, "file": source_file, "sha": sha256},
-        )
-        accepted = cur.rowcount
+        accepted = 0
+        for plan in self.plans:
+            # header texts may hold `%`: values as literals, no parameters in this statement
+            cur.execute(
+                sql.SQL(
+                    "insert into {s}.{t} ({cols}) select {load}, {at}, {file}, {sha}, a.sheet,"
+                    " a._row, a.period, a.region_code, {vals}, {sv} from _acc a"
+                    " join raw.{rel} l on l.ctid = a.lctid"
+                    " where a.sheet_index = {sheet} and not a.skipped and a.problems = '{{}}'"
+                    " order by a._row"
+                ).format(
+                    s=sql.Identifier(schema),
+                    t=sql.Identifier(table),
+                    cols=sql.SQL(", ").join(columns),
+                    vals=sql.SQL(", ").join(values),
+                    load=sql.Literal(load_id),
+                    at=sql.Literal(loaded_at),
+                    file=sql.Literal(source_file),
+                    sha=sql.Literal(sha256),
+                    sheet=sql.Literal(plan.landed.sheet_index),
+                    sv=self._source_values[plan.landed.sheet_index],
+                    rel=sql.Identifier(plan.landed.relname),
+                )
+            )
+            accepted += cur.rowcount
         rejected = 0
         for plan in self.plans:
             # the cells as read, for rejected rows only (accepted rows keep them in the landed
