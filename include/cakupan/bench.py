@@ -463,12 +463,14 @@ def main(argv: list[str] | None = None) -> int:
         csv_path = make_csv()
         floor = min(psql_copy_seconds(params, csv_path) for _ in range(2))
         ours = _load_in_child(csv_path, params)
+        accept = ours["seconds"] - ours["land_seconds"]
         say(
-            f"# csv: {ROWS:,} rows, loader {ours['seconds']:.2f} s (landed "
-            f"{ours['rows_landed']:,}, rejected {ours['rows_rejected']}), "
-            f"psql \\copy {floor:.2f} s"
+            f"# csv: {ROWS:,} rows landed as text in {ours['land_seconds']:.2f} s, psql \\copy "
+            f"{floor:.2f} s; then accepted in {accept:.2f} s (typed "
+            f"{ours['rows_landed']:,}, rejected {ours['rows_rejected']})"
         )
-        say(f"csv_load_vs_psql_copy={ours['seconds'] / floor:.2f}")
+        say(f"csv_load_vs_psql_copy={ours['land_seconds'] / floor:.2f}")
+        say(f"csv_load_and_accept_vs_psql_copy={ours['seconds'] / floor:.2f}")
 
     if not only or "xlsx" in only:
         xlsx_path = make_xlsx()
@@ -476,11 +478,13 @@ def main(argv: list[str] | None = None) -> int:
         parse = min(calamine_parse_seconds(xlsx_path) for _ in range(2))
         copy = min(psql_copy_seconds(params, rows_csv) for _ in range(2))
         ours = _load_in_child(xlsx_path, params)
+        accept = ours["seconds"] - ours["land_seconds"]
         say(
-            f"# xlsx: {ROWS:,} rows, loader {ours['seconds']:.2f} s, calamine parse "
-            f"{parse:.2f} s + psql \\copy {copy:.2f} s"
+            f"# xlsx: {ROWS:,} rows landed as text in {ours['land_seconds']:.2f} s, calamine "
+            f"parse {parse:.2f} s + psql \\copy {copy:.2f} s; then accepted in {accept:.2f} s"
         )
-        say(f"xlsx_load_vs_floor={ours['seconds'] / (parse + copy):.2f}")
+        say(f"xlsx_load_vs_floor={ours['land_seconds'] / (parse + copy):.2f}")
+        say(f"xlsx_load_and_accept_vs_floor={ours['seconds'] / (parse + copy):.2f}")
         say(f"xlsx_load_peak_mb={ours['peak_mb']:.0f}")
 
     if not only or "dags" in only:

@@ -123,7 +123,7 @@ class Acceptance:
         region = contract.region
         cur.execute(
             "create temp table _acc (sheet_index integer, sheet text, _row integer,"
-            " region_code text, period date, problems text[], columns text[],"
+            " region_code text, period date, reason text, column_name text,"
             " key_header text, skipped boolean, lctid tid, vals text[]) on commit drop"
         )
         names = list(fields)
@@ -147,21 +147,42 @@ class Acceptance:
                 parts.append(sql.SQL("region_code"))
             for k in key_fields:
                 parts.append(sql.SQL("vals[{}]").format(sql.Literal(names.index(k) + 1)))
-            key = sql.SQL(", ").join(parts)
+            # one text per key (NULL as a sentinel), so that groups join by hashing
+            key = sql.SQL("concat_ws(E'\\x02', {})").format(
+                sql.SQL(", ").join(
+                    sql.SQL("coalesce(({})::text, E'\\x01')").format(p) for p in parts
+                )
+            )
+            names_by_index = sql.SQL("case {} end").format(
+                sql.SQL(" ").join(
+                    sql.SQL("when {} then {}").format(
+                        sql.Literal(p.landed.sheet_index), sql.Literal(p.landed.sheet)
+                    )
+                    for p in self.plans
+                )
+            )
             multi = len(self.plans) > 1
             cur.execute(
                 sql.SQL(
-                    "with ranked as (select ctid as id, sheet_index, sheet, _row,"
-                    " first_value(sheet) over w as first_sheet,"
-                    " first_value(_row) over w as first_row, row_number() over w as n"
-                    " from _acc where not skipped and problems = '{{}}'"
-                    " window w as (partition by {key} order by sheet_index, _row))"
-                    " update _acc a set problems = array['duplicate of row ' || r.first_row"
-                    " || case when {multi} and r.first_sheet is distinct from r.sheet"
-                    " then ' in sheet ' || quote_literal(r.first_sheet) else '' end],"
-                    " columns = array[a.key_header]"
-                    " from ranked r where a.ctid = r.id and r.n > 1"
-                ).format(key=key, multi=sql.Literal(multi))
+                    "with groups as (select {key} as k, min(array[sheet_index, _row]) as first"
+                    " from _acc where not skipped and reason is null group by 1"
+                    " having count(*) > 1)"
+                    " update _acc a set reason = 'duplicate of row ' || g.first[2]"
+                    " || case when {multi} and g.first[1] <> a.sheet_index"
+                    " then ' in sheet ' || quote_literal({first_sheet}) else '' end,"
+                    " column_name = a.key_header"
+                    " from groups g where {a_key} = g.k and array[a.sheet_index, a._row] <> g.first"
+                    " and not a.skipped and a.reason is null"
+                ).format(
+                    key=key,
+                    a_key=sql.SQL(key.as_string(cur.connection).replace("vals[", "a.vals[")),
+                    multi=sql.Literal(multi),
+                    first_sheet=sql.SQL(
+                        names_by_index.as_string(cur.connection).replace(
+                            "case ", "case g.first[1] ", 1
+                        )
+                    ),
+                )
             )
 
         columns = [
@@ -192,7 +213,7 @@ class Acceptance:
                     "insert into {s}.{t} ({cols}) select {load}, {at}, {file}, {sha}, a.sheet,"
                     " a._row, a.period, a.region_code, {vals}, {sv} from _acc a"
                     " join raw.{rel} l on l.ctid = a.lctid"
-                    " where a.sheet_index = {sheet} and not a.skipped and a.problems = '{{}}'"
+                    " where a.sheet_index = {sheet} and not a.skipped and a.reason is null"
                     " order by a._row"
                 ).format(
                     s=sql.Identifier(schema),
@@ -218,10 +239,10 @@ class Acceptance:
                 sql.SQL(
                     "insert into raw.rejects (_load_id, _loaded_at, source, source_file, sheet,"
                     " source_row, column_name, reason, source_values)"
-                    " select {load}, {at}, {source}, {file}, a.sheet, a._row, a.columns[1],"
-                    " array_to_string(a.problems, '; '), {sv} from _acc a"
+                    " select {load}, {at}, {source}, {file}, a.sheet, a._row, a.column_name,"
+                    " a.reason, {sv} from _acc a"
                     " join raw.{rel} l on l.ctid = a.lctid"
-                    " where a.sheet_index = {sheet} and not a.skipped and a.problems <> '{{}}'"
+                    " where a.sheet_index = {sheet} and not a.skipped and a.reason is not null"
                     " order by a._row"
                 ).format(
                     load=sql.Literal(load_id),
@@ -237,7 +258,7 @@ class Acceptance:
         cur.execute("select count(*) from _acc where skipped")
         skipped = cur.fetchone()[0] + sum(p.skipped_above for p in self.plans)
         cur.execute(
-            "select distinct period from _acc where not skipped and problems = '{}'"
+            "select distinct period from _acc where not skipped and reason is null"
             " and period is not null order by 1"
         )
         periods = [r[0] for r in cur.fetchall()]
@@ -322,6 +343,7 @@ class Acceptance:
 
         # fields, in the contract's order
         parsed: dict[str, sql.Composable] = {}
+        errors: dict[str, sql.Composable] = {}
         for name in names:
             spec = fields[name]
             if name not in cols:
@@ -348,20 +370,23 @@ class Acceptance:
             dname = f"_d_{index}_{name}"
             _copy_table(cur, dname, ["t", "v", "err"], table)
             d = sql.Identifier(dname)
-            joins.append(sql.SQL("left join {d} on {d}.t = {c}").format(d=d, c=c))
-            if numeric:
-                expr = sql.SQL(
-                    "case when coalesce({c}, '') = '' then null when {c} ~ '^[0-9]+$'"
-                    " then ltrim({c}, '0') || case when {c} ~ '^0+$' then '0' else '' end"
-                    " else {d}.v end"
-                ).format(c=c, d=d)
+            # every non-empty text that is not plain digits is in the lookup: a row that finds
+            # no entry holds plain digits (or nothing), which are their own value
+            if not table:
+                expr = sql.SQL("nullif({c}, '')").format(c=c)
             else:
-                expr = sql.SQL("case when coalesce({c}, '') = '' then null else {d}.v end").format(
-                    c=c, d=d
-                )
+                joins.append(sql.SQL("left join {d} on {d}.t = {c}").format(d=d, c=c))
+                expr = sql.SQL(
+                    "case when {d}.t is not null then {d}.v else nullif({c}, '') end"
+                ).format(c=c, d=d)
+            if numeric and name in contract.key:
+                # key values compare as numbers: `0012` and `12` are the same key
+                expr = sql.SQL("(({})::numeric)::text").format(expr)
             value_exprs.append(expr)
             parsed[name] = expr
-            problem(header, sql.SQL("{} || {}.err").format(sql.Literal(f"{header}: "), d))
+            if any(row[2] is not None for row in table):
+                errors[name] = sql.SQL("{}.err").format(d)
+                problem(header, sql.SQL("{} || {}.err").format(sql.Literal(f"{header}: "), d))
 
         # period
         period = sql.SQL("{}::date").format(sql.Literal(plan.period))
@@ -403,11 +428,7 @@ class Acceptance:
             pt = sql.Identifier(pname)
             joins.append(sql.SQL("left join {p} on {p}.t = {v}").format(p=pt, v=parsed[pfield]))
             period = sql.SQL("{}.period::date").format(pt)
-            field_error = (
-                sql.SQL("{}.err").format(sql.Identifier(f"_d_{index}_{pfield}"))
-                if (fields[pfield].type != "text")
-                else sql.SQL("null")
-            )
+            field_error = errors.get(pfield, sql.SQL("null"))
             problem(
                 pheader,
                 sql.SQL(
@@ -441,17 +462,15 @@ class Acceptance:
             sql.SQL("btrim(coalesce({}, ''), E' \\t\\r\\n') = ''").format(c) for c in all_cells
         )
         skip_rule = sql.SQL(" or ").join(skip_exprs) if skip_exprs else sql.SQL("false")
-        problem_array = (
-            sql.SQL("array_remove(array[{}]::text[], null)").format(sql.SQL(", ").join(problems))
+        reason = (
+            sql.SQL("nullif(concat_ws('; ', {}), '')").format(sql.SQL(", ").join(problems))
             if problems
-            else sql.SQL("'{}'::text[]")
+            else sql.SQL("null::text")
         )
-        column_array = (
-            sql.SQL("array_remove(array[{}]::text[], null)").format(
-                sql.SQL(", ").join(first_columns)
-            )
+        first_column = (
+            sql.SQL("coalesce({})").format(sql.SQL(", ").join(first_columns))
             if first_columns
-            else sql.SQL("'{}'::text[]")
+            else sql.SQL("null::text")
         )
         headed = [
             sql.SQL("{}, {}").format(sql.Literal(k), c)
@@ -473,10 +492,11 @@ class Acceptance:
         else:
             key_header = None
         query = sql.SQL(
-            "insert into _acc select {idx}, {sheet}, l._rn, {region}, {period}, p.problems,"
-            " p.columns, {key_header}, ({blank}) or ({skip}) or (({spaces}) and p.problems <> '{{}}'),"
-            " l.ctid, array[{vals}]::text[] from {rows} {joins}"
-            " cross join lateral (select {problems} as problems, {columns} as columns) p"
+            "insert into _acc select {idx}, {sheet}, l._rn, {region}, {period}, p.reason,"
+            " p.column_name, {key_header},"
+            " case when {blank} then true when {skip} then true when p.reason is null then false"
+            " else {spaces} end, l.ctid, array[{vals}]::text[] from {rows} {joins}"
+            " cross join lateral (select {reason} as reason, {column} as column_name) p"
         ).format(
             idx=sql.Literal(index),
             sheet=sql.Literal(landed.sheet),
@@ -489,8 +509,8 @@ class Acceptance:
             vals=sql.SQL(", ").join(value_exprs) if value_exprs else sql.SQL(""),
             rows=rows,
             joins=sql.SQL(" ").join(joins),
-            problems=problem_array,
-            columns=column_array,
+            reason=reason,
+            column=first_column,
         )
         cur.execute(query)
 
