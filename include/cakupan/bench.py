@@ -174,6 +174,8 @@ def _load_in_child(path: Path, params) -> dict:
     code = (
         "import json, sys, time, resource\n"
         "from cakupan.bench import load_once\n"
+        # the modules a load task has imported before it loads (not the load's own time)
+        "import cakupan.landing.load, cakupan.sources.extract, cakupan.warehouse\n"
         "t = time.perf_counter(); result = load_once(sys.argv[1])\n"
         "result['seconds'] = time.perf_counter() - t\n"
         "result['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
@@ -207,7 +209,7 @@ def load_once(path: str) -> dict:
     return {
         "rows_landed": result.rows_landed,
         "rows_rejected": result.rows_rejected,
-        "land_seconds": result.land_seconds,
+        "accept_seconds": result.accept_seconds,
     }
 
 
@@ -463,13 +465,14 @@ def main(argv: list[str] | None = None) -> int:
         csv_path = make_csv()
         floor = min(psql_copy_seconds(params, csv_path) for _ in range(2))
         ours = _load_in_child(csv_path, params)
-        accept = ours["seconds"] - ours["land_seconds"]
+        accept = ours["accept_seconds"]
+        land = ours["seconds"] - accept  # the file's checks, header, COPY: all but acceptance
         say(
-            f"# csv: {ROWS:,} rows landed as text in {ours['land_seconds']:.2f} s, psql \\copy "
+            f"# csv: {ROWS:,} rows landed as text in {land:.2f} s, psql \\copy "
             f"{floor:.2f} s; then accepted in {accept:.2f} s (typed "
             f"{ours['rows_landed']:,}, rejected {ours['rows_rejected']})"
         )
-        say(f"csv_load_vs_psql_copy={ours['land_seconds'] / floor:.2f}")
+        say(f"csv_load_vs_psql_copy={land / floor:.2f}")
         say(f"csv_load_and_accept_vs_psql_copy={ours['seconds'] / floor:.2f}")
 
     if not only or "xlsx" in only:
@@ -478,12 +481,13 @@ def main(argv: list[str] | None = None) -> int:
         parse = min(calamine_parse_seconds(xlsx_path) for _ in range(2))
         copy = min(psql_copy_seconds(params, rows_csv) for _ in range(2))
         ours = _load_in_child(xlsx_path, params)
-        accept = ours["seconds"] - ours["land_seconds"]
+        accept = ours["accept_seconds"]
+        land = ours["seconds"] - accept  # calamine's read, header, COPY: all but acceptance
         say(
-            f"# xlsx: {ROWS:,} rows landed as text in {ours['land_seconds']:.2f} s, calamine "
+            f"# xlsx: {ROWS:,} rows landed as text in {land:.2f} s, calamine "
             f"parse {parse:.2f} s + psql \\copy {copy:.2f} s; then accepted in {accept:.2f} s"
         )
-        say(f"xlsx_load_vs_floor={ours['land_seconds'] / (parse + copy):.2f}")
+        say(f"xlsx_load_vs_floor={land / (parse + copy):.2f}")
         say(f"xlsx_load_and_accept_vs_floor={ours['seconds'] / (parse + copy):.2f}")
         say(f"xlsx_load_peak_mb={ours['peak_mb']:.0f}")
 

@@ -214,7 +214,7 @@ class Acceptance:
                     " a._row, a.period, a.region_code, {vals}, {sv} from _acc a"
                     " join raw.{rel} l on l.ctid = a.lctid"
                     " where a.sheet_index = {sheet} and not a.skipped and a.reason is null"
-                    " order by a._row"
+                    ""
                 ).format(
                     s=sql.Identifier(schema),
                     t=sql.Identifier(table),

@@ -94,7 +94,7 @@ class LoadResult:
     periods: list[dt.date] = field(default_factory=list)
     replaced_loads: list[int] = field(default_factory=list)
     seconds: float = 0.0
-    land_seconds: float = 0.0
+    accept_seconds: float = 0.0  # files: typing and matching the landed rows (the rest landed them)
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)

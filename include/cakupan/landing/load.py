@@ -15,8 +15,6 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from psycopg2 import sql
-
 from cakupan.landing import text
 from cakupan.landing.accept import Acceptance, plans_for
 from cakupan.landing.copy import (
@@ -54,6 +52,7 @@ def sheets_to_land(extraction: Extraction) -> list[text.SheetToLand]:
             first_row=first,
             rows=prepared.data,
             decimal=contract.decimal,
+            keys_for=lambda width, prepared=prepared: source_keys(prepared, width),
         )
         if result.sheet is None:  # a CSV: stream the file itself when it is simple enough
             offset = _data_offset(extraction.path, first - 1)
@@ -171,8 +170,8 @@ def land_file(
         periods=counts["periods"],
         replaced_loads=replaced,
         seconds=(finished - started).total_seconds(),
-        land_seconds=(landed_at - started).total_seconds(),
+        accept_seconds=(finished - landed_at).total_seconds(),
     )
 
 
-__all__ = ["land_file", "sheets_to_land", "sql"]
+__all__ = ["land_file", "sheets_to_land"]

@@ -23,7 +23,7 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,7 @@ class SheetToLand:
     delimiter: str = ","
     encoding: str = "utf-8"
     decimal: str = "comma"
+    keys_for: Callable[[int], list[str]] | None = None  # keys for a row wider than the header
 
 
 @dataclass
@@ -141,7 +142,17 @@ def _row_chunks(rows: Iterable[tuple[int, list[Any]]], width: int, decimal: str)
     pending = 0
     pad = [NULL] * width
     for number, cells in rows:
-        texts = [NULL if v is None else cell_text(v, decimal) for v in cells]
+        # inline for the common cells (text, whole numbers); cell_text for the rest
+        texts = [
+            v
+            if v.__class__ is str
+            else str(int(v))
+            if v.__class__ is float and v.is_integer()
+            else NULL
+            if v is None
+            else cell_text(v, decimal)
+            for v in cells
+        ]
         if len(texts) < width:
             texts += pad[: width - len(texts)]
         writer.writerow([number, *texts])
@@ -198,9 +209,8 @@ def land_sheet(cur, raw_table: str, load_id: int, index: int, item: SheetToLand)
     assert item.rows is not None
     rows = item.rows
     if item.csv_path is not None:
-        # a CSV row may be wider than its header: find the width first (the slow path only)
-        rows = list(rows)
-        width = max([width, *(len(cells) for _, cells in rows)])
+        # a CSV row may be wider than its header: one streaming pass finds the widest
+        width = max(width, _csv_width(item.csv_path, item.encoding, item.delimiter))
     _create(cur, relname, width, has_row=True)
     landed = 0
 
@@ -220,8 +230,13 @@ def land_sheet(cur, raw_table: str, load_id: int, index: int, item: SheetToLand)
         _Chunks(_row_chunks(counted(), width, item.decimal)),
         size=1 << 20,
     )
-    keys = item.keys + [f"_{i}" for i in range(len(item.keys) + 1, width + 1)]
+    keys = item.keys_for(width) if item.keys_for is not None else item.keys
     return LandedSheet(index, item.sheet, relname, item.first_row, True, keys, landed)
+
+
+def _csv_width(path: Path, encoding: str, delimiter: str) -> int:
+    with path.open(encoding=encoding, newline="") as f:
+        return max((len(row) for row in csv.reader(f, delimiter=delimiter)), default=0)
 
 
 def register(cur, load_id: int, landed: LandedSheet) -> None:
