@@ -95,6 +95,7 @@ def load_file(
             extraction,
             source_file=relative_source_path(path),
             run_id=run_id,
+            progress=progress,
         )
     finally:
         if own:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from cakupan.landing import text
@@ -72,6 +73,7 @@ def land_file(
     *,
     source_file: str,
     run_id: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> LoadResult:
     started = dt.datetime.now(dt.UTC)
     raw_table = contract.raw_table
@@ -107,6 +109,11 @@ def land_file(
         raise
     extraction.close()
     landed_at = dt.datetime.now(dt.UTC)
+    if progress is not None:
+        progress(
+            f"{source_file}: {sum(s.rows_landed for s in landed):,} rows landed as text"
+            f" in {(landed_at - started).total_seconds():.1f} s; accepting"
+        )
     log.info(
         "%s: %s rows landed as text (load %s)",
         source_file,
