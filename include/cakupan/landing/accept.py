@@ -25,7 +25,7 @@ from typing import Any
 
 from psycopg2 import sql
 
-from cakupan.landing.text import NULL, LandedSheet
+from cakupan.landing.text import MARK, NULL, LandedSheet, cell_value
 from cakupan.parsing.numbers import ParseError
 from cakupan.sources.contracts import Contract
 from cakupan.sources.extract import Extraction, value_parser
@@ -310,7 +310,11 @@ class Acceptance:
             )
             table = []
             for text, province, rtype in cur.fetchall():
-                res = self.extraction._resolve(text, province, rtype)
+                res = self.extraction._resolve(
+                    None if text is None else cell_value(text),
+                    None if province is None else cell_value(province),
+                    None if rtype is None else cell_value(rtype),
+                )
                 table.append(
                     (
                         MISSING if text is None else text,
@@ -352,9 +356,11 @@ class Acceptance:
             header = cols[name][1]
             c = cell(name)
             if spec.type == "text":
+                # a number or date cell in a text field reads as the cell shown as text
                 expr = sql.SQL(
-                    "nullif(btrim({}, E' \\t\\n\\r\\f\\v\\u00a0\\u2028\\u2029'), '')"
-                ).format(c)
+                    "case when left({c}, 1) = {m} then substr({c}, 3) else"
+                    " nullif(btrim({c}, E' \\t\\n\\r\\f\\v\\u00a0\\u2028\\u2029'), '') end"
+                ).format(c=c, m=sql.Literal(MARK))
                 value_exprs.append(expr)
                 parsed[name] = expr
                 continue
@@ -364,7 +370,7 @@ class Acceptance:
             table = []
             for text in texts:
                 try:
-                    table.append((text, _value_text(parse(text)), None))
+                    table.append((text, _value_text(parse(cell_value(text))), None))
                 except ParseError as exc:
                     table.append((text, None, exc.reason))
             dname = f"_d_{index}_{name}"
@@ -449,7 +455,9 @@ class Acceptance:
                 cur, sql.SQL("{} as l").format(rel), f"c{cols[rule.field][0] + 1}", False
             )
             sname = f"_s_{index}_{k}"
-            _copy_table(cur, sname, ["t"], [(t,) for t in texts if rx.search(t)])
+            # a rule reads text cells only (a number or a date is never a title or total row)
+            matched = [(t,) for t in texts if not t.startswith(MARK) and rx.search(t)]
+            _copy_table(cur, sname, ["t"], matched)
             skip_exprs.append(
                 sql.SQL("{c} in (select t from {s})").format(
                     c=cell(rule.field), s=sql.Identifier(sname)
@@ -472,6 +480,13 @@ class Acceptance:
             if first_columns
             else sql.SQL("null::text")
         )
+        if landed.has_row:  # workbook cells may carry a type mark: show the cell as read
+            all_cells = [
+                sql.SQL("case when left({c}, 1) = {m} then substr({c}, 3) else {c} end").format(
+                    c=c, m=sql.Literal(MARK)
+                )
+                for c in all_cells
+            ]
         headed = [
             sql.SQL("{}, {}").format(sql.Literal(k), c)
             for k, t, c in zip(landed.keys, plan.texts, all_cells, strict=False)

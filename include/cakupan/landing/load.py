@@ -52,8 +52,12 @@ def sheets_to_land(extraction: Extraction) -> list[text.SheetToLand]:
             keys=source_keys(prepared),
             first_row=first,
             rows=prepared.data,
-            decimal=contract.decimal,
             keys_for=lambda width, prepared=prepared: source_keys(prepared, width),
+            date_columns=tuple(
+                index
+                for name, (index, _) in result.columns.items()
+                if contract.fields[name].type in ("date", "month")
+            ),
         )
         if result.sheet is None:  # a CSV: stream the file itself when it is simple enough
             offset = _data_offset(extraction.path, first - 1)

@@ -62,8 +62,8 @@ class SheetToLand:
     csv_offset: int = 0
     delimiter: str = ","
     encoding: str = "utf-8"
-    decimal: str = "comma"
     keys_for: Callable[[int], list[str]] | None = None  # keys for a row wider than the header
+    date_columns: tuple[int, ...] = ()  # 0-based columns of date fields: whole numbers marked
 
 
 @dataclass
@@ -112,12 +112,18 @@ class _Chunks(io.RawIOBase):
         return out
 
 
-def cell_text(value: Any, decimal: str = "comma") -> str | None:
-    """A spreadsheet cell as text, the way an Indonesian office's Excel shows it unformatted.
+MARK = "\x01"  # cannot occur in a spreadsheet's text (XML 1.0 forbids it)
 
-    Whole numbers without `.0`; other numbers with the contract's decimal mark, so that the text
-    reads back as the same number under the contract's convention (`86.761` under `decimal:
-    comma` lands as `86,761`, never as eighty-six thousand); dates as ISO text.
+
+def cell_text(value: Any) -> str | None:
+    """A spreadsheet cell as landed text.
+
+    Text lands as it is, and so does a whole number (`316933.0` lands as `316933`, which every
+    parser reads as the same value). Any other cell that is not text (a fraction, a date, a
+    boolean) lands as `MARK`, a type letter and the cell as `cakupan sources check` shows it
+    (`\\x01f86.761`), and so does a whole number in a column of dates (an Excel serial day),
+    so that acceptance gives it to the parsers as the very value the reader
+    gave, not as text that Indonesian conventions would read differently (`86.761`).
     """
     kind = value.__class__
     if kind is str:
@@ -125,18 +131,43 @@ def cell_text(value: Any, decimal: str = "comma") -> str | None:
     if kind is float:
         if value.is_integer():
             return str(int(value))
-        text = repr(value)
-        return text.replace(".", ",") if decimal == "comma" and "e" not in text else text
+        return MARK + "f" + repr(value)
     if kind is int:
         return str(value)
     if value is None:
         return None
-    if isinstance(value, dt.date | dt.datetime | dt.time):
-        return value.isoformat()
+    if kind is bool:
+        return MARK + "b" + str(value)
+    if kind is dt.datetime:
+        return MARK + "t" + value.isoformat()
+    if kind is dt.date:
+        return MARK + "d" + value.isoformat()
+    if kind is dt.time:
+        return MARK + "h" + value.isoformat()
+    if kind is dt.timedelta:
+        return MARK + "r" + str(value)
     return str(value)
 
 
-def _row_chunks(rows: Iterable[tuple[int, list[Any]]], width: int, decimal: str):
+def cell_value(text: str) -> Any:
+    """The reader's value of a landed text (the inverse of `cell_text`)."""
+    if not text.startswith(MARK):
+        return text
+    kind, body = text[1:2], text[2:]
+    if kind == "f":
+        return float(body)
+    if kind == "b":
+        return body == "True"
+    if kind == "t":
+        return dt.datetime.fromisoformat(body)
+    if kind == "d":
+        return dt.date.fromisoformat(body)
+    if kind == "h":
+        return dt.time.fromisoformat(body)
+    return body  # a duration: its text
+
+
+def _row_chunks(rows: Iterable[tuple[int, list[Any]]], width: int, date_columns: tuple[int, ...]):
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     pending = 0
@@ -150,9 +181,12 @@ def _row_chunks(rows: Iterable[tuple[int, list[Any]]], width: int, decimal: str)
             if v.__class__ is float and v.is_integer()
             else NULL
             if v is None
-            else cell_text(v, decimal)
+            else cell_text(v)
             for v in cells
         ]
+        for c in date_columns:
+            if c < len(cells) and cells[c].__class__ is float:
+                texts[c] = MARK + "f" + texts[c] if MARK not in texts[c] else texts[c]
         if len(texts) < width:
             texts += pad[: width - len(texts)]
         writer.writerow([number, *texts])
@@ -227,7 +261,7 @@ def land_sheet(cur, raw_table: str, load_id: int, index: int, item: SheetToLand)
         sql.SQL("copy raw.{} ({}) from stdin with (format csv, null {})")
         .format(sql.Identifier(relname), columns, sql.Literal(NULL))
         .as_string(cur.connection),
-        _Chunks(_row_chunks(counted(), width, item.decimal)),
+        _Chunks(_row_chunks(counted(), width, item.date_columns)),
         size=1 << 20,
     )
     keys = item.keys_for(width) if item.keys_for is not None else item.keys
