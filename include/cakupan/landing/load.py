@@ -81,7 +81,7 @@ def land_file(
 ) -> LoadResult:
     started = dt.datetime.now(dt.UTC)
     raw_table = contract.raw_table
-    sha256 = extraction.sha256
+    sha256 = None  # a streamed CSV is hashed as it lands
     # 1. land
     try:
         ensure_landing_schema(conn)
@@ -97,11 +97,14 @@ def land_file(
             landed = []
             for index, item in enumerate(sheets_to_land(extraction)):
                 sheet = text.land_sheet(cur, raw_table, load_id, index, item)
+                if item.sha256 is not None:
+                    extraction.sha256 = item.sha256
                 text.register(cur, load_id, sheet)
                 landed.append(sheet)
+            sha256 = extraction.sha256
             cur.execute(
-                "update raw.loads set rows_read = %s where load_id = %s",
-                (sum(s.rows_landed for s in landed), load_id),
+                "update raw.loads set rows_read = %s, source_sha256 = %s where load_id = %s",
+                (sum(s.rows_landed for s in landed), sha256, load_id),
             )
         conn.commit()
     except BaseException as exc:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -64,6 +65,7 @@ class SheetToLand:
     encoding: str = "utf-8"
     keys_for: Callable[[int], list[str]] | None = None  # keys for a row wider than the header
     date_columns: tuple[int, ...] = ()  # 0-based columns of date fields: whole numbers marked
+    sha256: str | None = None  # set by the fast path, which hashes the file as it streams
 
 
 @dataclass
@@ -113,6 +115,22 @@ class _Chunks(io.RawIOBase):
 
 
 MARK = "\x01"  # cannot occur in a spreadsheet's text (XML 1.0 forbids it)
+
+
+class _Hashing(io.RawIOBase):
+    """A binary file read through, hashing what is read."""
+
+    def __init__(self, f, digest):
+        self._f = f
+        self._digest = digest
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._f.read(size)
+        self._digest.update(data)
+        return data
 
 
 def cell_text(value: Any) -> str | None:
@@ -224,14 +242,16 @@ def land_sheet(cur, raw_table: str, load_id: int, index: int, item: SheetToLand)
                 sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(1, width + 1)),
             )
             with item.csv_path.open("rb") as f:
-                f.seek(item.csv_offset)
+                # the file's hash as it streams: the head first, then every chunk sent
+                digest = hashlib.sha256(f.read(item.csv_offset))
                 cur.copy_expert(
                     sql.SQL("copy raw.{} from stdin with ({})")
                     .format(sql.Identifier(relname), options)
                     .as_string(cur.connection),
-                    f,
+                    _Hashing(f, digest),
                     size=1 << 16,
                 )
+            item.sha256 = digest.hexdigest()
             landed = cur.rowcount
             cur.execute("release savepoint cakupan_fast_copy")
             return LandedSheet(index, item.sheet, relname, item.first_row, False, item.keys, landed)

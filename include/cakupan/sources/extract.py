@@ -236,7 +236,6 @@ class Extraction:
     ):
         self.contract = contract
         self.path = path
-        self.sha256 = reader.sha256
         self.encoding = reader.encoding
         self.delimiter = reader.delimiter
         self.sheet_results = [p.result for p in prepared]
@@ -251,6 +250,15 @@ class Extraction:
         self._prepared = prepared
         self._resolver = resolver
         self._started = False
+
+    @property
+    def sha256(self) -> str:
+        """The file's SHA-256 (computed on first use, or given by a load that streamed it)."""
+        return self._reader.sha256
+
+    @sha256.setter
+    def sha256(self, value: str) -> None:
+        self._reader.sha256 = value
 
     @property
     def periods(self) -> list[dt.date]:

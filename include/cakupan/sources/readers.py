@@ -72,17 +72,18 @@ class Sheet:
         return column_letter(index + self.col_offset)
 
 
-def _sha256_and_head(path: Path) -> tuple[str, bytes, int]:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    head = b""
-    size = 0
     with path.open("rb") as f:
         while chunk := f.read(_CHUNK):
-            if not head:
-                head = chunk[:8192]
             digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), head, size
+    return digest.hexdigest()
+
+
+def _head_and_size(path: Path) -> tuple[bytes, int]:
+    with path.open("rb") as f:
+        head = f.read(8192)
+    return head, path.stat().st_size
 
 
 def _check_xml_prolog(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
@@ -211,6 +212,48 @@ def check_zip_workbook(path: Path, head: bytes, size: int, kind: str) -> dict[st
         raise SourceFileError(path, f"corrupt workbook: {exc}") from None
 
 
+def _scan_csv(path: Path, head: bytes, encoding: str) -> tuple[str, int]:
+    """(encoding, newline count) in one pass; raises SourceFileError for undecodable bytes."""
+    if encoding == "auto":
+        if head.startswith(codecs.BOM_UTF8):
+            candidates = ["utf-8-sig"]
+        elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16", _count_newlines(path)
+        else:
+            candidates = ["utf-8", "cp1252", "latin-1"]
+    else:
+        candidates = [encoding]
+    for n, candidate in enumerate(candidates):
+        decoder = codecs.getincrementaldecoder(candidate)()
+        newlines = offset = 0
+        pending = False  # a non-ASCII chunk was decoded: its tail may continue in the next one
+        try:
+            with path.open("rb") as f:
+                while chunk := f.read(_CHUNK):
+                    newlines += chunk.count(b"\n")
+                    if pending or not chunk.isascii():
+                        decoder.decode(chunk)
+                        pending = True
+                    offset += len(chunk)
+                decoder.decode(b"", final=True)
+            return candidate, newlines
+        except UnicodeDecodeError as exc:
+            if encoding == "auto" and n + 1 < len(candidates):
+                continue
+            raise SourceFileError(
+                path, f"not {candidate} text: undecodable byte at offset {offset + exc.start}"
+            ) from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _count_newlines(path: Path) -> int:
+    count = 0
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            count += chunk.count(b"\n")
+    return count
+
+
 def _detect_encoding(path: Path, head: bytes) -> str:
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
@@ -283,7 +326,8 @@ class SourceReader:
         self._dimensions: dict[str, tuple] = {}
         if not self.path.is_file():
             raise SourceFileError(self.path, "no such file")
-        self.sha256, head, self.size = _sha256_and_head(self.path)
+        self._sha256: str | None = None  # computed when first asked (a load hashes as it streams)
+        head, self.size = _head_and_size(self.path)
         if self.size == 0:
             raise SourceFileError(self.path, "empty file (0 bytes)")
         if kind == "csv":
@@ -293,23 +337,29 @@ class SourceReader:
         else:
             raise SourceFileError(self.path, f"kind {kind!r} is not read from files")
 
+    @property
+    def sha256(self) -> str:
+        if self._sha256 is None:
+            self._sha256 = file_sha256(self.path)
+        return self._sha256
+
+    @sha256.setter
+    def sha256(self, value: str) -> None:
+        self._sha256 = value
+
     # -- CSV -------------------------------------------------------------------------------
     def _open_csv(self, head: bytes, encoding: str, delimiter: str) -> None:
         if head.startswith(ZIP_SIGNATURES) or head.startswith(OLE_SIGNATURE):
             raise SourceFileError(self.path, "not a CSV: this is a workbook (zip/OLE2) file")
         if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise SourceFileError(self.path, "not a CSV: binary content (NUL bytes)")
-        if encoding == "auto":
-            self.encoding = _detect_encoding(self.path, head)
-        else:
-            self.encoding = encoding
-            _validate_encoding(self.path, encoding)
+        # one pass over the bytes: the encoding checked (ASCII chunks need no decoding) and the
+        # lines counted
+        self.encoding, newlines = _scan_csv(self.path, head, encoding)
         with self.path.open(encoding=self.encoding, newline="") as f:
             sample = f.read(65536)
             lines = sample.splitlines()[:50]
-            self.line_count = sample.count("\n")
-            while chunk := f.read(_CHUNK):
-                self.line_count += chunk.count("\n")
+        self.line_count = newlines
         if not sample.strip():
             raise SourceFileError(self.path, "empty file (no text)")
         if not sample.endswith("\n"):
