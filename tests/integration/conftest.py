@@ -82,6 +82,17 @@ def conn(warehouse):
     connection.close()
 
 
+@pytest.fixture()
+def db(warehouse):
+    """A connection to the session's database, with an empty `raw` schema."""
+    conn = psycopg2.connect(**warehouse.dsn_kwargs())
+    with conn.cursor() as cur:
+        cur.execute("drop schema if exists raw cascade")
+    conn.commit()
+    yield conn
+    conn.close()
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path | None:
     path = Path(__file__).resolve().parents[3] / "shared" / "data"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import psycopg2
 import pytest
 from psycopg2 import sql
 
@@ -31,16 +30,6 @@ ROW_CASES = [c for c in CASES if not any(isinstance(e, Fault) for e in c.expect)
 @pytest.fixture(scope="module")
 def resolver():
     return mini_resolver()
-
-
-@pytest.fixture()
-def db(warehouse):
-    conn = psycopg2.connect(**warehouse.dsn_kwargs())
-    with conn.cursor() as cur:
-        cur.execute("drop schema if exists raw cascade")
-    conn.commit()
-    yield conn
-    conn.close()
 
 
 def _value(value):

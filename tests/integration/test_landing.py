@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import psycopg2
 import pytest
 from cakupan.landing import land
 from cakupan.pipeline import load_file
@@ -20,16 +19,6 @@ def _write(path: Path, body: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\ufeff" + HEADER + body, encoding="utf-8")
     return path
-
-
-@pytest.fixture()
-def db(warehouse):
-    conn = psycopg2.connect(**warehouse.dsn_kwargs())
-    with conn.cursor() as cur:
-        cur.execute("drop schema if exists raw cascade")
-    conn.commit()
-    yield conn
-    conn.close()
 
 
 def _count(conn, query, *args):

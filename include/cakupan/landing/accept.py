@@ -25,6 +25,7 @@ from typing import Any
 
 from psycopg2 import sql
 
+from cakupan.landing.copy import SQL_TYPES
 from cakupan.landing.text import MARK, NULL, LandedSheet, cell_value
 from cakupan.parsing.numbers import ParseError
 from cakupan.sources.contracts import Contract
@@ -32,14 +33,6 @@ from cakupan.sources.extract import Extraction, value_parser
 
 NUMERIC = ("integer", "number", "percent")
 MISSING = "\x01"  # stands for NULL in lookup keys, so that lookups are equality (hash) joins
-SQL_CAST = {
-    "text": "text",
-    "integer": "bigint",
-    "number": "numeric",
-    "percent": "numeric",
-    "date": "date",
-    "month": "date",
-}
 
 
 @dataclass
@@ -200,7 +193,7 @@ class Acceptance:
         values = [
             sql.SQL("{}::{}").format(
                 sql.SQL("a.vals[{}]").format(sql.Literal(i + 1)),
-                sql.SQL(SQL_CAST[fields[n].type]),
+                sql.SQL(SQL_TYPES[fields[n].type]),
             )
             for i, n in enumerate(names)
         ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import io
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
@@ -207,29 +206,11 @@ def _fmt(value: Any) -> str:
     return fast(value) if fast is not None else _copy_value(value)
 
 
-class _LineStream(io.RawIOBase):
-    """A file-like object that psycopg2's copy_expert reads, fed lazily from a line generator."""
+def _LineStream(lines: Iterator[str]):  # noqa: N802 - reads as the stream it returns
+    """A file-like object that psycopg2's copy_expert reads, fed lazily from text lines."""
+    from cakupan.landing.text import ByteChunks
 
-    def __init__(self, lines: Iterator[str]):
-        self._lines = lines
-        self._buffer = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        chunks = [self._buffer]
-        have = len(self._buffer)
-        target = size if size and size > 0 else 1 << 20
-        for line in self._lines:
-            data = line.encode("utf-8")
-            chunks.append(data)
-            have += len(data)
-            if have >= target:
-                break
-        data = b"".join(chunks)
-        out, self._buffer = data[:target], data[target:]
-        return out
+    return ByteChunks(line.encode("utf-8") for line in lines)
 
 
 def land(

@@ -90,7 +90,7 @@ def landed_relname(raw_table: str, load_id: int, sheet_index: int) -> str:
     return f"{table}__l{load_id}_{sheet_index}"
 
 
-class _Chunks(io.RawIOBase):
+class ByteChunks(io.RawIOBase):
     """A file-like object over an iterator of byte chunks (what `copy_expert` reads)."""
 
     def __init__(self, chunks: Iterator[bytes]):
@@ -281,7 +281,7 @@ def land_sheet(cur, raw_table: str, load_id: int, index: int, item: SheetToLand)
         sql.SQL("copy raw.{} ({}) from stdin with (format csv, null {})")
         .format(sql.Identifier(relname), columns, sql.Literal(NULL))
         .as_string(cur.connection),
-        _Chunks(_row_chunks(counted(), width, item.date_columns)),
+        ByteChunks(_row_chunks(counted(), width, item.date_columns)),
         size=1 << 20,
     )
     keys = item.keys_for(width) if item.keys_for is not None else item.keys
