@@ -117,10 +117,9 @@ class Acceptance:
         cur.execute(
             "create temp table _acc (sheet_index integer, sheet text, _row integer,"
             " region_code text, period date, reason text, column_name text,"
-            " key_header text, skipped boolean, lctid tid, vals text[]) on commit drop"
+            " key_header text, skipped boolean, sv jsonb, vals text[]) on commit drop"
         )
         names = list(fields)
-        self._source_values: dict[int, sql.Composable] = {}
         for plan in self.plans:
             self._sheet(plan, names)
 
@@ -204,8 +203,7 @@ class Acceptance:
             cur.execute(
                 sql.SQL(
                     "insert into {s}.{t} ({cols}) select {load}, {at}, {file}, {sha}, a.sheet,"
-                    " a._row, a.period, a.region_code, {vals}, {sv} from _acc a"
-                    " join raw.{rel} l on l.ctid = a.lctid"
+                    " a._row, a.period, a.region_code, {vals}, a.sv from _acc a"
                     " where a.sheet_index = {sheet} and not a.skipped and a.reason is null"
                     ""
                 ).format(
@@ -218,8 +216,6 @@ class Acceptance:
                     file=sql.Literal(source_file),
                     sha=sql.Literal(sha256),
                     sheet=sql.Literal(plan.landed.sheet_index),
-                    sv=self._source_values[plan.landed.sheet_index],
-                    rel=sql.Identifier(plan.landed.relname),
                 )
             )
             accepted += cur.rowcount
@@ -233,8 +229,7 @@ class Acceptance:
                     "insert into raw.rejects (_load_id, _loaded_at, source, source_file, sheet,"
                     " source_row, column_name, reason, source_values)"
                     " select {load}, {at}, {source}, {file}, a.sheet, a._row, a.column_name,"
-                    " a.reason, {sv} from _acc a"
-                    " join raw.{rel} l on l.ctid = a.lctid"
+                    " a.reason, a.sv from _acc a"
                     " where a.sheet_index = {sheet} and not a.skipped and a.reason is not null"
                     " order by a._row"
                 ).format(
@@ -243,8 +238,6 @@ class Acceptance:
                     source=sql.Literal(contract.name),
                     file=sql.Literal(source_file),
                     sheet=sql.Literal(plan.landed.sheet_index),
-                    sv=self._source_values[plan.landed.sheet_index],
-                    rel=sql.Identifier(plan.landed.relname),
                 )
             )
             rejected += cur.rowcount
@@ -490,7 +483,7 @@ class Acceptance:
             for k, t, c in zip(landed.keys, plan.texts + [""] * width, all_cells, strict=False)
             if not t
         ]
-        self._source_values[index] = sql.SQL("jsonb_strip_nulls(jsonb_build_object({}))").format(
+        source_values = sql.SQL("jsonb_strip_nulls(jsonb_build_object({}))").format(
             sql.SQL(", ").join(headed + unheaded)
         )
         if region is not None:
@@ -503,7 +496,7 @@ class Acceptance:
             "insert into _acc select {idx}, {sheet}, l._rn, {region}, {period}, p.reason,"
             " p.column_name, {key_header},"
             " case when {blank} then true when {skip} then true when p.reason is null then false"
-            " else {spaces} end, l.ctid, array[{vals}]::text[] from {rows} {joins}"
+            " else {spaces} end, {sv}, array[{vals}]::text[] from {rows} {joins}"
             " cross join lateral (select {reason} as reason, {column} as column_name) p"
         ).format(
             idx=sql.Literal(index),
@@ -519,6 +512,7 @@ class Acceptance:
             joins=sql.SQL(" ").join(joins),
             reason=reason,
             column=first_column,
+            sv=source_values,
         )
         cur.execute(query)
 
