@@ -50,6 +50,19 @@ def _dbt(args) -> int:
     return run_dbt(args.dbt_args, check=False)
 
 
+def _transform(args) -> int:
+    from cakupan.pipeline import transform
+
+    if args.after:
+        from cakupan.sources.contracts import load_contracts
+
+        unknown = sorted(set(args.after) - set(load_contracts()))
+        if unknown:
+            names = ", ".join(unknown)
+            raise ValueError(f"no source contract {names} (see `cakupan sources list`)")
+    return transform(after=args.after or (), full_refresh=args.full_refresh, check=False)
+
+
 def _summary(args) -> int:
     from cakupan.summary import read_summary
     from cakupan.warehouse import connect
@@ -95,6 +108,20 @@ def build_parser() -> argparse.ArgumentParser:
     dbt = sub.add_parser("dbt", help="run dbt against the warehouse connection")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
     dbt.set_defaults(func=_dbt)
+
+    transform = sub.add_parser(
+        "transform",
+        help="dbt build of the warehouse: everything, or what new loads of some sources change",
+    )
+    what = transform.add_mutually_exclusive_group()
+    what.add_argument(
+        "--after",
+        nargs="+",
+        metavar="CONTRACT",
+        help="only the tables these sources' new loads change (bpjs_membership: a new month)",
+    )
+    what.add_argument("--full-refresh", action="store_true", help="rebuild everything")
+    transform.set_defaults(func=_transform)
 
     summary = sub.add_parser("summary", help="national coverage, UHC count, lowest districts")
     summary.set_defaults(func=_summary)

@@ -137,6 +137,53 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+# every load also writes the load log (raw.loads, raw.rejects), which the dq_* marts read
+LOAD_LOG_SOURCES = ("cakupan.loads", "cakupan.rejects")
+
+
+def transform_args(
+    *, after: list[str] | tuple[str, ...] = (), full_refresh: bool = False
+) -> list[str]:
+    """The `dbt build` of a transform: the whole project, or what new loads of `after` change.
+
+    With `after` (contract names, `bpjs_membership`), only the tables and incremental models
+    downstream of those raw tables and of the load log are built, and the data tests downstream
+    of them run (those on staging views too). Views are not recreated: they read the raw tables
+    as they are, so new rows need no view rebuilt; unit tests are left out: they test the SQL,
+    which new data does not change. After changing models, build the whole project.
+    """
+    args = ["build"]
+    if full_refresh:
+        if after:
+            raise ValueError("a full refresh builds everything: it takes no `after`")
+        args.append("--full-refresh")
+    if after:
+        select = []
+        for source in [f"source:*.{name}+" for name in after] + [
+            f"source:{name}+" for name in LOAD_LOG_SOURCES
+        ]:
+            select += [
+                f"{source},config.materialized:table",
+                f"{source},config.materialized:incremental",
+                f"{source},resource_type:test",
+            ]
+        args += ["--select", *select, "--exclude-resource-type", "unit_test"]
+    return args
+
+
+def transform(
+    *,
+    after: list[str] | tuple[str, ...] = (),
+    full_refresh: bool = False,
+    params=None,
+    check: bool = True,
+    quiet: bool = False,
+) -> int:
+    """Build the warehouse with dbt: everything, or only what new loads of `after` change."""
+    args = transform_args(after=after, full_refresh=full_refresh)
+    return run_dbt([*args, "--quiet"] if quiet else args, params=params, check=check)
+
+
 def run_dbt(args: list[str], *, params=None, check: bool = True) -> int:
     """Run a dbt command in the project folder with the warehouse's credentials."""
     cmd = [dbt_executable(), *args, "--project-dir", str(config.dbt_project_dir())]

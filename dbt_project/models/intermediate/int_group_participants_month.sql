@@ -1,5 +1,10 @@
 {#- one row per kab/kota per month per population group other than the JKN segments (sex, age
-    band, prisoners, poor residents): participants and, where a denominator exists, residents -#}
+    band, prisoners, poor residents): participants and, where a denominator exists, residents.
+    A table, not a view like the other intermediate models: fct_coverage_group_month reads all of
+    it on every incremental run to find the months to rebuild, and computing it takes most of
+    that run; as a table it is rebuilt only when its own sources load (not by a new membership
+    month, `cakupan transform --after bpjs_membership`). -#}
+{{ config(materialized='table') }}
 with
 
 participants_by_age as (

@@ -83,17 +83,35 @@ known_rows as (
 ),
 
 {% if compare_with_built %}
--- months with a row that is new, gone or built from other loads than before
-changed_months as (
-    select distinct coalesce(known_rows.month, built.month) as month
+-- each month's rows, as a count and a sum of row hashes: a month with a row that is new, gone or
+-- built from other loads than before has another fingerprint (hash aggregates, no sort of the
+-- whole history)
+input_fingerprints as (
+    select
+        month,
+        count(*) as row_count,
+        sum(hashtextextended(concat_ws('|', district_code, population_group_code, source_load_ids), 0))
+            as row_hash_sum
     from known_rows
-    full outer join {{ this }} as built
-        on known_rows.district_code = built.district_code
-        and known_rows.month = built.month
-        and known_rows.population_group_code = built.population_group_code
-    where built.district_code is null
-        or known_rows.district_code is null
-        or built.source_load_ids is distinct from known_rows.source_load_ids
+    group by month
+),
+
+built_fingerprints as (
+    select
+        month,
+        count(*) as row_count,
+        sum(hashtextextended(concat_ws('|', district_code, population_group_code, source_load_ids), 0))
+            as row_hash_sum
+    from {{ this }}
+    group by month
+),
+
+changed_months as (
+    select coalesce(input_fingerprints.month, built_fingerprints.month) as month
+    from input_fingerprints
+    full outer join built_fingerprints on input_fingerprints.month = built_fingerprints.month
+    where (input_fingerprints.row_count, input_fingerprints.row_hash_sum)
+        is distinct from (built_fingerprints.row_count, built_fingerprints.row_hash_sum)
 ),
 {% endif %}
 
