@@ -29,7 +29,7 @@ $(UV):
 
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	@echo "==> installing locked dependencies into $(VENV)"
-	@$(UV) sync --frozen --extra dev --python $(PYTHON) --quiet
+	@$(UV) sync --frozen --extra dev --compile-bytecode --python $(PYTHON) --quiet
 	@touch $@
 
 install: $(VENV)/.installed
