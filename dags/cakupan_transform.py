@@ -93,14 +93,16 @@ def _consumers_after_producer(group) -> None:
 
     They then find their node's result at the first look instead of waiting on the triggerer,
     and `airflow dags test` (which runs the tasks one by one, in any order) cannot start a
-    watcher before its producer. `all_done`: when the build fails, every node still reports.
+    watcher before its producer. `none_failed`: when the build fails, the producer's retry is
+    skipped by Cosmos with the results of the failed try restored, and every watcher reports its
+    node; when the producer never ran (freshness failed), they do not wait for it.
     """
     roots = list(group.get_roots())
     producer = next(t for t in roots if t.task_id.endswith("dbt_producer_watcher"))
     for root in roots:
         if root is not producer:
             producer >> root
-            root.trigger_rule = "all_done"
+            root.trigger_rule = "none_failed"
 
 
 @dag(

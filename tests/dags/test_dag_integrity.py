@@ -91,7 +91,7 @@ def test_transform_runs_one_dbt_build_with_its_tests_after_freshness(dagbag):
         upstream = {u for u in watcher.upstream_task_ids if u.startswith("dbt.")}
         assert upstream, watcher.task_id
         if producer.task_id in upstream:
-            assert watcher.trigger_rule == "all_done"
+            assert watcher.trigger_rule == "none_failed"
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
