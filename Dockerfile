@@ -23,7 +23,8 @@ ENV CAKUPAN_HOME=/opt/cakupan \
     DO_NOT_TRACK=1 \
     SCARF_ANALYTICS=false \
     PIP_NO_CACHE_DIR=1 \
-    UV_NO_CACHE=1
+    UV_NO_CACHE=1 \
+    UV_COMPILE_BYTECODE=1
 
 # The project lives in /opt/cakupan, owned by airflow:0 and group-writable: containers run as
 # "${AIRFLOW_UID}:0", and dbt writes target/ and logs/ inside the project folder.

@@ -72,6 +72,28 @@ def test_transform_is_asset_scheduled_and_renders_dbt_models(dagbag):
     assert any("fct_coverage_district_month" in t for t in task_ids), sorted(task_ids)
 
 
+def test_transform_runs_one_dbt_build_with_its_tests_after_freshness(dagbag):
+    """Cosmos' watcher mode: one producer `dbt build` (tests included), then one task per node."""
+    if (
+        os.environ.get("CAKUPAN_DBT_EXECUTION_MODE", "watcher") != "watcher"
+        or os.environ.get("CAKUPAN_DBT_TEST_BEHAVIOR", "build") != "build"
+    ):
+        pytest.skip("the DAG's execution mode or test behaviour is overridden")
+    dag = dagbag.dags["cakupan_transform"]
+    producer = dag.get_task("dbt.dbt_producer_watcher")
+    assert {"source_freshness", "grant_bi_access"} <= producer.upstream_task_ids
+    flags = producer.dbt_cmd_flags
+    assert {"test", "unit_test", "model", "seed"} <= set(flags[1::2]), flags
+    watchers = [t for t in dag.tasks if t.task_id.endswith(("_run", "_seed"))]
+    assert len(watchers) >= 30
+    assert not any(t.task_id.endswith("_test") for t in dag.tasks)  # the tests run in the build
+    for watcher in watchers:  # each starts after the producer, directly or through its parents
+        upstream = {u for u in watcher.upstream_task_ids if u.startswith("dbt.")}
+        assert upstream, watcher.task_id
+        if producer.task_id in upstream:
+            assert watcher.trigger_rule == "none_failed"
+
+
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
 def test_import_does_no_work(path, tmp_path):
     """Importing a DAG file must not touch the warehouse, run dbt or read sources.
