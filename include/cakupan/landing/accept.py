@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -45,13 +44,10 @@ class SheetPlan:
 
 
 def _value_text(value: Any) -> str | None:
+    """A parsed value as text the typed column casts back (dates ISO, numbers exact)."""
     if value is None:
         return None
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal | int):
-        return str(value)
-    return str(value)
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
 def _copy_table(cur, name: str, columns: list[str], rows: list[tuple]) -> None:
@@ -528,7 +524,3 @@ def plans_for(extraction: Extraction, landed: list[LandedSheet]) -> list[SheetPl
         )
         for item, prepared in zip(landed, extraction._prepared, strict=True)
     ]
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)

@@ -254,39 +254,6 @@ def _count_newlines(path: Path) -> int:
     return count
 
 
-def _detect_encoding(path: Path, head: bytes) -> str:
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    for candidate in ("utf-8", "cp1252"):
-        decoder = codecs.getincrementaldecoder(candidate)()
-        try:
-            with path.open("rb") as f:
-                while chunk := f.read(_CHUNK):
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
-            return candidate
-        except UnicodeDecodeError:
-            continue
-    return "latin-1"
-
-
-def _validate_encoding(path: Path, encoding: str) -> None:
-    decoder = codecs.getincrementaldecoder(encoding)()
-    offset = 0
-    try:
-        with path.open("rb") as f:
-            while chunk := f.read(_CHUNK):
-                decoder.decode(chunk)
-                offset += len(chunk)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError as exc:
-        raise SourceFileError(
-            path, f"not {encoding} text: undecodable byte at offset {offset + exc.start}"
-        ) from None
-
-
 def sniff_delimiter(sample_lines: list[str]) -> tuple[str, int]:
     """The delimiter that splits the sample's lines most consistently, and the modal width."""
     lines = [line for line in sample_lines if line.strip()]
