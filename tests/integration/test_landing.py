@@ -151,3 +151,46 @@ def test_awkward_text_survives_copy_unchanged(db):
         name, n, source_values, sheet = cur.fetchone()
     assert (name, n, sheet) == (awkward, 5, "Rekap")
     assert source_values == {"Nama\tKab": awkward, "N": "5"}
+
+
+def test_parallel_first_loads_of_one_source_all_succeed(db, warehouse, tmp_path, monkeypatch):
+    """Parallel tasks loading files of one source into a warehouse that has no raw table yet
+    (the reference DAG's decree lists) must not race each other creating that table."""
+    import threading
+
+    import psycopg2
+
+    monkeypatch.setenv("CAKUPAN_SOURCES_DIR", str(tmp_path))
+    paths = [
+        _write(
+            tmp_path / "dukcapil" / f"penduduk_kabkota_{year}_s1.csv",
+            "33.75;Kota Pekalongan;160000;156933;316933\n",
+        )
+        for year in (2020, 2021, 2022, 2023)
+    ]
+    for attempt in range(3):
+        with db.cursor() as cur:
+            cur.execute("drop schema if exists raw cascade")
+        db.commit()
+        barrier = threading.Barrier(len(paths))
+        errors: list[BaseException] = []
+
+        def load(path):
+            conn = psycopg2.connect(**warehouse.dsn_kwargs())
+            try:
+                barrier.wait()
+                load_file(path, conn=conn)
+            except BaseException as exc:  # reported below, with the attempt
+                errors.append(exc)
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=load, args=(path,)) for path in paths]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == [], f"attempt {attempt}: {errors}"
+        assert _count(db, "select count(*) from raw.loads where status = 'succeeded'") == 4
+        assert _count(db, "select count(*) from raw.loads") == 4
+        assert _count(db, "select count(distinct _period) from raw.dukcapil_residents") == 4

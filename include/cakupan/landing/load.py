@@ -129,9 +129,12 @@ def land_file(
     )
     # 2. accept
     try:
+        with conn.cursor() as cur:
+            # one acceptor per raw table at a time, taken before the table is created: parallel
+            # first loads of one source would otherwise race on `create table if not exists`
+            cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (raw_table,))
         ensure_raw_table(conn, raw_table, contract.field_types())
         with conn.cursor() as cur:
-            cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (raw_table,))
             counts = Acceptance(cur, contract, extraction, plans_for(extraction, landed)).run(
                 load_id=load_id, loaded_at=started, source_file=source_file, sha256=sha256
             )
