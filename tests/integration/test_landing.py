@@ -175,7 +175,7 @@ def test_parallel_first_loads_of_one_source_all_succeed(db, warehouse, tmp_path,
         barrier = threading.Barrier(len(paths))
         errors: list[BaseException] = []
 
-        def load(path):
+        def load(path, barrier=barrier, errors=errors):
             conn = psycopg2.connect(**warehouse.dsn_kwargs())
             try:
                 barrier.wait()
