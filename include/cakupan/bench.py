@@ -178,7 +178,10 @@ def _load_in_child(path: Path, params) -> dict:
         "import cakupan.landing.load, cakupan.sources.extract, cakupan.warehouse\n"
         "t = time.perf_counter(); result = load_once(sys.argv[1])\n"
         "result['seconds'] = time.perf_counter() - t\n"
-        "result['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        # VmHWM: this process's own peak; ru_maxrss would start from the parent's peak at fork
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')]\n"
+        "result['peak_mb'] = (int(hwm[0].split()[1]) if hwm else"
+        " resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024\n"
         "print(json.dumps(result))\n"
     )
     env = dict(os.environ, AIRFLOW_CONN_WAREHOUSE=params.url(mask=False))

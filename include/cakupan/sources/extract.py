@@ -709,7 +709,7 @@ def _prepare_sheet(
             aliases,
             contract.required_fields(),
             header_rows=contract.header.rows,
-            merged=sheet.merged,
+            merged=sheet.merged_ranges(),
             sheet=label,
         )
     except HeaderNotFound as exc:

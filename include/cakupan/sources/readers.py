@@ -31,6 +31,7 @@ import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,9 +65,16 @@ class Sheet:
 
     name: str
     rows: Iterator[tuple[int, list[Any]]]
-    merged: list[tuple[tuple[int, int], tuple[int, int]]] | None
+    # merged ranges, 0-based, columns relative to cells[0]; a Future while a streamed
+    # worksheet's ranges are still being read
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] | Future | None
     col_offset: int = 0  # absolute column index of cells[0] (for column letters)
     cells: int = 0  # estimated cell count (rows x columns)
+
+    def merged_ranges(self) -> list[tuple[tuple[int, int], tuple[int, int]]] | None:
+        if isinstance(self.merged, Future):
+            self.merged = self.merged.result()
+        return self.merged
 
     def column_name(self, index: int) -> str:
         return column_letter(index + self.col_offset)
@@ -141,7 +149,8 @@ def _column_number(letters: bytes) -> int:
 
 
 def _declared_dimensions(zf: zipfile.ZipFile, heads: dict[str, bytes]) -> dict[str, tuple]:
-    """Sheet name -> (rows, columns) from each worksheet's `<dimension ref>` (xlsx only)."""
+    """Sheet name -> (rows, columns, part, first column (0-based), XML size) from each
+    worksheet's `<dimension ref>` (xlsx only)."""
     import html
 
     try:
@@ -162,7 +171,14 @@ def _declared_dimensions(zf: zipfile.ZipFile, heads: dict[str, bytes]) -> dict[s
         first_col, first_row = _column_number(m[1]), int(m[2])
         last_col = _column_number(m[3]) if m[3] else first_col
         last_row = int(m[4]) if m[4] else first_row
-        found[html.unescape(name.decode("utf-8", "replace"))] = (last_row, last_col - first_col + 1)
+        size = zf.getinfo(part).file_size if part in zf.NameToInfo else 0
+        found[html.unescape(name.decode("utf-8", "replace"))] = (
+            last_row,
+            last_col - first_col + 1,
+            part,
+            first_col - 1,
+            size,
+        )
     return found
 
 
@@ -283,8 +299,17 @@ class SourceReader:
         encoding: str = "auto",
         delimiter: str = "auto",
         max_cells: int = 20_000_000,
+        stream_above_bytes: int | None = None,
+        chunk_bytes: int | None = None,
     ):
+        from cakupan.sources import xlsx_stream
+
         self.path = Path(path)
+        self.stream_above_bytes = (
+            xlsx_stream.STREAM_ABOVE_BYTES if stream_above_bytes is None else stream_above_bytes
+        )
+        self.chunk_bytes = xlsx_stream.CHUNK_BYTES if chunk_bytes is None else chunk_bytes
+        self._streams: list = []
         self.kind = kind
         self.max_cells = max_cells
         self.encoding: str | None = None
@@ -405,6 +430,10 @@ class SourceReader:
         declared = self._dimensions.get(name)
         if declared is not None:  # refuse before python-calamine loads the sheet
             self._check_cells(name, declared[0] * declared[1], declared[0], declared[1])
+            if declared[4] > self.stream_above_bytes:
+                streamed = self._stream(name, declared)
+                if streamed is not None:
+                    return streamed
         try:
             sheet = self._workbook.get_sheet_by_name(name)
         except (CalamineError, OSError, ValueError) as exc:
@@ -425,6 +454,28 @@ class SourceReader:
         rows = ((i, row) for i, row in enumerate(sheet.iter_rows(), start=1))
         return Sheet(name, rows, merged, start[1], cells)
 
+    def _stream(self, name: str, declared: tuple) -> Sheet | None:
+        """A large worksheet read in chunks (`cakupan.sources.xlsx_stream`), or None when its
+        XML does not allow it (then it is read whole)."""
+        from cakupan.sources.xlsx_stream import NotStreamable, SheetStream
+
+        height, width, part, first_col, _size = declared
+        try:
+            stream = SheetStream(
+                self.path,
+                part,
+                sheet_name=name,
+                first_col=first_col,
+                width=width,
+                chunk_bytes=self.chunk_bytes,
+            )
+        except NotStreamable:
+            return None
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
+            raise SourceFileError(self.path, f"corrupt workbook: {part}: {exc}") from None
+        self._streams.append(stream)
+        return Sheet(name, stream.rows(), stream.merged, first_col, height * width)
+
     def _check_cells(self, name: str, cells: int, height: int, width: int) -> None:
         if cells > self.max_cells:
             what, lines = (
@@ -443,6 +494,9 @@ class SourceReader:
             except Exception:  # already closed
                 pass
             self._workbook = None
+        for stream in self._streams:
+            stream.close()
+        self._streams = []
 
     def __enter__(self) -> SourceReader:
         return self
