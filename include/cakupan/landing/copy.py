@@ -101,11 +101,32 @@ class LoadResult:
         return data
 
 
+_LANDING_SCHEMA_CURRENT = """
+select exists (
+    select 1 from pg_constraint c
+    where c.conrelid = to_regclass('raw.loads') and c.conname = 'loads_status_check'
+      and pg_get_constraintdef(c.oid) like '%landed%'
+) and to_regclass('raw.loads_source_idx') is not null
+  and to_regclass('raw.rejects_load_idx') is not null
+"""
+
+
 def ensure_landing_schema(conn) -> None:
+    """Create or update `raw.loads` and `raw.rejects` when they are not current.
+
+    Called at the start of a load's transaction. When there is DDL to run, it runs in a short
+    transaction of its own, committed here. Its strong locks (`alter table` takes an exclusive
+    lock even when there is nothing to change) must not be held while the file lands. Parallel
+    loads would otherwise deadlock: one landing with raw.loads locked, another accepting with
+    raw.rejects written."""
     with conn.cursor() as cur:
+        cur.execute(_LANDING_SCHEMA_CURRENT)
+        if cur.fetchone()[0]:
+            return
         # serialise concurrent first-time creation from parallel tasks
         cur.execute("select pg_advisory_xact_lock(hashtext('cakupan.landing_ddl'))")
         cur.execute(LANDING_DDL)
+    conn.commit()
 
 
 def _split_table(qualified: str) -> tuple[str, str]:
@@ -119,6 +140,19 @@ def ensure_raw_table(conn, raw_table: str, fields: dict[str, str]) -> list[str]:
     """Create the raw table, or add columns for fields the contract gained; return field order."""
     schema, table = _split_table(raw_table)
     with conn.cursor() as cur:
+        cur.execute(
+            "select column_name from information_schema.columns"
+            " where table_schema = %s and table_name = %s",
+            (schema, table),
+        )
+        existing = {row[0] for row in cur.fetchall()}
+        cur.execute(
+            "select to_regclass(%s) is not null and to_regclass(%s) is not null",
+            (f'"{schema}"."{table}_load_idx"', f'"{schema}"."{table}_period_idx"'),
+        )
+        indexed = cur.fetchone()[0]
+        if existing and indexed and all(name in existing for name in fields):
+            return list(fields)  # current: no DDL, so no exclusive lock on the raw table
         cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
         columns = [
             sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(ddl))

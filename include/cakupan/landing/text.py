@@ -80,9 +80,15 @@ class LandedSheet:
 
 
 def ensure_landed_schema(conn) -> None:
+    """Create `raw.landed_sheets` when missing, in a short transaction of its own (committed),
+    as `ensure_landing_schema` does."""
     with conn.cursor() as cur:
+        cur.execute("select to_regclass('raw.landed_sheets') is not null")
+        if cur.fetchone()[0]:
+            return
         cur.execute("select pg_advisory_xact_lock(hashtext('cakupan.landed_ddl'))")
         cur.execute(LANDED_DDL)
+    conn.commit()
 
 
 def landed_relname(raw_table: str, load_id: int, sheet_index: int) -> str:
