@@ -62,6 +62,10 @@ def test_loaders_declare_assets(dagbag):
         load = dagbag.dags[dag_id].get_task("load")
         names = {outlet.name for outlet in load.outlets}
         assert names and all(name.startswith("raw.") for name in names), names
+        # a private (x-) scheme: parsing looks up no provider's URI normaliser
+        assert all(
+            o.uri == f"x-cakupan://warehouse/{o.name.replace('.', '/')}" for o in load.outlets
+        )
 
 
 def test_transform_is_asset_scheduled_and_renders_dbt_models(dagbag):
