@@ -9,9 +9,9 @@ for a sheet of a million rows and 8 columns. For a worksheet whose XML is larger
 2. wraps each chunk in a small uncompressed workbook in memory, with the workbook's own
    `workbook.xml` (date system), `styles.xml` (which numbers are dates) and shared strings, so
    python-calamine reads each cell exactly as it would in the whole file;
-3. parses the chunks in a background thread one or two ahead of the rows being consumed
-   (python-calamine releases the GIL while it parses, so on two cores the parse overlaps the
-   work done with the rows); and
+3. parses the chunks in two background threads, a few chunks ahead of the rows being consumed
+   and handed on in file order (python-calamine releases the GIL while it parses, so on two
+   cores the parse overlaps the work done with the rows); and
 4. yields the rows as `SourceReader.sheet` does for a whole sheet: every row number from 1
    (rows without cells as empty cells), each row as wide as the sheet's declared
    `<dimension>`, columns counted from its first column.
@@ -40,6 +40,7 @@ from cakupan.sources.errors import SourceFileError
 
 STREAM_ABOVE_BYTES = 16 * 1024 * 1024  # worksheet XML, uncompressed
 CHUNK_BYTES = 4 * 1024 * 1024
+PARSERS = 2  # chunks parsed at once: calamine releases the GIL, so a second one fills the gaps
 _READ = 1024 * 1024
 _SHEET_DATA = re.compile(rb"<sheetData\s*>")
 _DIMENSION_ELEMENT = re.compile(rb"<dimension\b[^>]*/>")
@@ -210,12 +211,14 @@ class SheetStream:
         self._zf = zf
         self.merged: Future = Future()
         self._stop = threading.Event()
-        self._workbooks: queue.Queue = queue.Queue(maxsize=1)
-        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._workbooks: queue.Queue = queue.Queue(maxsize=PARSERS)
+        self._queue: queue.Queue = queue.Queue(maxsize=PARSERS + 1)
         self._threads = [
             threading.Thread(target=self._read_merged, name="xlsx-merged", daemon=True),
             threading.Thread(target=self._split, name="xlsx-split", daemon=True),
-            threading.Thread(target=self._parse, name="xlsx-parse", daemon=True),
+        ] + [
+            threading.Thread(target=self._parse, name=f"xlsx-parse-{i}", daemon=True)
+            for i in range(PARSERS)
         ]
         for thread in self._threads:
             thread.start()
@@ -272,11 +275,12 @@ class SheetStream:
 
     def _split(self) -> None:
         try:
-            for body in self.chunks:
-                if not self._put(self._workbooks, self._workbook(body)):
+            for seq, body in enumerate(self.chunks):
+                if not self._put(self._workbooks, (seq, self._workbook(body))):
                     return
-            self._put(self._workbooks, None)
-        except BaseException as exc:  # handed on to the consuming thread
+            for _ in range(PARSERS):  # one end mark per parsing thread
+                self._put(self._workbooks, None)
+        except BaseException as exc:  # a parsing thread hands it on to the consuming thread
             self._put(self._workbooks, exc)
         finally:
             self._zf.close()
@@ -285,24 +289,54 @@ class SheetStream:
         from python_calamine import CalamineWorkbook
 
         try:
-            while True:
+            while not self._stop.is_set():
                 item = self._get(self._workbooks)
                 if item is None or isinstance(item, BaseException):
                     self._put(self._queue, item)
                     return
-                workbook = CalamineWorkbook.from_filelike(item)
+                seq, data = item
                 del item
+                workbook = CalamineWorkbook.from_filelike(data)
+                del data
                 try:
                     sheet = workbook.get_sheet_by_index(0)
                     start = sheet.start
                     rows = sheet.to_python(skip_empty_area=True) if start is not None else []
                 finally:
                     workbook.close()
-                if start is not None and not self._put(self._queue, (start, rows)):
+                if not self._put(self._queue, (seq, start, rows)):
                     return
                 del rows
         except BaseException as exc:  # handed to the consuming thread
             self._put(self._queue, exc)
+
+    def _chunk_rows(self) -> Iterator[tuple[tuple[int, int], list[list[Any]]]]:
+        """The parsed chunks in file order (the parsing threads may finish them out of order)."""
+        pending: dict[int, tuple] = {}
+        next_seq = 0
+        finished = 0
+        while True:
+            while next_seq not in pending:
+                if finished == PARSERS:
+                    if pending:  # pragma: no cover - a chunk lost between threads
+                        raise RuntimeError(f"chunk {next_seq} of {self.part} was not parsed")
+                    return
+                item = self._queue.get()
+                if item is None:
+                    finished += 1
+                    continue
+                if isinstance(item, BaseException):
+                    if isinstance(item, NotStreamable):
+                        raise SourceFileError(
+                            self.path, f"sheet {self.sheet_name!r} cannot be read: {item}"
+                        )
+                    raise item
+                seq, start, rows = item
+                pending[seq] = (start, rows)
+            start, rows = pending.pop(next_seq)
+            next_seq += 1
+            if start is not None:
+                yield start, rows
 
     def close(self) -> None:
         self._stop.set()
@@ -313,17 +347,7 @@ class SheetStream:
         blank = [""] * width
         expected = 1
         try:
-            while True:
-                item = self._queue.get()
-                if item is None:
-                    return
-                if isinstance(item, BaseException):
-                    if isinstance(item, NotStreamable):
-                        raise SourceFileError(
-                            self.path, f"sheet {self.sheet_name!r} cannot be read: {item}"
-                        )
-                    raise item
-                (start_row, start_col), rows = item
+            for (start_row, start_col), rows in self._chunk_rows():
                 shift = start_col - first_col
                 for i, cells in enumerate(rows):
                     number = start_row + i + 1
