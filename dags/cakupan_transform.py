@@ -147,6 +147,9 @@ def cakupan_transform():
             load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.NONE if build_in_producer else TEST_BEHAVIOR,
         ),
+        # no per-model Assets (`postgres://host/db/schema/model`): no DAG is scheduled on them,
+        # and emitting them cost each model task an asset event and the producer its URIs
+        operator_args={"emit_datasets": False},
         default_args=DEFAULT_ARGS,
     )
     if WATCHER:
