@@ -145,3 +145,25 @@ def test_an_abandoned_stream_stops_its_threads(workbooks):
     for thread in stream._threads:
         thread.join(timeout=5)
         assert not thread.is_alive(), thread.name
+
+
+def test_a_dimension_too_small_for_the_sheet_is_not_trusted(workbooks, tmp_path, monkeypatch):
+    """Some writers declare `A1` whatever the data: such a sheet is read whole, not refused."""
+    path = tmp_path / "a1.xlsx"
+    path.write_bytes(workbooks[1].read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml")
+    rewrite_zip(
+        path,
+        {
+            "xl/worksheets/sheet1.xml": re.sub(
+                rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1"/>', sheet
+            )
+        },
+    )
+    started = []
+    monkeypatch.setattr(
+        xlsx_stream.SheetStream, "__init__", lambda *a, **k: started.append(a) or None
+    )
+    assert _read(path, stream_above=0)[1] == _read(workbooks[1], stream_above=WHOLE)[1]
+    assert started == []

@@ -45,6 +45,7 @@ BOMB_RATIO = 100
 PROLOG_SCAN_LIMIT = 1024 * 1024
 CSV_DELIMITERS = (";", ",", "\t", "|")
 _CHUNK = 1 << 20
+_MAX_BYTES_PER_CELL = 2000  # worksheet XML per declared cell beyond which the dimension is wrong
 _DOCTYPE = re.compile(rb"<!\s*(doctype|entity)", re.IGNORECASE)
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
 
@@ -430,7 +431,10 @@ class SourceReader:
         declared = self._dimensions.get(name)
         if declared is not None:  # refuse before python-calamine loads the sheet
             self._check_cells(name, declared[0] * declared[1], declared[0], declared[1])
-            if declared[4] > self.stream_above_bytes:
+            # a declared dimension far too small for the XML (some writers put `A1`) cannot
+            # be trusted to size the rows: such a sheet is read whole
+            plausible = declared[0] * declared[1] * _MAX_BYTES_PER_CELL >= declared[4]
+            if declared[4] > self.stream_above_bytes and plausible:
                 streamed = self._stream(name, declared)
                 if streamed is not None:
                     return streamed
