@@ -167,3 +167,17 @@ def test_a_dimension_too_small_for_the_sheet_is_not_trusted(workbooks, tmp_path,
     )
     assert _read(path, stream_above=0)[1] == _read(workbooks[1], stream_above=WHOLE)[1]
     assert started == []
+
+
+def test_rows_without_numbers_midway_stop_the_read_with_a_clear_fault(workbooks, tmp_path):
+    """calamine would number a chunk's unnumbered rows from 1: refuse rather than misnumber."""
+    path = tmp_path / "unnumbered.xlsx"
+    path.write_bytes(workbooks[1].read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml")
+    cut = sheet.index(b'<row r="300"')
+    tail = re.sub(rb'<row r="\d+"', b"<row", sheet[cut:])
+    rewrite_zip(path, {"xl/worksheets/sheet1.xml": sheet[:cut] + tail})
+    with pytest.raises(SourceFileError) as info:
+        _read(path, stream_above=0, chunk=300)
+    assert info.value.fault == "sheet 'Data' cannot be read: rows without their r= number"

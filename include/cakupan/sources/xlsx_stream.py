@@ -106,7 +106,6 @@ class _Chunks:
         if first_row is None and _ROW_END in self.rest[:65536]:
             self.member.close()
             raise NotStreamable("rows without their r= number")
-        self.done = False
 
     def __iter__(self) -> Iterator[bytes]:
         buffer = bytearray(self.rest)
@@ -236,7 +235,10 @@ class SheetStream:
             self.merged.set_exception(exc)
 
     def _workbook(self, body: bytes) -> io.BytesIO:
-        first = _ROW_WITH_NUMBER.search(body, 0, 4096)
+        at = body.find(b"<row")
+        first = _ROW_WITH_NUMBER.match(body, at) if at >= 0 else None
+        if at >= 0 and first is None:  # calamine would number this chunk's rows from 1
+            raise NotStreamable("rows without their r= number")
         last = None
         at = body.rfind(b"<row", max(len(body) - 65536, 0))
         if at >= 0:
