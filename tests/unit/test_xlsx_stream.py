@@ -37,6 +37,25 @@ def _read(path: Path, *, stream_above: int, chunk: int = 700):
         reader.close()
 
 
+SHEET_PART = "xl/worksheets/sheet1.xml"
+
+
+def _with_sheet_xml(source: Path, path: Path, edit) -> Path:
+    """A copy of `source` whose worksheet XML is `edit(xml)`."""
+    path.write_bytes(source.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        sheet = zf.read(SHEET_PART)
+    return rewrite_zip(path, {SHEET_PART: edit(sheet)})
+
+
+def _no_stream_started(monkeypatch) -> list:
+    started: list = []
+    monkeypatch.setattr(
+        xlsx_stream.SheetStream, "__init__", lambda *a, **k: started.append(a) or None
+    )
+    return started
+
+
 def _mixed_workbook(path: Path, rows: int = 400) -> Path:
     """Data from column C, a merged two-row header, dates, floats, booleans, shared strings,
     blank rows in the middle and a row with a single cell far right in the table."""
@@ -93,21 +112,17 @@ def test_streamed_cells_keep_their_types(workbooks):
 
 
 def test_small_sheets_are_read_whole_by_default(workbooks, monkeypatch):
-    started = []
-    monkeypatch.setattr(
-        xlsx_stream.SheetStream, "__init__", lambda *a, **k: started.append(a) or None
-    )
+    started = _no_stream_started(monkeypatch)
     _read(workbooks[0], stream_above=xlsx_stream.STREAM_ABOVE_BYTES)
     assert started == []
 
 
 def test_a_value_outside_the_declared_dimension_is_a_clear_fault(workbooks, tmp_path):
-    path = tmp_path / "narrow.xlsx"
-    path.write_bytes(workbooks[1].read_bytes())
-    with zipfile.ZipFile(path) as zf:
-        sheet = zf.read("xl/worksheets/sheet1.xml")
-    narrowed = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="C2:F413"/>', sheet)
-    rewrite_zip(path, {"xl/worksheets/sheet1.xml": narrowed})
+    path = _with_sheet_xml(
+        workbooks[1],
+        tmp_path / "narrow.xlsx",
+        lambda xml: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="C2:F413"/>', xml),
+    )
     with pytest.raises(SourceFileError) as info:
         _read(path, stream_above=0)
     assert info.value.fault == (
@@ -117,21 +132,19 @@ def test_a_value_outside_the_declared_dimension_is_a_clear_fault(workbooks, tmp_
 
 
 def test_a_worksheet_without_plain_sheet_data_is_read_whole(workbooks, tmp_path):
-    path = tmp_path / "prefixed.xlsx"
-    path.write_bytes(workbooks[1].read_bytes())
-    with zipfile.ZipFile(path) as zf:
-        sheet = zf.read("xl/worksheets/sheet1.xml")
-    # the same rows under a namespace prefix: valid for python-calamine, not cut into chunks
-    prefixed = re.sub(
-        rb"<(/?)(sheetData|row|c|v|worksheet|dimension|sheetViews|sheetView|"
-        rb"sheetFormatPr|cols|col|pageMargins|mergeCells|mergeCell|selection)\b",
-        rb"<\1x:\2",
-        sheet,
-    )
-    prefixed = prefixed.replace(b"<x:worksheet xmlns=", b"<x:worksheet xmlns:x=", 1)
-    rewrite_zip(path, {"xl/worksheets/sheet1.xml": prefixed})
+    def prefixed(xml: bytes) -> bytes:
+        # the same rows under a namespace prefix: valid for python-calamine, not cut into chunks
+        xml = re.sub(
+            rb"<(/?)(sheetData|row|c|v|worksheet|dimension|sheetViews|sheetView|"
+            rb"sheetFormatPr|cols|col|pageMargins|mergeCells|mergeCell|selection)\b",
+            rb"<\1x:\2",
+            xml,
+        )
+        return xml.replace(b"<x:worksheet xmlns=", b"<x:worksheet xmlns:x=", 1)
+
+    path = _with_sheet_xml(workbooks[1], tmp_path / "prefixed.xlsx", prefixed)
     with zipfile.ZipFile(path) as zf, pytest.raises(xlsx_stream.NotStreamable):
-        xlsx_stream._Chunks(zf, "xl/worksheets/sheet1.xml", 300)
+        xlsx_stream._Chunks(zf, SHEET_PART, 300)
     assert _read(path, stream_above=0)[1] == _read(workbooks[1], stream_above=WHOLE)[1]
 
 
@@ -149,35 +162,24 @@ def test_an_abandoned_stream_stops_its_threads(workbooks):
 
 def test_a_dimension_too_small_for_the_sheet_is_not_trusted(workbooks, tmp_path, monkeypatch):
     """Some writers declare `A1` whatever the data: such a sheet is read whole, not refused."""
-    path = tmp_path / "a1.xlsx"
-    path.write_bytes(workbooks[1].read_bytes())
-    with zipfile.ZipFile(path) as zf:
-        sheet = zf.read("xl/worksheets/sheet1.xml")
-    rewrite_zip(
-        path,
-        {
-            "xl/worksheets/sheet1.xml": re.sub(
-                rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1"/>', sheet
-            )
-        },
+    path = _with_sheet_xml(
+        workbooks[1],
+        tmp_path / "a1.xlsx",
+        lambda xml: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1"/>', xml),
     )
-    started = []
-    monkeypatch.setattr(
-        xlsx_stream.SheetStream, "__init__", lambda *a, **k: started.append(a) or None
-    )
+    started = _no_stream_started(monkeypatch)
     assert _read(path, stream_above=0)[1] == _read(workbooks[1], stream_above=WHOLE)[1]
     assert started == []
 
 
 def test_rows_without_numbers_midway_stop_the_read_with_a_clear_fault(workbooks, tmp_path):
     """calamine would number a chunk's unnumbered rows from 1: refuse rather than misnumber."""
-    path = tmp_path / "unnumbered.xlsx"
-    path.write_bytes(workbooks[1].read_bytes())
-    with zipfile.ZipFile(path) as zf:
-        sheet = zf.read("xl/worksheets/sheet1.xml")
-    cut = sheet.index(b'<row r="300"')
-    tail = re.sub(rb'<row r="\d+"', b"<row", sheet[cut:])
-    rewrite_zip(path, {"xl/worksheets/sheet1.xml": sheet[:cut] + tail})
+
+    def unnumbered_from_row_300(xml: bytes) -> bytes:
+        cut = xml.index(b'<row r="300"')
+        return xml[:cut] + re.sub(rb'<row r="\d+"', b"<row", xml[cut:])
+
+    path = _with_sheet_xml(workbooks[1], tmp_path / "unnumbered.xlsx", unnumbered_from_row_300)
     with pytest.raises(SourceFileError) as info:
         _read(path, stream_above=0, chunk=300)
     assert info.value.fault == "sheet 'Data' cannot be read: rows without their r= number"

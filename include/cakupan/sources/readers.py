@@ -172,7 +172,10 @@ def _declared_dimensions(zf: zipfile.ZipFile, heads: dict[str, bytes]) -> dict[s
         first_col, first_row = _column_number(m[1]), int(m[2])
         last_col = _column_number(m[3]) if m[3] else first_col
         last_row = int(m[4]) if m[4] else first_row
-        size = zf.getinfo(part).file_size if part in zf.NameToInfo else 0
+        try:
+            size = zf.getinfo(part).file_size
+        except KeyError:  # a sheet entry pointing nowhere: calamine reports it when read
+            size = 0
         found[html.unescape(name.decode("utf-8", "replace"))] = (
             last_row,
             last_col - first_col + 1,

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from cakupan.sources.errors import SourceFileError
+from cakupan.sources.readers import _column_number, column_letter
 
 STREAM_ABOVE_BYTES = 16 * 1024 * 1024  # worksheet XML, uncompressed
 CHUNK_BYTES = 4 * 1024 * 1024
@@ -61,22 +62,6 @@ _WORKBOOK_PARTS = (
 
 class NotStreamable(Exception):
     """The worksheet cannot be cut into chunks safely; read it whole."""
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for ch in letters:
-        number = number * 26 + ch - 64
-    return number
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 class _Chunks:
@@ -246,8 +231,8 @@ class SheetStream:
         prefix = self.chunks.prefix
         if first is not None and last is not None:
             # calamine sizes its cell buffer by the dimension: the chunk's own rows
-            left = _column_letter(self.first_col)
-            right = _column_letter(self.first_col + self.width - 1)
+            left = column_letter(self.first_col)
+            right = column_letter(self.first_col + self.width - 1)
             ref = f"{left}{int(first[1])}:{right}{int(last[1])}"
             prefix = self.chunks.head + b'<dimension ref="' + ref.encode() + b'"/><sheetData>'
         out = io.BytesIO()
@@ -379,12 +364,12 @@ class SheetStream:
         return cells
 
     def _outside(self, number: int, column: int) -> None:
-        first = _column_letter(self.first_col)
-        last = _column_letter(self.first_col + self.width - 1)
+        first = column_letter(self.first_col)
+        last = column_letter(self.first_col + self.width - 1)
         raise SourceFileError(
             self.path,
             f"sheet {self.sheet_name!r}: row {number} has a value in column"
-            f" {_column_letter(column)}, outside the sheet's declared dimension"
+            f" {column_letter(column)}, outside the sheet's declared dimension"
             f" (columns {first}-{last}); open and save the workbook again to correct it",
         )
 
