@@ -333,13 +333,21 @@ def incremental_figures(params) -> dict[str, float]:
     from cakupan.warehouse import connect
 
     target = _bench_dbt_target()
-    saved = os.environ.get("DBT_TARGET_PATH")
-    os.environ["DBT_TARGET_PATH"] = str(target)
+    logs = bench_dir() / "dbt_logs"
+    settings = {
+        "DBT_TARGET_PATH": str(target),
+        # dbt's file log as JSON lines: each statement's duration (SQLQueryStatus) is in it
+        "DBT_LOG_PATH": str(logs),
+        "DBT_LOG_FORMAT_FILE": "json",
+    }
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
     try:
         _setup_warehouse_db(params, last_month="2025-11")
         run_dbt(["parse", "--quiet"], params=params)
         full = _timed(lambda: transform(full_refresh=True, params=params, quiet=True))
         full_nodes, full_facts = _run_results(target)
+        full_sql = _sql_seconds(logs / "dbt.log", target)
         conn = connect(params)
         try:
             load_file(SOURCES_DEC_2025(), conn=conn)
@@ -347,12 +355,16 @@ def incremental_figures(params) -> dict[str, float]:
             conn.close()
         one = _timed(lambda: transform(after=["bpjs_membership"], params=params, quiet=True))
         one_nodes, one_facts = _run_results(target)
+        one_sql = _sql_seconds(logs / "dbt.log", target)
     finally:
-        if saved is None:
-            os.environ.pop("DBT_TARGET_PATH", None)
-        else:
-            os.environ["DBT_TARGET_PATH"] = saved
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return {
+        "full_sql_s": full_sql,
+        "one_month_sql_s": one_sql,
         "full_build_s": full,
         "one_month_s": one,
         "full_nodes": full_nodes,
@@ -360,6 +372,21 @@ def incremental_figures(params) -> dict[str, float]:
         "full_facts_s": full_facts,
         "one_month_facts_s": one_facts,
     }
+
+
+def _sql_seconds(log: Path, target: Path) -> float:
+    """The database's share of dbt's last command: the summed durations of its SQL statements
+    (dbt's JSON file log, the invocation named in run_results.json)."""
+    invocation = json.loads((target / "run_results.json").read_text())["metadata"]["invocation_id"]
+    total = 0.0
+    with log.open(encoding="utf-8") as lines:
+        for line in lines:
+            if '"SQLQueryStatus"' not in line:
+                continue
+            event = json.loads(line)
+            if event["info"]["invocation_id"] == invocation:
+                total += event["data"]["elapsed"]
+    return total
 
 
 def _run_results(target: Path) -> tuple[int, float]:
@@ -659,7 +686,13 @@ def main(argv: list[str] | None = None) -> int:
             f"# incremental fact models: full refresh {figures['full_facts_s']:.2f} s, one new "
             f"month {figures['one_month_facts_s']:.2f} s"
         )
+        say(
+            f"# time in the database (dbt's SQL statements, summed over its threads): full "
+            f"refresh {figures['full_sql_s']:.2f} s, "
+            f"one new month {figures['one_month_sql_s']:.2f} s"
+        )
         say(f"one_month_vs_full_build={figures['one_month_s'] / figures['full_build_s']:.2f}")
+        say(f"one_month_vs_full_build_sql={figures['one_month_sql_s'] / figures['full_sql_s']:.2f}")
         say(
             "one_month_vs_full_build_facts="
             f"{figures['one_month_facts_s'] / figures['full_facts_s']:.2f}"

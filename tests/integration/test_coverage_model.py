@@ -588,6 +588,29 @@ def test_a_new_month_does_not_rebuild_history(built, conn):
         changed = {m for m in after[table] if after[table][m] != before[table].get(m)}
         assert changed == {"2025-11-01"}, table
 
+    # nothing new: no month is rewritten
+    _transform(env, tmp, "--after", "bpjs_membership")
+    assert {t: versions(t) for t in facts} == after
+
+    # a dimension a fact joins changes (here a rule's description, which no fact shows): each
+    # month's inputs fingerprint changes, so the district fact rebuilds every month; the group
+    # fact, which does not read the rules, none
+    with conn.cursor() as cur:
+        cur.execute("update marts.dim_uhc_rules set description = description || ' (edited)'")
+    conn.commit()
+    _transform(env, tmp, "--after", "bpjs_membership")
+    rebuilt = {t: versions(t) for t in facts}
+    district = "fct_coverage_district_month"
+    assert all(rebuilt[district][m].isdisjoint(after[district][m]) for m in after[district])
+    assert set(rebuilt[district]) == set(after[district])
+    assert rebuilt["fct_coverage_group_month"] == after["fct_coverage_group_month"]
+    with conn.cursor() as cur:  # as the seed has it again (the full refresh below rebuilds it)
+        cur.execute(
+            "update marts.dim_uhc_rules set description = left(description, -length(' (edited)'))"
+        )
+    conn.commit()
+    _transform(env, tmp, "--after", "bpjs_membership")
+
     orders = {
         "fct_coverage_district_month": "district_code, month",
         "fct_coverage_group_month": "district_code, month, population_group_code",

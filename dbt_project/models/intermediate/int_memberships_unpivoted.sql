@@ -1,4 +1,6 @@
-{#- one row per kab/kota per month per JKN segment -#}
+{#- one row per kab/kota per month per JKN segment. One lateral VALUES list rather than a union of
+    six selects: the staging view is then read once, and a filter on month (an incremental fact's
+    months to rebuild) reaches the raw table -#}
 {%- set segments = ['pbi_apbn', 'pbi_apbd', 'ppu_pn', 'ppu_bu', 'pbpu', 'bp'] %}
 with
 
@@ -7,17 +9,21 @@ memberships as (
 ),
 
 unpivoted as (
-    {% for segment in segments -%}
     select
-        district_code,
-        month,
-        '{{ segment }}' as population_group_code,
-        {{ segment }}_active + {{ segment }}_inactive as participants,
-        {{ segment }}_active as active_participants,
-        load_id
+        memberships.district_code,
+        memberships.month,
+        segments.population_group_code,
+        segments.active_participants + segments.inactive_participants as participants,
+        segments.active_participants,
+        memberships.load_id
     from memberships
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    cross join lateral (
+        values
+            {% for segment in segments -%}
+            ('{{ segment }}', memberships.{{ segment }}_active, memberships.{{ segment }}_inactive)
+            {{- "," if not loop.last }}
+            {% endfor %}
+    ) as segments (population_group_code, active_participants, inactive_participants)
 ),
 
 final as (

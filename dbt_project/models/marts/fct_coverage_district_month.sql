@@ -8,12 +8,39 @@
 }}
 {#-
     One row per kab/kota per month. Incremental by month: a run rebuilds only the months whose
-    inputs (the membership load, the residents loads) differ from what the table was built from,
-    so a new month does not rebuild history; `--full-refresh` gives the same rows. delete+insert
-    with unique_key month replaces every row of a rebuilt month (the grain, district_code and
-    month, is tested by unique_combination).
+    inputs (the membership loads, the residents loads, the districts and UHC rules) differ from
+    what the table was built from, so a new month does not rebuild history; `--full-refresh`
+    gives the same rows. The months are found first from per-month fingerprints (a few cheap
+    aggregates), then every input is read for those months only. delete+insert with unique_key
+    month replaces every row of a rebuilt month (the grain, district_code and month, is tested by
+    unique_combination).
 -#}
-{%- set compare_with_built = built_with_column('source_load_ids') %}
+{%- set fingerprints_sql -%}
+    select
+        membership_loads.month,
+        md5(concat_ws(
+            ' ',
+            {{ relation_fingerprint(ref('dim_districts')) }},
+            {{ relation_fingerprint(ref('dim_uhc_rules')) }},
+            membership_loads.load_ids,
+            residents_loads.load_ids
+        )) as inputs_fingerprint
+    from (
+        select month, string_agg(distinct load_id::text, ',' order by load_id::text) as load_ids
+        from {{ ref('stg_bpjs__memberships') }}
+        group by month
+    ) as membership_loads
+    left join (
+        select
+            month,
+            string_agg(distinct residents_source || ':' || load_id, ',' order by residents_source || ':' || load_id)
+                as load_ids
+        from {{ ref('int_residents_by_source_month') }}
+        group by month
+    ) as residents_loads
+        on membership_loads.month = residents_loads.month
+{%- endset %}
+{%- set months = months_to_rebuild(fingerprints_sql) %}
 with
 
 districts as (
@@ -23,6 +50,7 @@ districts as (
 memberships as (
     select district_code, month, participants_published, coverage_pct_published, load_id
     from {{ ref('stg_bpjs__memberships') }}
+    where {{ in_months('month', months) }}
 ),
 
 segments as (
@@ -34,11 +62,13 @@ segments as (
         sum(participants) filter (where population_group_code = 'pbi_apbd')
             as pemda_registered_participants
     from {{ ref('int_memberships_unpivoted') }}
+    where {{ in_months('month', months) }}
     group by district_code, month
 ),
 
 residents as (
     select * from {{ ref('int_residents_spread_to_months') }}
+    where {{ in_months('month', months) }}
 ),
 
 residents_by_source as (
@@ -50,6 +80,7 @@ residents_by_source as (
         max(load_id) filter (where residents_source = 'dukcapil') as dukcapil_load_id,
         max(load_id) filter (where residents_source = 'bps') as bps_load_id
     from {{ ref('int_residents_by_source_month') }}
+    where {{ in_months('month', months) }}
     group by district_code, month
 ),
 
@@ -88,47 +119,33 @@ district_months as (
     cross join months
 ),
 
-inputs as (
+month_fingerprints as (
+    select month, inputs_fingerprint
+    from ({{ fingerprints_sql }}) as fingerprints
+    where {{ in_months('month', months) }}
+),
+
+months_to_build as (
     select
         district_months.district_code,
         district_months.province_code,
         district_months.month,
-        -- which loads the row is built from: a month is rebuilt when any of them changes
+        -- which loads the row is built from
         concat_ws(
             ' ',
             'bpjs_membership:' || memberships.load_id,
             'dukcapil_residents:' || residents_by_source.dukcapil_load_id,
             'bps_population:' || residents_by_source.bps_load_id
-        ) as source_load_ids
+        ) as source_load_ids,
+        month_fingerprints.inputs_fingerprint
     from district_months
+    inner join month_fingerprints on district_months.month = month_fingerprints.month
     left join memberships
         on district_months.district_code = memberships.district_code
         and district_months.month = memberships.month
     left join residents_by_source
         on district_months.district_code = residents_by_source.district_code
         and district_months.month = residents_by_source.month
-),
-
-{% if compare_with_built %}
--- months with a row that is new, gone or built from other loads than before
-changed_months as (
-    select distinct coalesce(inputs.month, built.month) as month
-    from inputs
-    full outer join {{ this }} as built
-        on inputs.district_code = built.district_code
-        and inputs.month = built.month
-    where built.district_code is null
-        or inputs.district_code is null
-        or built.source_load_ids is distinct from inputs.source_load_ids
-),
-{% endif %}
-
-months_to_build as (
-    select inputs.*
-    from inputs
-    {% if compare_with_built -%}
-    where inputs.month in (select month from changed_months)
-    {%- endif %}
 ),
 
 joined as (
@@ -150,7 +167,8 @@ joined as (
         memberships.coverage_pct_published,
         memberships.load_id,
         residents.load_id as residents_load_id,
-        months_to_build.source_load_ids
+        months_to_build.source_load_ids,
+        months_to_build.inputs_fingerprint
     from months_to_build
     left join memberships
         on months_to_build.district_code = memberships.district_code
@@ -241,7 +259,8 @@ final as (
         awards_met.award_tier as uhc_award_tier,
         awards_met.uhc_award_rule_code,
         measured.residents_load_id,
-        measured.source_load_ids
+        measured.source_load_ids,
+        measured.inputs_fingerprint
     from measured
     left join awards_met
         on measured.district_code = awards_met.district_code

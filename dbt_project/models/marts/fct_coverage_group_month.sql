@@ -9,19 +9,57 @@
 {#-
     One row per kab/kota per month per population group: the six JKN segments of every
     district-month with membership data, and the sex, age-band, prisoner and poor-resident groups
-    where their sources report. Incremental by month like fct_coverage_district_month: a rebuilt
-    month is replaced whole (unique_key month), so a group a reloaded source no longer reports
-    for that month disappears instead of lingering.
+    where their sources report. Incremental by month like fct_coverage_district_month: the months
+    whose inputs fingerprint changed are rebuilt, reading every input for those months only, and
+    a rebuilt month is replaced whole (unique_key month), so a group a reloaded source no longer
+    reports for that month disappears instead of lingering.
 -#}
-{%- set compare_with_built = built_with_column('source_load_ids') %}
+{%- set fingerprints_sql -%}
+    select
+        loads.month,
+        md5(concat_ws(
+            ' ',
+            {{ relation_fingerprint(ref('dim_districts')) }},
+            {{ relation_fingerprint(ref('dim_population_groups')) }},
+            {{ relation_fingerprint(ref('dim_population_group_labels')) }},
+            string_agg(loads.load_ids, ' ' order by loads.load_ids)
+        )) as inputs_fingerprint
+    from (
+        select
+            month,
+            'bpjs_membership:' || string_agg(distinct load_id::text, ',' order by load_id::text)
+                as load_ids
+        from {{ ref('stg_bpjs__memberships') }}
+        group by month
+        union all
+        select
+            month,
+            'groups:' || string_agg(
+                distinct concat_ws('/', participants_load_id, residents_load_id), ','
+                order by concat_ws('/', participants_load_id, residents_load_id)
+            ) as load_ids
+        from {{ ref('int_group_participants_month') }}
+        group by month
+    ) as loads
+    group by loads.month
+{%- endset %}
+{%- set months = months_to_rebuild(fingerprints_sql) %}
 with
 
 segments as (
     select * from {{ ref('int_memberships_unpivoted') }}
+    where {{ in_months('month', months) }}
 ),
 
 other_groups as (
     select * from {{ ref('int_group_participants_month') }}
+    where {{ in_months('month', months) }}
+),
+
+month_fingerprints as (
+    select month, inputs_fingerprint
+    from ({{ fingerprints_sql }}) as fingerprints
+    where {{ in_months('month', months) }}
 ),
 
 districts as (
@@ -82,45 +120,10 @@ known_rows as (
     inner join districts on all_rows.district_code = districts.district_code
 ),
 
-{% if compare_with_built %}
--- each month's rows, as a count and a sum of row hashes: a month with a row that is new, gone or
--- built from other loads than before has another fingerprint (hash aggregates, no sort of the
--- whole history)
-input_fingerprints as (
-    select
-        month,
-        count(*) as row_count,
-        sum(hashtextextended(concat_ws('|', district_code, population_group_code, source_load_ids), 0))
-            as row_hash_sum
-    from known_rows
-    group by month
-),
-
-built_fingerprints as (
-    select
-        month,
-        count(*) as row_count,
-        sum(hashtextextended(concat_ws('|', district_code, population_group_code, source_load_ids), 0))
-            as row_hash_sum
-    from {{ this }}
-    group by month
-),
-
-changed_months as (
-    select coalesce(input_fingerprints.month, built_fingerprints.month) as month
-    from input_fingerprints
-    full outer join built_fingerprints on input_fingerprints.month = built_fingerprints.month
-    where (input_fingerprints.row_count, input_fingerprints.row_hash_sum)
-        is distinct from (built_fingerprints.row_count, built_fingerprints.row_hash_sum)
-),
-{% endif %}
-
 rows_to_build as (
-    select known_rows.*
+    select known_rows.*, month_fingerprints.inputs_fingerprint
     from known_rows
-    {% if compare_with_built -%}
-    where known_rows.month in (select month from changed_months)
-    {%- endif %}
+    inner join month_fingerprints on known_rows.month = month_fingerprints.month
 ),
 
 -- the district's participants as the sum of its segments: each family's shares add up to 100
@@ -147,7 +150,8 @@ final as (
         rows_to_build.residents_source,
         rows_to_build.residents_as_of_date,
         rows_to_build.reported_under_code,
-        rows_to_build.source_load_ids
+        rows_to_build.source_load_ids,
+        rows_to_build.inputs_fingerprint
     from rows_to_build
     inner join districts on rows_to_build.district_code = districts.district_code
     left join groups on rows_to_build.population_group_code = groups.population_group_code
