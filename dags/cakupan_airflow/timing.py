@@ -24,6 +24,23 @@ def _load_dag(dag_id: str):
     return get_bagged_dag(bundle_names=None, dag_id=dag_id, dagfile_path=None)
 
 
+def _task_seconds(dag_run) -> dict[str, float]:
+    """Each task instance's duration in the run (the metadata database's start and end dates)."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = (
+            session.query(TaskInstance.task_id, TaskInstance.map_index, TaskInstance.duration)
+            .filter(TaskInstance.dag_id == dag_run.dag_id, TaskInstance.run_id == dag_run.run_id)
+            .all()
+        )
+    return {
+        task_id if map_index < 0 else f"{task_id}[{map_index}]": round(duration or 0.0, 3)
+        for task_id, map_index, duration in rows
+    }
+
+
 def main(argv: list[str]) -> int:
     runs = json.loads(argv[0])
     started = time.perf_counter()
@@ -40,7 +57,7 @@ def main(argv: list[str]) -> int:
         if not state.endswith("success"):
             print(json.dumps({"error": f"{run['dag_id']} ended {state}"}))  # noqa: T201
             return 1
-        result["runs"].append({**run, "seconds": seconds})
+        result["runs"].append({**run, "seconds": seconds, "tasks": _task_seconds(dag_run)})
     print("CAKUPAN_TIMING " + json.dumps(result))  # noqa: T201 - read by cakupan.bench
     return 0
 

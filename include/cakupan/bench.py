@@ -526,6 +526,8 @@ def airflow_runs_warm(env: dict[str, str], runs: list[dict]) -> dict:
         )
     for line in result.stdout.splitlines():
         if line.startswith("CAKUPAN_TIMING "):
+            # every run's task durations, for a closer look: .cakupan/bench/airflow_timing.json
+            (bench_dir() / "airflow_timing.json").write_text(line.split(" ", 1)[1])
             return json.loads(line.split(" ", 1)[1])
     raise RuntimeError(
         f"DAG runs in one Airflow process failed (log: {log_file}):\n{result.stdout[-2000:]}"
