@@ -29,8 +29,9 @@ def _run_demo(env, *extra) -> str:
 def _snapshot(conn) -> dict[str, str]:
     """A digest of every marts table's contents, ordered, without load ids.
 
-    Load ids are provenance: a rerun is a new load, so they change by design; every other
-    column must come out the same. `dq_loads` is the load log itself and grows by design.
+    Load ids are provenance: a rerun is a new load, so they, and the incremental facts'
+    `inputs_fingerprint` hashed from them, change by design; every other column must come out
+    the same. `dq_loads` is the load log itself and grows by design.
     """
     digests = {}
     with conn.cursor() as cur:
@@ -42,6 +43,7 @@ def _snapshot(conn) -> dict[str, str]:
             cur.execute(
                 "select column_name from information_schema.columns where table_schema = 'marts'"
                 " and table_name = %s and column_name !~ 'load_ids?$' and column_name !~ '_at$'"
+                " and column_name <> 'inputs_fingerprint'"
                 " order by ordinal_position",
                 (table,),
             )
