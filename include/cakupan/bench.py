@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -334,6 +335,8 @@ def incremental_figures(params) -> dict[str, float]:
 
     target = _bench_dbt_target()
     logs = bench_dir() / "dbt_logs"
+    # a fresh log: dbt rotates it at 10 MB, which could split an invocation's statements
+    shutil.rmtree(logs, ignore_errors=True)
     settings = {
         "DBT_TARGET_PATH": str(target),
         # dbt's file log as JSON lines: each statement's duration (SQLQueryStatus) is in it
