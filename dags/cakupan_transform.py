@@ -2,7 +2,8 @@
 
 Cosmos runs dbt in `ExecutionMode.WATCHER` (README, "Choosing Cosmos' execution mode"): one
 producer task runs a single `dbt build` of every model, seed and test; one watcher task per model
-and seed then reports that node's result. `CAKUPAN_DBT_EXECUTION_MODE=local` renders one dbt
+of `marts` (the schema BI reads) then reports that model's result. `CAKUPAN_DBT_WATCHERS=all`
+renders a watcher for every model and seed, `CAKUPAN_DBT_EXECUTION_MODE=local` one dbt
 invocation per model instead, and `CAKUPAN_DBT_TEST_BEHAVIOR` picks Cosmos' TestBehavior.
 """
 
@@ -43,6 +44,13 @@ WATCHER = EXECUTION_MODE == ExecutionMode.WATCHER
 TEST_BEHAVIOR = TestBehavior(
     os.environ.get("CAKUPAN_DBT_TEST_BEHAVIOR", "build" if WATCHER else "after_all")
 )
+BUILD_IN_PRODUCER = WATCHER and TEST_BEHAVIOR == TestBehavior.BUILD
+# which nodes get a watcher task when the producer's one `dbt build` does all the work: the marts
+# (measured, README: each watcher task costs a task start; staging and seeds have no reader)
+WATCHERS = os.environ.get("CAKUPAN_DBT_WATCHERS", "marts")
+if WATCHERS not in ("marts", "all"):
+    raise ValueError(f"CAKUPAN_DBT_WATCHERS must be 'marts' or 'all', not {WATCHERS!r}")
+WATCHED = ["path:models/marts"] if BUILD_IN_PRODUCER and WATCHERS == "marts" else None
 
 profile_config = ProfileConfig(
     profile_name="cakupan",
@@ -62,7 +70,11 @@ for table in RAW_TABLES[1:]:
 def _execution_config() -> ExecutionConfig:
     if not WATCHER:
         return ExecutionConfig(execution_mode=EXECUTION_MODE)
-    producer_args = {}
+    # A failed `dbt build` is final: Cosmos skips a producer's retry (it never runs a second
+    # build) and restores the failed try's results, so with retries the task would end skipped,
+    # the watchers' own retries would rebuild their models on whatever the failed nodes left, and
+    # the run could end green with nobody alerted. Without retries it fails the run and alerts once.
+    producer_args = {"retries": 0}
     if TEST_BEHAVIOR == TestBehavior.BUILD:
         # Cosmos has no DbtTaskGroup rendering for BUILD under the watcher: the tests are rendered
         # as nothing (TestBehavior.NONE) and the producer's `dbt build` runs them with the models
@@ -88,14 +100,27 @@ def _project_config() -> ProjectConfig:
     return config
 
 
+def _producer_builds_everything(group) -> None:
+    """The producer's `dbt build` selects every node, whichever nodes have a watcher task.
+
+    Cosmos gives the producer the rendering's `select`; with watchers for the marts only, it would
+    then build the marts alone. Nodes without a watcher are still built and tested by the producer
+    and reported in its log; a failure among them fails the producer and the marts downstream.
+    """
+    producer = next(t for t in group.get_roots() if t.task_id.endswith("dbt_producer_watcher"))
+    if producer.select != " ".join(WATCHED):  # what Cosmos 1.15 passes on; fail loudly if not
+        raise RuntimeError(f"unexpected select {producer.select!r} on {producer.task_id}")
+    producer.select = None
+
+
 def _consumers_after_producer(group) -> None:
     """Start the watcher tasks once the producer's `dbt build` has finished.
 
     They then find their node's result at the first look instead of waiting on the triggerer,
     and `airflow dags test` (which runs the tasks one by one, in any order) cannot start a
-    watcher before its producer. `none_failed`: when the build fails, the producer's retry is
-    skipped by Cosmos with the results of the failed try restored, and every watcher reports its
-    node; when the producer never ran (freshness failed), they do not wait for it.
+    watcher before its producer. `none_failed`: a failed build (the producer has no retries)
+    leaves them upstream_failed; a producer cleared by hand is skipped by Cosmos on its second
+    try with the first try's results restored, and the watchers then report those.
     """
     roots = list(group.get_roots())
     producer = next(t for t in roots if t.task_id.endswith("dbt_producer_watcher"))
@@ -137,7 +162,6 @@ def cakupan_transform():
         finally:
             conn.close()
 
-    build_in_producer = WATCHER and TEST_BEHAVIOR == TestBehavior.BUILD
     dbt = DbtTaskGroup(
         group_id="dbt",
         project_config=_project_config(),
@@ -145,13 +169,16 @@ def cakupan_transform():
         execution_config=_execution_config(),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.NONE if build_in_producer else TEST_BEHAVIOR,
+            select=WATCHED or [],
+            test_behavior=TestBehavior.NONE if BUILD_IN_PRODUCER else TEST_BEHAVIOR,
         ),
         # no per-model Assets (`postgres://host/db/schema/model`): no DAG is scheduled on them,
         # and emitting them cost each model task an asset event and the producer its URIs
         operator_args={"emit_datasets": False},
         default_args=DEFAULT_ARGS,
     )
+    if WATCHED:
+        _producer_builds_everything(dbt)
     if WATCHER:
         _consumers_after_producer(dbt)
 

@@ -616,13 +616,19 @@ def orchestration_figures(params) -> dict[str, float]:
     }
 
 
-# (execution mode, test behaviour) of the transform DAG; the first is the DAG's default
+# (execution mode, test behaviour, watchers) of the transform DAG; the first is the DAG's default
 COSMOS_CONFIGS = [
-    ("watcher", "build"),
-    ("watcher", "after_each"),
-    ("watcher", "after_all"),
-    ("local", "after_all"),
+    ("watcher", "build", "marts"),
+    ("watcher", "build", "all"),
+    ("watcher", "after_each", "all"),
+    ("watcher", "after_all", "all"),
+    ("local", "after_all", "all"),
 ]
+
+
+def _cosmos_config_name(mode: str, behaviour: str, watchers: str) -> str:
+    name = f"{mode}_{behaviour}"
+    return f"{name}_{watchers}_watchers" if (mode, behaviour) == ("watcher", "build") else name
 
 
 def cosmos_test_behaviours(params) -> dict[str, float]:
@@ -632,10 +638,11 @@ def cosmos_test_behaviours(params) -> dict[str, float]:
     _ensure_built_through(params, "2025-12")
     env = _bench_airflow_env(params)
     seconds = {}
-    for mode, behaviour in COSMOS_CONFIGS:
+    for mode, behaviour, watchers in COSMOS_CONFIGS:
         env["CAKUPAN_DBT_EXECUTION_MODE"] = mode
         env["CAKUPAN_DBT_TEST_BEHAVIOR"] = behaviour
-        seconds[f"{mode}_{behaviour}"] = airflow_local.dags_test(
+        env["CAKUPAN_DBT_WATCHERS"] = watchers
+        seconds[_cosmos_config_name(mode, behaviour, watchers)] = airflow_local.dags_test(
             "cakupan_transform", "2025-12-01", env
         )
     return seconds
@@ -727,13 +734,15 @@ def main(argv: list[str] | None = None) -> int:
 
     if "cosmos" in only:  # slow (four transform runs): `python -m cakupan.bench cosmos`
         seconds = cosmos_test_behaviours(params)
-        for name, value in seconds.items():
-            mode, behaviour = name.split("_", 1)
+        for (mode, behaviour, watchers), value in zip(
+            COSMOS_CONFIGS, seconds.values(), strict=True
+        ):
+            tasks = f", watchers for {watchers}" if behaviour == "build" else ""
             say(
                 f"# transform DAG with ExecutionMode.{mode.upper()}, "
-                f"TestBehavior.{behaviour.upper()}: {value:.1f} s"
+                f"TestBehavior.{behaviour.upper()}{tasks}: {value:.1f} s"
             )
-        default = "_".join(COSMOS_CONFIGS[0])
+        default = _cosmos_config_name(*COSMOS_CONFIGS[0])
         for name in list(seconds)[1:]:
             say(f"cosmos_{name}_vs_{default}={seconds[name] / seconds[default]:.2f}")
     return 0

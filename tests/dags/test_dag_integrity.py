@@ -53,7 +53,12 @@ def test_tags_retries_and_owner(dagbag, dag_id):
     assert "cakupan" in dag.tags and len(dag.tags) >= 2
     assert dag.max_active_runs == 1
     for task in dag.tasks:
-        assert task.retries >= 2, f"{dag_id}.{task.task_id} retries={task.retries}"
+        if task.task_id == "dbt.dbt_producer_watcher":
+            # a failed `dbt build` is final: Cosmos would skip a retry, and the run must fail
+            # and alert (tests/integration/test_demo_pipeline.py)
+            assert task.retries == 0
+        else:
+            assert task.retries >= 2, f"{dag_id}.{task.task_id} retries={task.retries}"
         assert task.execution_timeout is not None, f"{dag_id}.{task.task_id} has no timeout"
 
 
@@ -76,26 +81,103 @@ def test_transform_is_asset_scheduled_and_renders_dbt_models(dagbag):
     assert any("fct_coverage_district_month" in t for t in task_ids), sorted(task_ids)
 
 
+def _manifest_nodes(folder: str | None = None) -> set[str]:
+    """The project's models (under `models/<folder>/` when given) and seeds, by name."""
+    import json
+
+    manifest = json.loads((ROOT / "dbt_project" / "target" / "manifest.json").read_text())
+    return {
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "seed")
+        and node["package_name"] == "cakupan"
+        and (folder is None or node["original_file_path"].startswith(f"models/{folder}/"))
+    }
+
+
+def _watched(dag) -> set[str]:
+    return {
+        t.task_id.removeprefix("dbt.").rsplit("_", 1)[0]
+        for t in dag.tasks
+        if t.task_id.endswith(("_run", "_seed"))
+    }
+
+
+def _default_watcher_mode() -> bool:
+    return (
+        os.environ.get("CAKUPAN_DBT_EXECUTION_MODE", "watcher") == "watcher"
+        and os.environ.get("CAKUPAN_DBT_TEST_BEHAVIOR", "build") == "build"
+    )
+
+
 def test_transform_runs_one_dbt_build_with_its_tests_after_freshness(dagbag):
-    """Cosmos' watcher mode: one producer `dbt build` (tests included), then one task per node."""
-    if (
-        os.environ.get("CAKUPAN_DBT_EXECUTION_MODE", "watcher") != "watcher"
-        or os.environ.get("CAKUPAN_DBT_TEST_BEHAVIOR", "build") != "build"
-    ):
-        pytest.skip("the DAG's execution mode or test behaviour is overridden")
+    """Cosmos' watcher mode: one producer `dbt build` of everything (tests included), then one
+    watcher task per mart model."""
+    if not _default_watcher_mode() or os.environ.get("CAKUPAN_DBT_WATCHERS", "marts") != "marts":
+        pytest.skip("the DAG's execution mode, test behaviour or watchers are overridden")
     dag = dagbag.dags["cakupan_transform"]
     producer = dag.get_task("dbt.dbt_producer_watcher")
     assert {"source_freshness", "grant_bi_access"} <= producer.upstream_task_ids
     flags = producer.dbt_cmd_flags
     assert {"test", "unit_test", "model", "seed"} <= set(flags[1::2]), flags
-    watchers = [t for t in dag.tasks if t.task_id.endswith(("_run", "_seed"))]
-    assert len(watchers) >= 30
+    # the build selects every node: no --select, no --exclude, although only marts are rendered
+    assert producer.select is None and producer.exclude is None and producer.selector is None
+    assert "--select" not in producer.add_cmd_flags() + flags
+    marts = _manifest_nodes("marts")
+    assert len(marts) >= 10 and "fct_coverage_district_month" in marts
+    assert _watched(dag) == marts
     assert not any(t.task_id.endswith("_test") for t in dag.tasks)  # the tests run in the build
-    for watcher in watchers:  # each starts after the producer, directly or through its parents
+    for watcher in (t for t in dag.tasks if t.task_id.endswith("_run")):
+        # each starts after the producer, directly or through its parents
         upstream = {u for u in watcher.upstream_task_ids if u.startswith("dbt.")}
         assert upstream, watcher.task_id
         if producer.task_id in upstream:
             assert watcher.trigger_rule == "none_failed"
+
+
+def _transform_task_ids(tmp_path: Path, **env_vars: str) -> tuple[set[str], str | None]:
+    """The transform DAG's task ids and its producer's select, parsed in a fresh interpreter."""
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "PYTHONPATH": str(DAGS), **env_vars}
+    env["AIRFLOW_CONN_WAREHOUSE"] = "postgresql://stub:stub@127.0.0.1:1/stub"
+    code = (
+        "import json; from airflow.dag_processing.dagbag import DagBag;"
+        "bag = DagBag(dag_folder='dags/cakupan_transform.py');"
+        "assert not bag.import_errors, bag.import_errors;"
+        "dag = bag.dags['cakupan_transform'];"
+        "p = dag.get_task('dbt.dbt_producer_watcher');"
+        "print(json.dumps({'tasks': dag.task_ids, 'select': p.select}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    import json
+
+    parsed = json.loads(result.stdout.strip().splitlines()[-1])
+    return set(parsed["tasks"]), parsed["select"]
+
+
+def test_transform_watchers_all_renders_every_model_and_seed(tmp_path):
+    if not _default_watcher_mode():
+        pytest.skip("the DAG's execution mode or test behaviour is overridden")
+    tasks, select = _transform_task_ids(tmp_path, CAKUPAN_DBT_WATCHERS="all")
+    assert select is None
+    watched = {
+        t.removeprefix("dbt.").rsplit("_", 1)[0] for t in tasks if t.endswith(("_run", "_seed"))
+    }
+    assert watched == _manifest_nodes()
+    assert len(watched) > len(_manifest_nodes("marts"))
+
+
+def test_transform_watchers_rejects_an_unknown_value(tmp_path):
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "PYTHONPATH": str(DAGS)}
+    env["CAKUPAN_DBT_WATCHERS"] = "staging"
+    code = "import runpy; runpy.run_path('dags/cakupan_transform.py', run_name='dagfile')"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "CAKUPAN_DBT_WATCHERS must be 'marts' or 'all', not 'staging'" in result.stderr
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)

@@ -240,3 +240,128 @@ def test_loads_superseded_by_the_rerun(demo_runs, conn):
         assert cur.fetchone()[0] == 48
         cur.execute("select count(distinct _load_id), count(*) from raw.bpjs_membership")
         assert cur.fetchone() == (48, 48 * 514)
+
+
+def test_a_failing_dbt_build_fails_the_transform_run_and_alerts_once(
+    demo_runs, warehouse, pg_server, httpserver, tmp_path
+):
+    """A model that fails inside the producer's `dbt build` fails the run and alerts, once.
+
+    On a copy of the demo's warehouse and of the dbt project with one staging model broken (a
+    staging model has no watcher task of its own): the producer fails at its first try and is not
+    retried, every watcher downstream of it is upstream_failed (none rebuilds its mart on what the
+    failed build left), the run ends failed, and the failure webhook gets one alert, for the
+    producer. Before, the producer's retry was skipped and the watchers' retries rebuilt the marts
+    on the old staging view: the run ended green after ten minutes with no failure alert.
+    """
+    import json
+    import shutil
+    import sqlite3
+    import uuid
+    from pathlib import Path
+
+    import psycopg2
+    from cakupan.airflow_local import airflow_bin, airflow_env
+
+    root = Path(__file__).resolve().parents[2]
+    clone = f"cakupan_test_fail_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(**{**pg_server.dsn_kwargs(), "dbname": pg_server.dbname})
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s",
+            (warehouse.dbname,),
+        )
+        cur.execute(
+            sql.SQL("create database {} template {}").format(
+                sql.Identifier(clone), sql.Identifier(warehouse.dbname)
+            )
+        )
+    try:
+        home = tmp_path / "home"
+        project = home / "dbt_project"
+        shutil.copytree(
+            root / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs")
+        )
+        (project / "target").mkdir()
+        shutil.copy(root / "dbt_project" / "target" / "manifest.json", project / "target")
+        broken = project / "models" / "staging" / "bpjs" / "stg_bpjs__memberships.sql"
+        text = broken.read_text()
+        assert text.rstrip().endswith("select * from renamed")
+        # fails when dbt creates the view
+        broken.write_text(
+            text.replace("select * from renamed", "select *, no_such_column from renamed")
+        )
+
+        httpserver.expect_request("/hooks/transform", method="POST").respond_with_data("ok")
+        airflow_home = tmp_path / "airflow"
+        # as `make demo` runs the DAGs (dbt on PATH, no telemetry), on the copies
+        env = airflow_env(warehouse.url(mask=False).replace(f"/{warehouse.dbname}", f"/{clone}"))
+        env.update(
+            {
+                "AIRFLOW_HOME": str(airflow_home),
+                "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
+                "AIRFLOW_CONN_CAKUPAN_ALERTS": httpserver.url_for("/hooks/transform"),
+                "CAKUPAN_HOME": str(home),
+                "CAKUPAN_SOURCES_DIR": demo_runs["env"]["CAKUPAN_SOURCES_DIR"],
+            }
+        )
+        env.pop("CAKUPAN_DBT_PROJECT_DIR", None)  # the broken copy, also for source freshness
+        airflow_home.mkdir()
+        subprocess.run(
+            [airflow_bin(), "db", "migrate"], env=env, check=True, capture_output=True, timeout=300
+        )
+        result = subprocess.run(
+            [airflow_bin(), "dags", "test", "cakupan_transform", "2025-12-01"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        (tmp_path / "dags_test.log").write_text(result.stdout + result.stderr)
+        errors = "\n".join(
+            line[:300] for line in (result.stdout + result.stderr).splitlines() if "rror" in line
+        )
+        output = result.stdout[-3000:] + result.stderr[-3000:]
+        assert result.returncode != 0, output
+        assert 'column "no_such_column" does not exist' in result.stdout + result.stderr, (
+            errors[-5000:] or output
+        )
+
+        metadata = sqlite3.connect(airflow_home / "airflow.db")
+        (run_state,) = metadata.execute(
+            "select state from dag_run where dag_id = 'cakupan_transform'"
+        ).fetchone()
+        states = dict(
+            metadata.execute(
+                "select task_id, state from task_instance where dag_id = 'cakupan_transform'"
+            ).fetchall()
+        )
+        tries = dict(
+            metadata.execute(
+                "select task_id, try_number from task_instance where dag_id = 'cakupan_transform'"
+            ).fetchall()
+        )
+        metadata.close()
+        assert run_state == "failed"
+        assert states.pop("dbt.dbt_producer_watcher") == "failed", output
+        assert tries["dbt.dbt_producer_watcher"] == 1
+        assert states.pop("source_freshness") == "success"
+        assert states.pop("grant_bi_access") == "success"
+        assert "dbt.fct_coverage_district_month_run" in states
+        assert set(states.values()) == {"upstream_failed"}, states
+
+        alerts = [json.loads(request.get_data()) for request, _ in httpserver.log]
+        assert [(a["event"], a["task_id"]) for a in alerts] == [
+            ("failure", "dbt.dbt_producer_watcher")
+        ]
+        assert alerts[0]["dag_id"] == "cakupan_transform"
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(
+                "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s",
+                (clone,),
+            )
+            cur.execute(sql.SQL("drop database if exists {}").format(sql.Identifier(clone)))
+        admin.close()
