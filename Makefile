@@ -9,6 +9,8 @@ UV := $(TOOLS)/bin/uv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
+# the watcher producer has no retries: no per-node backup of its results (README)
+export AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY := False
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 export SCARF_ANALYTICS := false

@@ -31,6 +31,8 @@ def airflow_env(warehouse_url: str | None = None) -> dict[str, str]:
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}")
     env.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
+    # the dbt producer has no retries: Cosmos need not rewrite a backup Variable after every node
+    env.setdefault("AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY", "False")
     env.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
     env.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")

@@ -537,7 +537,7 @@ def airflow_runs_warm(env: dict[str, str], runs: list[dict]) -> dict:
     )
 
 
-REPEATS = 2  # the month through Airflow and directly, each twice; the faster of each is compared
+REPEATS = 3  # the month through Airflow and directly, three times each; the fastest compared
 
 
 def orchestration_figures(params) -> dict[str, float]:

@@ -428,6 +428,7 @@ def test_celery_executor_redis_broker_and_postgres_backends(services, resolved):
             assert url.path == "/" + postgres["POSTGRES_DB"]
         assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "false"
         assert env["AIRFLOW__COSMOS__ENABLE_TELEMETRY"] == "False"
+        assert env["AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY"] == "False"
     assert services["airflow-worker"]["command"] == "celery worker"
     assert services["flower"]["profiles"] == ["flower"]
 
@@ -601,6 +602,7 @@ def test_dockerfile_copies_the_project_and_parses_the_manifest():
     assert workdirs[-1] == env["CAKUPAN_HOME"] == "/opt/cakupan"
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/cakupan/dags"
     assert env["AIRFLOW__COSMOS__ENABLE_TELEMETRY"] == "False"
+    assert env["AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY"] == "False"
     # the DAGs read the manifest from the project root the image sets
     transform = (ROOT / "dags" / "cakupan_transform.py").read_text()
     assert "LoadMode.DBT_MANIFEST" in transform and '"target" / "manifest.json"' in transform
