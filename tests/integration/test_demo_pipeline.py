@@ -261,7 +261,7 @@ def test_a_failing_dbt_build_fails_the_transform_run_and_alerts_once(
     from pathlib import Path
 
     import psycopg2
-    from cakupan.airflow_local import airflow_bin, airflow_env
+    from cakupan.airflow_local import airflow_bin, airflow_env, ensure_db
 
     root = Path(__file__).resolve().parents[2]
     clone = f"cakupan_test_fail_{uuid.uuid4().hex[:8]}"
@@ -309,9 +309,7 @@ def test_a_failing_dbt_build_fails_the_transform_run_and_alerts_once(
         )
         env.pop("CAKUPAN_DBT_PROJECT_DIR", None)  # the broken copy, also for source freshness
         airflow_home.mkdir()
-        subprocess.run(
-            [airflow_bin(), "db", "migrate"], env=env, check=True, capture_output=True, timeout=300
-        )
+        ensure_db(env)
         result = subprocess.run(
             [airflow_bin(), "dags", "test", "cakupan_transform", "2025-12-01"],
             env=env,
