@@ -105,7 +105,7 @@ def _producer_builds_everything(group) -> None:
 
     Cosmos gives the producer the rendering's `select`; with watchers for the marts only, it would
     then build the marts alone. Nodes without a watcher are still built and tested by the producer
-    and reported in its log; a failure among them fails the producer and the marts downstream.
+    and reported in its log; a failure among them fails the producer, and with it the run.
     """
     producer = next(t for t in group.get_roots() if t.task_id.endswith("dbt_producer_watcher"))
     if producer.select != " ".join(WATCHED):  # what Cosmos 1.15 passes on; fail loudly if not
