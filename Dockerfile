@@ -58,8 +58,7 @@ RUN uv pip install --python "${VIRTUAL_ENV}/bin/python" --no-deps . \
 # 3) The dbt manifest the DAGs read (dbt_project/target/manifest.json). `dbt parse` renders the
 #    profile but does not connect: the values below only satisfy profiles.yml.
 WORKDIR /opt/cakupan/dbt_project
-RUN CAKUPAN_PG_HOST=warehouse CAKUPAN_PG_PORT=5432 CAKUPAN_PG_USER=cakupan \
-    CAKUPAN_PG_DATABASE=cakupan DBT_PROFILES_DIR=. \
+RUN PGHOST=warehouse PGPORT=5432 PGUSER=cakupan PGDATABASE=cakupan DBT_PROFILES_DIR=. \
     dbt parse --quiet \
     && test -s target/manifest.json \
     && rm -rf logs \

@@ -11,7 +11,12 @@ import datetime as dt
 import os
 
 from airflow.sdk import dag, task
-from cakupan_airflow.common import DEFAULT_ARGS, PROJECT_ROOT, WAREHOUSE_CONN_ID, raw_asset
+from cakupan_airflow.common import (
+    DEFAULT_ARGS,
+    PROJECT_ROOT,
+    raw_asset,
+    set_dbt_connection_env,
+)
 from cosmos import (
     DbtTaskGroup,
     ExecutionConfig,
@@ -21,7 +26,6 @@ from cosmos import (
     RenderConfig,
 )
 from cosmos.constants import ExecutionMode, InvocationMode, TestBehavior
-from cosmos.profiles import PostgresUserPasswordProfileMapping
 
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"
 MANIFEST = DBT_PROJECT / "target" / "manifest.json"  # written by `make` (dbt parse), never here
@@ -52,14 +56,14 @@ if WATCHERS not in ("marts", "all"):
     raise ValueError(f"CAKUPAN_DBT_WATCHERS must be 'marts' or 'all', not {WATCHERS!r}")
 WATCHED = ["path:models/marts"] if BUILD_IN_PRODUCER and WATCHERS == "marts" else None
 
+# the project's own profiles.yml, as `cakupan dbt` uses it: it reads libpq's variables, which
+# each dbt task sets from the connection `warehouse` before it runs (`set_dbt_connection_env`);
+# Cosmos' profile mappings cannot express a connection without a password, a Unix socket or
+# any libpq option beyond a few
 profile_config = ProfileConfig(
     profile_name="cakupan",
     target_name="warehouse",
-    profile_mapping=PostgresUserPasswordProfileMapping(
-        # the threads of dbt_project/profiles.yml (Cosmos' mapping would otherwise give dbt 1)
-        conn_id=WAREHOUSE_CONN_ID,
-        profile_args={"schema": "analytics", "threads": 4},
-    ),
+    profiles_yml_filepath=DBT_PROJECT / "profiles.yml",
 )
 
 schedule = raw_asset(RAW_TABLES[0])
@@ -174,7 +178,7 @@ def cakupan_transform():
         ),
         # no per-model Assets (`postgres://host/db/schema/model`): no DAG is scheduled on them,
         # and emitting them cost each model task an asset event and the producer its URIs
-        operator_args={"emit_datasets": False},
+        operator_args={"emit_datasets": False, "pre_execute": set_dbt_connection_env},
         default_args=DEFAULT_ARGS,
     )
     if WATCHED:

@@ -34,8 +34,29 @@ def raw_asset(table: str) -> Asset:
 
 
 def warehouse_params():
-    """The warehouse from the Airflow connection `warehouse` (env var, secrets backend or DB)."""
-    from airflow.sdk import BaseHook
-    from cakupan.warehouse.connection import parse_url
+    """The warehouse from the Airflow connection `warehouse` (env var, secrets backend or DB).
 
-    return parse_url(BaseHook.get_connection(WAREHOUSE_CONN_ID).get_uri())
+    Read through the postgres provider's hook: its fields and extras become libpq keywords as the
+    hook itself would pass them (the hook's own extras, such as `cursor`, left out).
+    """
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+    from cakupan.warehouse.connection import from_airflow_fields
+
+    hook = PostgresHook(postgres_conn_id=WAREHOUSE_CONN_ID)
+    conn = hook.connection
+    extra = {k: v for k, v in conn.extra_dejson.items() if k not in hook.ignored_extra_options}
+    return from_airflow_fields(
+        host=conn.host,
+        port=conn.port,
+        login=conn.login,
+        password=conn.password,
+        schema=conn.schema,
+        extra=extra,
+    )
+
+
+def set_dbt_connection_env(context=None) -> None:
+    """Before a dbt task runs: libpq's variables from the connection `warehouse`, which
+    `dbt_project/profiles.yml` reads, so dbt connects as the loaders do (Cosmos' dbt child
+    process inherits this process's environment)."""
+    os.environ.update(warehouse_params().libpq_env())

@@ -20,8 +20,11 @@ def airflow_home() -> Path:
     return Path(env) if env else config.project_root() / ".airflow"
 
 
-def airflow_env(warehouse_url: str | None = None) -> dict[str, str]:
-    """Environment for the local Airflow: SQLite metadata, our DAGs, no examples, no telemetry."""
+def airflow_env(warehouse: str | None = None) -> dict[str, str]:
+    """Environment for the local Airflow: SQLite metadata, our DAGs, no examples, no telemetry.
+
+    `warehouse`: the Airflow connection `warehouse` as a URI or JSON (`AIRFLOW_CONN_WAREHOUSE`).
+    """
     home = airflow_home()
     home.mkdir(parents=True, exist_ok=True)
     root = config.project_root()
@@ -41,8 +44,8 @@ def airflow_env(warehouse_url: str | None = None) -> dict[str, str]:
     env.setdefault("CAKUPAN_HOME", str(root))
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
-    if warehouse_url:
-        env["AIRFLOW_CONN_WAREHOUSE"] = warehouse_url
+    if warehouse:
+        env["AIRFLOW_CONN_WAREHOUSE"] = warehouse
     return env
 
 

@@ -7,10 +7,23 @@ import logging
 import sys
 
 
-def _warehouse(args) -> int:
-    from cakupan.warehouse import embedded, params_from_env, resolve_params
+def _checked_warehouse():
+    """The warehouse connection, tried once: one clear error before any file is read."""
+    from cakupan.warehouse import check, resolve_params
 
-    if args.action == "start":
+    params = resolve_params()
+    check(params)
+    return params
+
+
+def _warehouse(args) -> int:
+    from cakupan.warehouse import check, embedded, params_from_env, resolve_params
+
+    if args.action == "check":
+        params = resolve_params()
+        version = check(params)
+        print(f"warehouse: {params.describe()}: PostgreSQL {version}")
+    elif args.action == "start":
         server = embedded.start()
         print(f"embedded PostgreSQL on 127.0.0.1:{server.port} (data {server.data_dir})")
     elif args.action == "stop":
@@ -47,7 +60,7 @@ def _demo(args) -> int:
 def _dbt(args) -> int:
     from cakupan.pipeline import run_dbt
 
-    return run_dbt(args.dbt_args, check=False)
+    return run_dbt(args.dbt_args, params=_checked_warehouse(), check=False)
 
 
 def _transform(args) -> int:
@@ -60,14 +73,17 @@ def _transform(args) -> int:
         if unknown:
             names = ", ".join(unknown)
             raise ValueError(f"no source contract {names} (see `cakupan sources list`)")
-    return transform(after=args.after or (), full_refresh=args.full_refresh, check=False)
+    params = _checked_warehouse()
+    return transform(
+        after=args.after or (), full_refresh=args.full_refresh, params=params, check=False
+    )
 
 
 def _summary(args) -> int:
     from cakupan.summary import read_summary
     from cakupan.warehouse import connect
 
-    conn = connect()
+    conn = connect(_checked_warehouse())
     try:
         for line in read_summary(conn).lines():
             print(line)
@@ -78,14 +94,20 @@ def _summary(args) -> int:
 
 def _load(args) -> int:
     from cakupan.pipeline import load_file
+    from cakupan.warehouse import connect
 
-    for path in args.files:
-        result = load_file(path, args.contract, progress=print)
-        print(
-            f"{path}: load {result['load_id']}: read {result['rows_read']}, landed "
-            f"{result['rows_landed']}, rejected {result['rows_rejected']}, skipped "
-            f"{result['rows_skipped']}"
-        )
+    # one connection for every file, tried before the first file is read
+    conn = connect(_checked_warehouse(), application_name="cakupan-load")
+    try:
+        for path in args.files:
+            result = load_file(path, args.contract, conn=conn, progress=print)
+            print(
+                f"{path}: load {result['load_id']}: read {result['rows_read']}, landed "
+                f"{result['rows_landed']}, rejected {result['rows_rejected']}, skipped "
+                f"{result['rows_skipped']}"
+            )
+    finally:
+        conn.close()
     return 0
 
 
@@ -95,7 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     wh = sub.add_parser("warehouse", help="the embedded PostgreSQL / the warehouse connection")
-    wh.add_argument("action", choices=["start", "stop", "status", "url"])
+    wh.add_argument(
+        "action",
+        choices=["check", "start", "stop", "status", "url"],
+        help="check: connect once and print the server's version",
+    )
     wh.add_argument("--show-password", action="store_true", help="with url: unmasked")
     wh.set_defaults(func=_warehouse)
 

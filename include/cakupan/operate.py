@@ -431,7 +431,7 @@ def local_env() -> dict[str, str]:
     """The CLI environment: the warehouse connection resolved (embedded server started)."""
     from cakupan.warehouse import resolve_params
 
-    env = airflow_local.airflow_env(resolve_params().url(mask=False))
+    env = airflow_local.airflow_env(resolve_params().airflow_value())
     airflow_local.ensure_db(env)
     return env
 
@@ -507,8 +507,8 @@ def cmd_ui(args) -> int:
     from cakupan.warehouse import resolve_params
 
     params = resolve_params()
-    env = airflow_local.airflow_env(params.url(mask=False))
-    say(f"warehouse: {params.url(mask=True)}")
+    env = airflow_local.airflow_env(params.airflow_value())
+    say(f"warehouse: {params.describe()}")
     say(f"metadata:  {home} (SQLite)")
     airflow_local.ensure_db(env)
     env = service_env(env, port, login=not args.no_login)

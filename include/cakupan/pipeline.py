@@ -85,10 +85,11 @@ def load_file(
     path = Path(path)
     contracts = load_contracts()
     contract = contracts[contract_name] if contract_name else match_contract(path, contracts)
-    extraction = extract_file(path, contract)
     own = conn is None
+    # the connection first: a warehouse that cannot work fails before the file is read
     conn = conn or connect(application_name=f"cakupan-load-{contract.name}")
     try:
+        extraction = extract_file(path, contract)
         result = land_file(
             conn,
             contract,
@@ -113,22 +114,19 @@ def load_file(
 
 
 def dbt_env(params=None) -> dict[str, str]:
-    """Environment for running dbt directly against the warehouse connection."""
+    """Environment for running dbt against the warehouse connection.
+
+    `dbt_project/profiles.yml` reads libpq's own variables (`PGHOST`, `PGPASSWORD`, ...), set here
+    from the connection; what the connection leaves out keeps the caller's value, so libpq's rules
+    (`~/.pgpass`, `PGPASSFILE`, a Unix socket) apply to dbt as to the loaders.
+    """
     from cakupan.warehouse import resolve_params
 
     params = params or resolve_params()
     env = dict(os.environ)
-    env.update(
-        {
-            "CAKUPAN_PG_HOST": params.host,
-            "CAKUPAN_PG_PORT": str(params.port),
-            "CAKUPAN_PG_USER": params.user,
-            "CAKUPAN_PG_PASSWORD": params.password,
-            "CAKUPAN_PG_DATABASE": params.dbname,
-            "DBT_PROFILES_DIR": str(config.dbt_project_dir()),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        }
-    )
+    env.update(params.libpq_env())
+    env["DBT_PROFILES_DIR"] = str(config.dbt_project_dir())
+    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "False"
     return env
 
 

@@ -595,7 +595,7 @@ def test_dockerfile_copies_the_project_and_parses_the_manifest():
     assert parse_dir == "/opt/cakupan/dbt_project", "dbt parse must run in the image's dbt project"
     assert "test -s target/manifest.json" in parse
     profiles = (ROOT / "dbt_project" / "profiles.yml").read_text()
-    for var in re.findall(r"\b(CAKUPAN_PG_[A-Z]+)=", parse):
+    for var in re.findall(r"\b(PG[A-Z]+)=", parse):
         assert f"env_var('{var}'" in profiles, var
     env = _dockerfile_env()
     workdirs = [args for instruction, args in instructions if instruction == "WORKDIR"]

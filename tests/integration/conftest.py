@@ -37,13 +37,12 @@ def pg_server(tmp_path_factory) -> WarehouseParams:
     root.chmod(0o755)
     server = embedded.Embedded(root / "pgdata", _free_port(), root / "pg_password")
     embedded.start(server)
-    params = WarehouseParams(
+    params = WarehouseParams.of(
         host="127.0.0.1",
         port=server.port,
         user=embedded.SUPERUSER,
         password=server.password(),
         dbname="postgres",
-        options={},
     )
     yield params
     embedded.stop(server)
@@ -54,18 +53,11 @@ def pg_server(tmp_path_factory) -> WarehouseParams:
 def warehouse(pg_server) -> WarehouseParams:
     """A new, empty database for this test session; dropped at the end."""
     name = f"cakupan_test_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(**{**pg_server.dsn_kwargs(), "dbname": pg_server.dbname})
+    admin = psycopg2.connect(**pg_server.dsn_kwargs())
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    params = WarehouseParams(
-        host=pg_server.host,
-        port=pg_server.port,
-        user=pg_server.user,
-        password=pg_server.password,
-        dbname=name,
-        options=pg_server.options,
-    )
+    params = pg_server.replace(dbname=name)
     yield params
     with admin.cursor() as cur:
         cur.execute(

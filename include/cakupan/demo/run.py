@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 from cakupan import airflow_local, config
-from cakupan.warehouse import connect, params_from_env, resolve_params
+from cakupan.warehouse import check, connect, params_from_env, resolve_params
 
 STEPS = [
     ("cakupan_reference", "2025-01-01", None),
@@ -26,7 +25,8 @@ def run(*, generate: bool = True) -> int:
     external = params_from_env() is not None
     say("[1/5] warehouse: " + ("AIRFLOW_CONN_WAREHOUSE" if external else "embedded PostgreSQL"))
     params = resolve_params()
-    say(f"      {params.url(mask=True)}")
+    version = check(params)  # a connection that cannot work stops here, before any file
+    say(f"      {params.describe()} (PostgreSQL {version})")
 
     if generate:
         from cakupan.demo.generate import generate as generate_sources
@@ -40,7 +40,7 @@ def run(*, generate: bool = True) -> int:
     else:
         say("[2/5] demo sources: kept as they are")
 
-    env = airflow_local.airflow_env(params.url(mask=False))
+    env = airflow_local.airflow_env(params.airflow_value())
     airflow_local.ensure_db(env)
     for dag_id, logical_date, conf in STEPS:
         label = "[4/5] transform" if dag_id == "cakupan_transform" else "[3/5] ingest"
@@ -63,7 +63,8 @@ def run(*, generate: bool = True) -> int:
     from cakupan.warehouse.roles import bi_password
 
     _, password_source = bi_password(generate=False)
-    bi_url = replace(params, user=config.bi_role()).url(mask=True)
+    # the BI role logs in with its own password, shown masked
+    bi_url = params.replace(user=config.bi_role(), password="-").url(mask=True)
     say(f"BI tools connect to: {bi_url} (schema marts; password: {password_source})")
     say(f"Done in {time.monotonic() - started:.0f} s.")
     return 0

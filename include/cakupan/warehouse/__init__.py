@@ -2,10 +2,20 @@
 
 from cakupan.warehouse.connection import (
     WarehouseParams,
+    WarehouseUnreachable,
+    check,
     connect,
     masked_url,
     params_from_env,
     resolve_params,
 )
 
-__all__ = ["WarehouseParams", "connect", "masked_url", "params_from_env", "resolve_params"]
+__all__ = [
+    "WarehouseParams",
+    "WarehouseUnreachable",
+    "check",
+    "connect",
+    "masked_url",
+    "params_from_env",
+    "resolve_params",
+]
