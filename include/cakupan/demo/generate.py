@@ -2,6 +2,10 @@
 
     python -m cakupan.demo.generate --out DIR [--start 2022-01] [--end 2025-12]
 
+The demo is January 2022 .. December 2025. `start` may go back to January 2014 (JKN's first
+month) for a longer history (the bench's): those earlier months come from their own seeded
+generators (`_earlier_model`), so the 2022-2025 files keep their bytes whatever the window.
+
 Reads only the package's reference CSVs (`cakupan/reference/*.csv`). Every number comes from a
 `random.Random` seeded per district, so the same files (same bytes) are written on every run and
 for any `start`/`end` window (a month's numbers do not depend on the window).
@@ -41,6 +45,7 @@ FIRST_MONTH = (2022, 1)  # month index 0 of the model
 N_MONTHS = 48  # January 2022 .. December 2025
 N_SEMESTERS = 8  # 2022 S1 .. 2025 S2
 M_DEC_2023 = 23
+HISTORY_START = "2014-01"  # the earliest month `start` may ask for (months before 2022: index < 0)
 
 SEGMENTS = ("pbi_apbn", "pbi_apbd", "ppu_pn", "ppu_bu", "pbpu", "bp")
 SEGMENT_LABELS = {
@@ -369,6 +374,96 @@ def build_model() -> tuple[District, ...]:
     return tuple(districts)
 
 
+@dataclass
+class _Earlier:
+    """A district's months before January 2022 (negative month and semester indexes)."""
+
+    residents: dict[int, tuple[int, int]] = field(default_factory=dict)  # semester: total, male
+    months: dict[int, tuple[int, list[tuple[int, int]]]] = field(default_factory=dict)
+
+
+@cache
+def _earlier_model() -> dict[str, _Earlier]:
+    """January 2014 .. December 2021 per kab/kota, continuing the model backwards: residents
+    back-projected at the district's 2022 growth, coverage rising from a start drawn per
+    district (JKN began in 2014 at about half the population) to the model's January 2022 along
+    a smooth curve with a small wiggle, segments and active rates as in January 2022."""
+    first = _month_index(HISTORY_START)
+    out = {}
+    for d in build_model():
+        rng = random.Random(f"{SEED}:earlier:{d.region.code}")
+        e = _Earlier()
+        ratio = d.residents[1] / d.residents[0]  # per semester
+        share = d.male[0] / d.residents[0]
+        for s in range(first // 6, 0):
+            total = round(d.residents[0] * ratio**s)
+            e.residents[s] = (total, round(total * share))
+        c0 = d.coverage[0]
+        start = c0 * rng.uniform(0.45, 0.75)
+        p = rng.uniform(0.6, 1.4)
+        weights = [a + n for a, n in d.segments[0]]
+        rates = [a / (a + n) if a + n else 0.0 for a, n in d.segments[0]]
+        wiggle = 0.0
+        for m in range(first, 0):
+            wiggle = 0.7 * wiggle + rng.gauss(0.0, 0.07)
+            t = (m - first) / -first
+            coverage = min(start + (c0 - start) * t**p + wiggle, c0)
+            participants = round(coverage / 100 * _earlier_interp_residents(d, e, m))
+            active_share = sum(w * r for w, r in zip(weights, rates, strict=True)) / sum(weights)
+            active = round(participants * active_share)
+            act = _alloc(active, [w * r for w, r in zip(weights, rates, strict=True)])
+            non = _alloc(
+                participants - active, [w * (1 - r) for w, r in zip(weights, rates, strict=True)]
+            )
+            e.months[m] = (participants, list(zip(act, non, strict=True)))
+        out[d.region.code] = e
+    return out
+
+
+def _earlier_interp_residents(d: District, e: _Earlier, m: int) -> float:
+    """`_interp_residents` for a month before 2022 (semester midpoints, linear)."""
+    x = (m - 2.5) / 6
+    s = max(math.floor(x), min(e.residents))
+
+    def total(k: int) -> int:
+        return d.residents[k] if k >= 0 else e.residents[k][0]
+
+    return total(s) + (total(s + 1) - total(s)) * (x - s)
+
+
+def semester_residents(d: District, s: int) -> tuple[int, int]:
+    """(residents, male residents) of semester s (0 = 2022 S1; negative before 2022)."""
+    if s >= 0:
+        return d.residents[s], d.male[s]
+    return _earlier_model()[d.region.code].residents[s]
+
+
+def month_members(d: District, m: int) -> tuple[int, list[tuple[int, int]]]:
+    """(published participants, [(active, non-active)] per segment) of month m (0 = 2022-01)."""
+    if m >= 0:
+        return d.participants[m], d.segments[m]
+    return _earlier_model()[d.region.code].months[m]
+
+
+@cache
+def _listed_before_2022() -> dict[tuple[str, str], tuple[str, str]]:
+    """(decree year, current code) -> (code, name) as that earlier decree lists the kab/kota."""
+    return {(r["decree_year"], r["current_code"]): (r["code"], r["name"]) for r in _history_rows()}
+
+
+def _listed(region: Region, year: int) -> tuple[str, str] | None:
+    """Before 2022: the code and name of the decree in force that year (the earliest list, 2018,
+    for earlier years), where they differ from today's; None when they are today's."""
+    if year >= 2022:
+        return None
+    decree = max((y for y in DECREE_YEARS if int(y) <= year), default=DECREE_YEARS[0])
+    code, name = _listed_before_2022()[(decree, region.code)]
+    prefix = "KAB." if region.district_type == "kabupaten" else "KOTA"
+    if code == region.code and name == f"{prefix} {region.name.upper()}":
+        return None
+    return code, name
+
+
 def _shares(dr: _Draw, m: int) -> list[float]:
     t = m / (N_MONTHS - 1)
     return [a + (b - a) * t for a, b in zip(dr.shares0, dr.shares1, strict=True)]
@@ -515,15 +610,20 @@ def _write_workbook(path: Path, m: int, districts: tuple[District, ...]) -> None
     semester = m // 6
     for no, d in enumerate(districts, start=1):
         province = provinces[d.region.province_code]
-        values = [v for pair in d.segments[m] for v in pair]
-        residents = d.residents[semester]
-        values += [d.participants[m], residents]
-        coverage = 100 * d.participants[m] / residents
+        participants, segments = month_members(d, m)
+        values = [v for pair in segments for v in pair]
+        residents = semester_residents(d, semester)[0]
+        values += [participants, residents]
+        coverage = 100 * participants / residents
         pin = PINS.get(d.region.code)
         cov_text = pin.coverage_text if pin is not None and pin.month == m else None
+        name = _display_name(d.region, m, rng)
+        listed = _listed(d.region, year)
+        if listed is not None:  # before 2022: as the decree of the time lists it
+            province, name = provinces[listed[0][:2]], listed[1]
         ws.write_number(row, 0, no, f_text)
         ws.write_string(row, 1, province.upper() if upper else province, f_text)
-        ws.write_string(row, 2, _display_name(d.region, m, rng), f_text)
+        ws.write_string(row, 2, name, f_text)
         put_numbers(row, values, coverage, cov_text, False)
         sums = [a + b for a, b in zip(sums, values, strict=True)]
         row += 1
@@ -569,9 +669,13 @@ def _write_reference(out_dir: Path) -> list[Path]:
 def _write_residents(path: Path, semester: int, districts: tuple[District, ...]) -> None:
     rows = []
     for d in districts:
-        total, male = d.residents[semester], d.male[semester]
+        total, male = semester_residents(d, semester)
         prefix = "KAB." if d.region.district_type == "kabupaten" else "KOTA"
-        rows.append([d.region.code, f"{prefix} {d.region.name.upper()}", male, total - male, total])
+        code, name = d.region.code, f"{prefix} {d.region.name.upper()}"
+        listed = _listed(d.region, FIRST_MONTH[0] + semester // 2)
+        if listed is not None:  # before 2022: as the decree of the time lists it
+            code, name = listed
+        rows.append([code, name, male, total - male, total])
     _write_csv(
         path,
         ["KODE_WILAYAH", "NAMA_WILAYAH", "LAKI_LAKI", "PEREMPUAN", "JUMLAH_PENDUDUK"],
@@ -692,8 +796,9 @@ def _residents_by_age(d: District, semester: int) -> list[tuple[int, int]]:
     ageing = 1 + 0.012 * semester
     men_w = [*men_w[:-1], men_w[-1] * ageing]
     women_w = [*women_w[:-1], women_w[-1] * ageing]
-    men = _alloc(d.male[semester], men_w)
-    women = _alloc(d.residents[semester] - d.male[semester], women_w)
+    total, male = semester_residents(d, semester)
+    men = _alloc(male, men_w)
+    women = _alloc(total - male, women_w)
     return list(zip(men, women, strict=True))
 
 
@@ -720,7 +825,7 @@ def participants_by_age(d: District, m: int) -> list[tuple[int, int]]:
     """(men, women) participants per age band in month m; they sum to the month's segments
     (active + non-active), which is the published total except where a published figure says
     otherwise."""
-    members = sum(a + n for a, n in d.segments[m])
+    members = sum(a + n for a, n in month_members(d, m)[1])
     by_age = _residents_by_age(d, m // 6)
     weights = []
     for i, (men, women) in enumerate(by_age):
@@ -929,8 +1034,8 @@ def generate_extras(
     """
     say = progress or (lambda _msg: None)
     first, last = _month_index(start), _month_index(end)
-    if not 0 <= first <= last < N_MONTHS:
-        raise ValueError(f"months {start}..{end} outside 2022-01..2025-12")
+    if not _month_index(HISTORY_START) <= first <= last < N_MONTHS:
+        raise ValueError(f"months {start}..{end} outside {HISTORY_START}..2025-12")
     out_dir = Path(out_dir)
     districts = build_model()
     written = _write_decrees(out_dir)
@@ -981,13 +1086,14 @@ def generate(
     extras: bool = False,
 ) -> list[Path]:
     """Write the demo source files into out_dir; return their paths (reference, residents,
-    workbooks). `start`/`end` (`YYYY-MM`, within 2022-01..2025-12) limit the months written.
+    workbooks). `start`/`end` (`YYYY-MM`, within 2014-01..2025-12) limit the months written;
+    the demo is 2022-01..2025-12, earlier months make a longer history (`_earlier_model`).
     `extras`: also write the population-group, BPS and decree-history sources
     (`generate_extras`), after the others."""
     say = progress or (lambda _msg: None)
     first, last = _month_index(start), _month_index(end)
-    if not 0 <= first <= last < N_MONTHS:
-        raise ValueError(f"months {start}..{end} outside 2022-01..2025-12")
+    if not _month_index(HISTORY_START) <= first <= last < N_MONTHS:
+        raise ValueError(f"months {start}..{end} outside {HISTORY_START}..2025-12")
     out_dir = Path(out_dir)
     t0 = time.perf_counter()
     districts = build_model()
