@@ -89,15 +89,28 @@ def test_best_scoring_row_wins():
 
 
 def test_not_found_names_missing_fields_and_closest_texts():
-    rows = [(1, ["Laporan"]), (2, ["Kab/Kota", "Peserta JKN", "Persen"])]
+    rows = [(1, ["Laporan"]), (2, ["Kab/Kota", "Peserta JKN", "Cakupan (%)"]), (3, ["Kota Bogor"])]
     with pytest.raises(HeaderNotFound) as info:
         find_header(rows, ALIASES, ["region_name", "participants"], sheet="Data")
     assert info.value.missing == ["region_name", "participants"]
     message = str(info.value)
     assert message.startswith(
-        "no header found in sheet 'Data' (rows 1-2): required fields not"
+        "no header found in sheet 'Data' (rows 1-3): required fields not"
         " found: region_name ('Kabupaten/Kota'); participants"
         " ('Jumlah Peserta'); closest header texts: "
     )
     assert "'Kab/Kota' (row 2)" in message
     assert "'Peserta JKN' (row 2)" in message
+    assert "Bogor" not in message  # only rows that map some field are quoted
+
+
+def test_not_found_quotes_no_cell_when_no_row_maps_a_field():
+    """A row that maps no field may be a data row: its cells are never echoed."""
+    rows = [(1, ["Kab/Kota", "Peserta"]), (2, ["Siti Rahma", "6402015501900001"])]
+    with pytest.raises(HeaderNotFound) as info:
+        find_header(rows, ALIASES, ["region_name", "participants"])
+    message = str(info.value)
+    assert message.endswith("; no row has any of the expected header texts (cells are not shown)")
+    assert info.value.closest == []
+    for text in ("Kab/Kota", "Peserta", "Siti", "Rahma", "6402"):
+        assert text not in message.replace("'Jumlah Peserta'", "")

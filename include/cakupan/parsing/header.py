@@ -128,10 +128,13 @@ def find_header(
 
     Every candidate position is scored by the number of fields it maps; the best one that maps
     all required fields wins (the earliest on a tie). Raises `HeaderNotFound` naming the
-    required fields not found and the header texts closest to them.
+    required fields not found and the header texts closest to them, taken only from rows of a
+    position that maps at least one field (a header that is not complete): a row that maps
+    none may be a data row, whose cells (names, ID numbers) an error message must not echo.
     """
     best: HeaderMatch | None = None
     best_any: tuple[int, HeaderMatch] | None = None
+    header_like: set[int] = set()  # indices of rows in a position that maps some field
     for i in range(len(rows) - header_rows + 1):
         number, cells = rows[i]
         if header_rows == 2:
@@ -142,6 +145,8 @@ def find_header(
             continue
         columns, unmatched = match_fields(texts, aliases)
         match = HeaderMatch(number, header_rows, texts, columns, unmatched, i)
+        if columns:
+            header_like.update(range(i, i + header_rows))
         if best_any is None or len(columns) > best_any[0]:
             best_any = (len(columns), match)
         if all(f in columns for f in required) and (
@@ -150,14 +155,15 @@ def find_header(
             best = match
     if best is not None:
         return best
-    raise _not_found(rows, aliases, required, best_any[1] if best_any else None, sheet)
+    best_match = best_any[1] if best_any else None
+    raise _not_found(rows, aliases, required, best_match, sheet, header_like)
 
 
-def _not_found(rows, aliases, required, best, sheet) -> HeaderNotFound:
+def _not_found(rows, aliases, required, best, sheet, header_like) -> HeaderNotFound:
     found = best.columns if best else {}
     missing = [f for f in required if f not in found]
     texts: dict[str, str] = {}
-    for number, cells in rows:
+    for number, cells in (rows[i] for i in sorted(header_like)):
         for cell in cells:
             text = cell_text(cell)
             if text and not any(ch.isdigit() for ch in text[:1]) and len(text) <= 80:
@@ -177,5 +183,10 @@ def _not_found(rows, aliases, required, best, sheet) -> HeaderNotFound:
     span = f"rows {rows[0][0]}-{rows[-1][0]}" if rows else "no rows"
     described = "; ".join(f"{f} ({', '.join(repr(a) for a in aliases[f][:4])})" for f in missing)
     message = f"no header found{where} ({span}): required fields not found: {described}"
-    message += "; closest header texts: " + (", ".join(closest) if closest else "none")
+    if closest:
+        message += "; closest header texts: " + ", ".join(closest)
+    elif not header_like:
+        message += "; no row has any of the expected header texts (cells are not shown)"
+    else:
+        message += "; closest header texts: none"
     return HeaderNotFound(message, missing, closest)

@@ -11,7 +11,8 @@ no header, no period in the file name or title cells, too many cells) is checked
 as a `RejectedRow` naming the column, the value and the reason (`Jumlah Peserta: not a number:
 'abc'`, `Kabupaten/Kota: ambiguous region name 'Bogor': ...`, `duplicate of row 12`). Title
 rows above the header, blank rows and rows matched by the contract's `skip_rows` are counted in
-`rows_skipped` and are not "read".
+`rows_skipped` and are not "read". A file-level message quotes file, sheet, header and title
+texts, never a cell below the header (see `cakupan.sources.errors`).
 
 No database, no Airflow: the landing (`cakupan.landing`) consumes `rows()`.
 """
@@ -566,14 +567,17 @@ class Extraction:
             return None
 
 
-def _period_from_text(path: Path, text: str, regex, where: str) -> dt.date:
+def _period_from_text(path: Path, text: str, regex, where: str, shown: bool = True) -> dt.date:
+    """The period a file name or title cell names. `shown=False` (a cell below the header, which
+    may hold personal data) keeps its text out of the error message."""
     candidate = text
+    if not shown:
+        where = f"{where} (below the header: its text is not shown)"
+    said = f"{where} {text!r}" if shown else where
     if regex is not None:
         m = regex.search(text)
         if m is None:
-            raise SourceFileError(
-                path, f"no period: {where} {text!r} does not match /{regex.pattern}/"
-            )
+            raise SourceFileError(path, f"no period: {said} does not match /{regex.pattern}/")
         candidate = m[1]
         try:
             return parse_period(candidate)
@@ -581,10 +585,11 @@ def _period_from_text(path: Path, text: str, regex, where: str) -> dt.date:
             found = search_period(candidate)
             if found is not None:
                 return found
-            raise SourceFileError(path, f"no period: {where} {text!r}: {exc.reason}") from None
+            reason = exc.reason if shown else "not a period"
+            raise SourceFileError(path, f"no period: {said}: {reason}") from None
     found = search_period(candidate)
     if found is None:
-        raise SourceFileError(path, f"no period: {where} {text!r} names no month")
+        raise SourceFileError(path, f"no period: {said} names no month")
     return found
 
 
@@ -611,7 +616,10 @@ def _period_from_cells(
         text = cell_text(value)
         if not text:
             raise SourceFileError(path, f"no period: {where} is empty")
-        return _period_from_text(path, text, regex, where), f"{where} {text!r}"
+        # a declared cell that falls in a data row (the layout moved) is not quoted
+        shown = row_index + 1 < rows[header_index][0] + contract.header.rows
+        period = _period_from_text(path, text, regex, where, shown)
+        return period, (f"{where} {text!r}" if shown else where)
     for number, cells in rows[:header_index]:
         for c, value in enumerate(cells):
             text = cell_text(value)

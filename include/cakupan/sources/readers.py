@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cakupan.sources.errors import SourceFileError
+from cakupan.sources.errors import SourceFileError, content_free
 
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
@@ -93,6 +93,40 @@ def _head_and_size(path: Path) -> tuple[bytes, int]:
     with path.open("rb") as f:
         head = f.read(8192)
     return head, path.stat().st_size
+
+
+_CONTENT_SIGNATURES = (
+    (b"%PDF-", "a PDF document"),
+    (b"\x1f\x8b", "a gzip file"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (OLE_SIGNATURE, "an OLE2/CFB container"),
+)
+
+
+def describe_content(head: bytes) -> str:
+    """What kind of file `head` (its first bytes) begins, in words, never the bytes themselves:
+    error messages name the kind, since a file's contents may be personal data."""
+    for signature, kind in _CONTENT_SIGNATURES:
+        if head.startswith(signature):
+            return kind
+    if head.startswith(ZIP_SIGNATURES):
+        return "a zip archive"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "UTF-16 text"
+    if b"\x00" in head:
+        return "binary data (NUL bytes)"
+    text = head.lstrip(codecs.BOM_UTF8).lstrip()
+    lowered = text[:512].lower()
+    if lowered.startswith((b"<!doctype html", b"<html")) or b"<html" in lowered:
+        return "an HTML page"
+    if text.startswith(b"<"):
+        return "XML or other markup text"
+    if text.startswith((b"{", b"[")):
+        return "JSON-like plain text"
+    return "plain text"
 
 
 def _check_xml_prolog(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
@@ -198,10 +232,10 @@ def check_zip_workbook(path: Path, head: bytes, size: int, kind: str) -> dict[st
             " (password-protected, or an old .xls renamed); save it unprotected as ." + kind,
         )
     if not head.startswith(ZIP_SIGNATURES):
-        sample = head[:40].decode("latin-1", errors="replace")
         raise SourceFileError(
             path,
-            f"not a workbook: a .{kind} must be a zip archive, this file starts with {sample!r}",
+            f"not a workbook: a .{kind} must be a zip archive; this file is"
+            f" {describe_content(head)} ({size:,} bytes)",
         )
     try:
         with zipfile.ZipFile(path) as zf:
@@ -388,13 +422,17 @@ class SourceReader:
         if self.kind in ("xlsx", "ods"):
             self._dimensions = check_zip_workbook(self.path, head, self.size, self.kind)
         elif not head.startswith(OLE_SIGNATURE):
-            raise SourceFileError(self.path, "not a workbook: an .xls must be an OLE2 file")
+            raise SourceFileError(
+                self.path,
+                "not a workbook: an .xls must be an OLE2 file; this file is"
+                f" {describe_content(head)} ({self.size:,} bytes)",
+            )
         try:
             self._workbook = CalamineWorkbook.from_path(str(self.path))
         except PasswordError:
             raise SourceFileError(self.path, "encrypted workbook (password-protected)") from None
         except (CalamineError, OSError, ValueError) as exc:
-            raise SourceFileError(self.path, f"corrupt workbook: {_one_line(exc)}") from None
+            raise SourceFileError(self.path, f"corrupt workbook: {content_free(exc)}") from None
         self._metadata = {m.name: m for m in self._workbook.sheets_metadata}
         self.sheet_names = list(self._workbook.sheet_names)
         if not self.sheet_names:
@@ -445,7 +483,7 @@ class SourceReader:
             sheet = self._workbook.get_sheet_by_name(name)
         except (CalamineError, OSError, ValueError) as exc:
             raise SourceFileError(
-                self.path, f"corrupt workbook: sheet {name!r}: {_one_line(exc)}"
+                self.path, f"corrupt workbook: sheet {name!r}: {content_free(exc)}"
             ) from None
         start, end = sheet.start, sheet.end
         if start is None or end is None:
@@ -510,11 +548,6 @@ class SourceReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:300]
 
 
 def open_source(path: str | Path, kind: str, **options: Any) -> SourceReader:

@@ -21,7 +21,8 @@ second thread reads them while the first chunks are parsed.
 
 A worksheet whose XML does not have the plain layout this relies on (an unprefixed
 `<sheetData>`, `r` attributes on rows, a `<dimension>`) is read whole, as before:
-`NotStreamable` says why.
+`NotStreamable` says why. A chunk python-calamine cannot parse raises `SourceFileError`
+(`corrupt workbook: sheet ...`), worded as the whole-sheet path words it, with no cell text.
 """
 
 from __future__ import annotations
@@ -31,12 +32,13 @@ import queue
 import re
 import threading
 import zipfile
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from cakupan.sources.errors import SourceFileError
+from cakupan.sources.errors import SourceFileError, content_free
 from cakupan.sources.readers import _column_number, column_letter
 
 STREAM_ABOVE_BYTES = 16 * 1024 * 1024  # worksheet XML, uncompressed
@@ -317,6 +319,11 @@ class SheetStream:
                         raise SourceFileError(
                             self.path, f"sheet {self.sheet_name!r} cannot be read: {item}"
                         )
+                    if _corrupt(item):  # reported as the whole-sheet path reports it
+                        raise SourceFileError(
+                            self.path,
+                            f"corrupt workbook: sheet {self.sheet_name!r}: {content_free(item)}",
+                        ) from None
                     raise item
                 seq, start, rows = item
                 pending[seq] = (start, rows)
@@ -372,6 +379,13 @@ class SheetStream:
             f" {column_letter(column)}, outside the sheet's declared dimension"
             f" (columns {first}-{last}); open and save the workbook again to correct it",
         )
+
+
+def _corrupt(exc: BaseException) -> bool:
+    """A parser's or the zip's error over a chunk: the file is at fault, not the program."""
+    from python_calamine import CalamineError
+
+    return isinstance(exc, CalamineError | zipfile.BadZipFile | zlib.error | EOFError | KeyError)
 
 
 __all__ = ["CHUNK_BYTES", "STREAM_ABOVE_BYTES", "NotStreamable", "SheetStream"]

@@ -553,7 +553,7 @@ CASES: list[Case] = [
     # --- file-level faults --------------------------------------------------------------
     Case(
         "no_header",
-        _csv("f1.csv", "Wilayah;Peserta;Persen", "Kab. Bogor;1;95"),
+        _csv("f1.csv", "Wilayah;Peserta;Cakupan (%)", "Kab. Bogor;1;95"),
         CSV_CONTRACT,
         [
             Fault(
@@ -600,8 +600,8 @@ CASES: list[Case] = [
         XLSX_CONTRACT,
         [
             Fault(
-                "not a workbook: a .xlsx must be a zip archive, this file starts with"
-                " 'Kabupaten/Kota;Jumlah\\nKab. Bogor;1\\n'"
+                "not a workbook: a .xlsx must be a zip archive; this file is plain text"
+                " (35 bytes)"  # the type and size, not the first bytes
             )
         ],
     ),
