@@ -54,7 +54,7 @@ def _demo(args) -> int:
         return 0
     from cakupan.demo.run import run
 
-    return run(generate=not args.keep_sources)
+    return run(generate=not args.keep_sources, from_month=args.from_month)
 
 
 def _dbt(args) -> int:
@@ -129,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("action", nargs="?", choices=["run", "generate"], default="run")
     demo.add_argument("--out", help="with generate: folder to write to")
     demo.add_argument("--keep-sources", action="store_true", help="do not regenerate sources")
+    demo.add_argument(
+        "--from-month",
+        default="2022-01",
+        metavar="YYYY-MM",
+        help="load the months from this one to 2025-12 only (quicker; default 2022-01: all)",
+    )
     demo.set_defaults(func=_demo)
 
     dbt = sub.add_parser("dbt", help="run dbt against the warehouse connection")
