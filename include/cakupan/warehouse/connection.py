@@ -53,9 +53,7 @@ class WarehouseParams:
     @classmethod
     def of(cls, **keywords) -> WarehouseParams:
         """From libpq keywords; None and empty values are left to libpq's defaults."""
-        return cls(
-            {k: _text(v) for k, v in keywords.items() if v is not None and _text(v) != ""}
-        )
+        return cls({k: _text(v) for k, v in keywords.items() if v is not None and _text(v) != ""})
 
     def replace(self, **keywords) -> WarehouseParams:
         """The same connection with some keywords changed (`dbname=...`); None removes one."""
