@@ -7,6 +7,7 @@ side on the same machine says more than either time alone. Big inputs are genera
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -16,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from psycopg2 import sql
@@ -103,7 +105,7 @@ def make_xlsx(n: int = ROWS) -> Path:
     return path
 
 
-def _admin_and_bench_params():
+def _admin_and_bench_params(dbname: str = BENCH_DB):
     from cakupan.warehouse import resolve_params
 
     admin = resolve_params()
@@ -112,13 +114,11 @@ def _admin_and_bench_params():
     conn = psycopg2.connect(**admin.dsn_kwargs())
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute("select 1 from pg_database where datname = %s", (BENCH_DB,))
+        cur.execute("select 1 from pg_database where datname = %s", (dbname,))
         if cur.fetchone() is None:
-            cur.execute(sql.SQL("create database {}").format(sql.Identifier(BENCH_DB)))
+            cur.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
     conn.close()
-    from dataclasses import replace
-
-    return admin, replace(admin, dbname=BENCH_DB)
+    return admin, admin.replace(dbname=dbname)
 
 
 def _psql() -> str:
@@ -272,17 +272,85 @@ def dag_parse_seconds() -> dict[str, float]:
     return times
 
 
-def _setup_warehouse_db(params, *, last_month: str) -> None:
-    """An empty bench warehouse, then every demo source up to `last_month` loaded into it."""
+@dataclass(frozen=True)
+class History:
+    """A history of demo sources the dbt figures are measured on, in a bench database of its own."""
+
+    months: int
+    first_month: str  # the generator's `start`
+    dbname: str
+
+    def sources(self) -> Path:
+        if self.first_month == "2022-01":
+            return config.sources_dir()  # the demo's own sources (2022-2025)
+        return bench_dir() / "long_history" / "sources"  # bench-only: `make demo` never sees it
+
+    def newest_month(self) -> Path:
+        return self.sources() / "bpjs" / "rekap_peserta_jkn_2025_12.xlsx"
+
+
+HISTORY_48 = History(48, "2022-01", BENCH_DB)
+HISTORY_144 = History(144, "2014-01", "cakupan_bench_144")
+
+
+def SOURCES_DEC_2025() -> Path:  # noqa: N802 - reads like the constant it is
+    return HISTORY_48.newest_month()
+
+
+def _ensure_sources(history: History) -> Path:
+    """The history's source files, generated (deterministically) when missing."""
+    sources = history.sources()
+    if not history.newest_month().exists():
+        from cakupan.demo.generate import generate
+
+        note(f"# generating the {history.months}-month sources into {sources}")
+        generate(sources, start=history.first_month, extras=True)
+    return sources
+
+
+def note(line: str) -> None:
+    """Progress, to stderr: the figures' lines on stdout stay `name=value` and `# ` lines."""
+    print(line, file=sys.stderr, flush=True)  # noqa: T201
+
+
+# what the loaded raw tables depend on besides the files: the loader's code and reference lists
+_LOADER_CODE = ("landing", "sources", "contracts", "parsing", "reference", "pipeline.py")
+
+
+def _loaded_key(sources: Path, last_month: str) -> str:
+    """A digest of what `_load_sources` would load and how: the files up to `last_month` (bytes)
+    and the loader's code. Equal digests: an earlier load of the history is still current."""
+    import hashlib
+
+    digest = hashlib.sha256(last_month.encode())
+    package = Path(__file__).resolve().parent
+    files = [p for part in _LOADER_CODE for p in sorted((package / part).rglob("*"))]
+    for path in [*files, *_history_files(sources, last_month)]:
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(path.anchor)).encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _history_files(sources: Path, last_month: str) -> list[Path]:
+    """Every source file of the history, but the membership workbooks after `last_month`."""
+    return [
+        path
+        for path in sorted(sources.rglob("*"))
+        if path.is_file()
+        and path.suffix in (".csv", ".xlsx")
+        and not (path.parent.name == "bpjs" and path.stem[-7:].replace("_", "-") > last_month)
+    ]
+
+
+def _load_sources(params, sources: Path, last_month: str) -> None:
+    """An empty bench warehouse, then every source file up to `last_month` loaded into it by the
+    product's loader, as the ingest DAGs do."""
     from cakupan.pipeline import load_file
     from cakupan.sources.errors import SourceFileError
     from cakupan.warehouse import connect
 
-    sources = config.sources_dir()
-    if not (sources / "bpjs").exists():
-        from cakupan.demo.generate import generate
-
-        generate(sources)
+    files = _history_files(sources, last_month)
     conn = connect(params)
     try:
         # what an earlier run built or loaded (December 2025 among it) goes first
@@ -292,22 +360,77 @@ def _setup_warehouse_db(params, *, last_month: str) -> None:
                     sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema))
                 )
         conn.commit()
-        for path in sorted(sources.rglob("*")):
-            if not path.is_file() or path.suffix not in (".csv", ".xlsx"):
-                continue
-            if path.parent.name == "bpjs" and path.stem[-7:].replace("_", "-") > last_month:
-                continue
-            try:
-                load_file(path, conn=conn)
-            except SourceFileError as exc:
-                if "no source contract" not in exc.fault:
-                    raise
+        started = time.perf_counter()
+        # the loads record paths relative to the sources folder, as the demo's loads do
+        with _environ({"CAKUPAN_SOURCES_DIR": str(sources)}):
+            for i, path in enumerate(files, start=1):
+                try:
+                    load_file(path, conn=conn)
+                except SourceFileError as exc:
+                    if "no source contract" not in exc.fault:
+                        raise
+                if i % 25 == 0 or i == len(files):
+                    note(
+                        f"# {params.dbname}: loaded {i} of {len(files)} files "
+                        f"({time.perf_counter() - started:.0f} s)"
+                    )
     finally:
         conn.close()
 
 
-def SOURCES_DEC_2025() -> Path:  # noqa: N802 - reads like the constant it is
-    return config.sources_dir() / "bpjs" / "rekap_peserta_jkn_2025_12.xlsx"
+@contextlib.contextmanager
+def _environ(settings: dict[str, str]):
+    """These environment variables set for the block, restored after it."""
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _admin_exec(statement, *args) -> list[tuple]:
+    import psycopg2
+
+    admin, _ = _admin_and_bench_params()
+    conn = psycopg2.connect(**admin.dsn_kwargs())
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement, args or None)
+            return cur.fetchall() if cur.description else []
+    finally:
+        conn.close()
+
+
+def _setup_warehouse_db(params, *, last_month: str, history: History = HISTORY_48) -> None:
+    """The history's sources up to `last_month` loaded into an empty bench warehouse.
+
+    A load takes a while (about 1 s per month's workbook): after loading, the database is kept as
+    a template (`<db>_loaded`, its comment the digest of the files and the loader's code), and a
+    later run whose digest is the same copies the template instead of loading again.
+    """
+    sources = _ensure_sources(history)
+    key = _loaded_key(sources, last_month)
+    template = f"{params.dbname}_loaded"
+    found = _admin_exec(
+        "select shobj_description(oid, 'pg_database') from pg_database where datname = %s",
+        template,
+    )
+    db, tmpl = sql.Identifier(params.dbname), sql.Identifier(template)
+    if found and found[0][0] == key:
+        note(f"# {params.dbname}: the loaded sources are current, copied from {template}")
+        _admin_exec(sql.SQL("drop database if exists {} with (force)").format(db))
+        _admin_exec(sql.SQL("create database {} template {} strategy file_copy").format(db, tmpl))
+        return
+    _load_sources(params, sources, last_month)
+    _admin_exec(sql.SQL("drop database if exists {}").format(tmpl))
+    _admin_exec(sql.SQL("create database {} template {} strategy file_copy").format(tmpl, db))
+    _admin_exec(sql.SQL("comment on database {} is {}").format(tmpl, sql.Literal(key)))
 
 
 def _timed(fn) -> float:
@@ -321,14 +444,14 @@ def _bench_dbt_target() -> Path:
     return bench_dir() / "dbt_target"
 
 
-def incremental_figures(params) -> dict[str, float]:
+def incremental_figures(params, history: History = HISTORY_48) -> dict[str, float]:
     """Build everything vs add the newest month, each as the product does it (`cakupan transform`).
 
-    Full: `dbt build --full-refresh` of the whole project on the sources up to November 2025
-    (seeds, every model, data and unit tests). One month: December 2025 loaded (not timed, the
-    loaders have their own figures), then `cakupan transform --after bpjs_membership`: the tables
-    and incremental models the new month changes and their data tests. Both start from a parsed
-    project (dbt's partial parse), as the warehouse's dbt does once it has run.
+    Full: `dbt build --full-refresh` of the whole project on the history's sources up to November
+    2025 (seeds, every model, data and unit tests). One month: December 2025 loaded (not timed,
+    the loaders have their own figures), then `cakupan transform --after bpjs_membership`: the
+    tables and incremental models the new month changes and their data tests. Both start from a
+    parsed project (dbt's partial parse), as the warehouse's dbt does once it has run.
     """
     from cakupan.pipeline import load_file, run_dbt, transform
     from cakupan.warehouse import connect
@@ -343,28 +466,21 @@ def incremental_figures(params) -> dict[str, float]:
         "DBT_LOG_PATH": str(logs),
         "DBT_LOG_FORMAT_FILE": "json",
     }
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
-        _setup_warehouse_db(params, last_month="2025-11")
+    with _environ(settings):
+        _setup_warehouse_db(params, last_month="2025-11", history=history)
         run_dbt(["parse", "--quiet"], params=params)
         full = _timed(lambda: transform(full_refresh=True, params=params, quiet=True))
         full_nodes, full_facts = _run_results(target)
         full_sql = _sql_seconds(logs / "dbt.log", target)
         conn = connect(params)
         try:
-            load_file(SOURCES_DEC_2025(), conn=conn)
+            with _environ({"CAKUPAN_SOURCES_DIR": str(history.sources())}):
+                load_file(history.newest_month(), conn=conn)
         finally:
             conn.close()
         one = _timed(lambda: transform(after=["bpjs_membership"], params=params, quiet=True))
         one_nodes, one_facts = _run_results(target)
         one_sql = _sql_seconds(logs / "dbt.log", target)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
     return {
         "full_sql_s": full_sql,
         "one_month_sql_s": one_sql,
@@ -653,6 +769,24 @@ def cosmos_test_behaviours(params) -> dict[str, float]:
     return seconds
 
 
+def _say_incremental(figures: dict[str, float], history: History) -> None:
+    say(
+        f"# {history.months} months ({history.first_month}..2025-12): dbt build: full refresh "
+        f"{figures['full_build_s']:.1f} s ({figures['full_nodes']} nodes), one new month "
+        f"(cakupan transform --after bpjs_membership) {figures['one_month_s']:.1f} s "
+        f"({figures['one_month_nodes']} nodes)"
+    )
+    say(
+        f"# {history.months} months: incremental fact models: full refresh "
+        f"{figures['full_facts_s']:.2f} s, one new month {figures['one_month_facts_s']:.2f} s"
+    )
+    say(
+        f"# {history.months} months: time in the database (dbt's SQL statements, summed over its "
+        f"4 threads on this machine's cores, so it varies from run to run): full refresh "
+        f"{figures['full_sql_s']:.2f} s, one new month {figures['one_month_sql_s']:.2f} s"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     only = set(argv if argv is not None else sys.argv[1:])
     _admin, params = _admin_and_bench_params()
@@ -694,25 +828,17 @@ def main(argv: list[str] | None = None) -> int:
         say(f"dag_parse_s_max={max(times.values()):.3f}")
     if not only or "dbt" in only:
         figures = incremental_figures(params)
-        say(
-            f"# dbt build: full refresh {figures['full_build_s']:.1f} s "
-            f"({figures['full_nodes']} nodes), one new month (cakupan transform --after "
-            f"bpjs_membership) {figures['one_month_s']:.1f} s ({figures['one_month_nodes']} nodes)"
-        )
-        say(
-            f"# incremental fact models: full refresh {figures['full_facts_s']:.2f} s, one new "
-            f"month {figures['one_month_facts_s']:.2f} s"
-        )
-        say(
-            f"# time in the database (dbt's SQL statements, summed over its 4 threads on this "
-            f"machine's cores, so it varies from run to run): full refresh "
-            f"{figures['full_sql_s']:.2f} s, one new month {figures['one_month_sql_s']:.2f} s"
-        )
+        _say_incremental(figures, HISTORY_48)
         say(f"one_month_vs_full_build={figures['one_month_s'] / figures['full_build_s']:.2f}")
         say(
             "one_month_vs_full_build_facts="
             f"{figures['one_month_facts_s'] / figures['full_facts_s']:.2f}"
         )
+        _admin, params_144 = _admin_and_bench_params(HISTORY_144.dbname)
+        long = incremental_figures(params_144, HISTORY_144)
+        _say_incremental(long, HISTORY_144)
+        say(f"one_month_growth={long['one_month_s'] / figures['one_month_s']:.2f}")
+        say(f"one_month_vs_full_build_144={long['one_month_s'] / long['full_build_s']:.2f}")
         say(f"mart_query_p95_ms={mart_query_p95_ms(params):.1f}")
 
     if not only or "airflow" in only:
