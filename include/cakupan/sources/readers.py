@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cakupan.sources.cells import column_letter, column_number
 from cakupan.sources.errors import SourceFileError, content_free
 
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -48,16 +49,6 @@ _CHUNK = 1 << 20
 _MAX_BYTES_PER_CELL = 2000  # worksheet XML per declared cell beyond which the dimension is wrong
 _DOCTYPE = re.compile(rb"<!\s*(doctype|entity)", re.IGNORECASE)
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
-
-
-def column_letter(index: int) -> str:
-    """0-based column index -> spreadsheet letters (0 -> A, 27 -> AB)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 @dataclass
@@ -176,13 +167,6 @@ _SHEET_ENTRY_ID_FIRST = re.compile(
 _RELATIONSHIP = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"')
 
 
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for ch in letters:
-        number = number * 26 + ch - 64
-    return number
-
-
 def _declared_dimensions(zf: zipfile.ZipFile, heads: dict[str, bytes]) -> dict[str, tuple]:
     """Sheet name -> (rows, columns, part, first column (0-based), XML size) from each
     worksheet's `<dimension ref>` (xlsx only)."""
@@ -203,8 +187,8 @@ def _declared_dimensions(zf: zipfile.ZipFile, heads: dict[str, bytes]) -> dict[s
         m = _DIMENSION.search(heads.get(part, b""))
         if m is None:
             continue
-        first_col, first_row = _column_number(m[1]), int(m[2])
-        last_col = _column_number(m[3]) if m[3] else first_col
+        first_col, first_row = column_number(m[1]), int(m[2])
+        last_col = column_number(m[3]) if m[3] else first_col
         last_row = int(m[4]) if m[4] else first_row
         try:
             size = zf.getinfo(part).file_size

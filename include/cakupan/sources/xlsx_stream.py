@@ -38,8 +38,8 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+from cakupan.sources.cells import column_letter, column_number
 from cakupan.sources.errors import SourceFileError, content_free
-from cakupan.sources.readers import _column_number, column_letter
 
 STREAM_ABOVE_BYTES = 16 * 1024 * 1024  # worksheet XML, uncompressed
 CHUNK_BYTES = 4 * 1024 * 1024
@@ -156,9 +156,9 @@ def _merged_ranges(path: Path, part: str) -> list[tuple[tuple[int, int], tuple[i
             else:
                 tail += data
         for m in _MERGE_CELL.finditer(tail):
-            r0, c0 = int(m[2]) - 1, _column_number(m[1]) - 1
+            r0, c0 = int(m[2]) - 1, column_number(m[1]) - 1
             r1 = int(m[4]) - 1 if m[4] else r0
-            c1 = _column_number(m[3]) - 1 if m[3] else c0
+            c1 = column_number(m[3]) - 1 if m[3] else c0
             found.append(((r0, c0), (r1, c1)))
     return found
 
