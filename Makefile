@@ -14,7 +14,6 @@ export AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY := False
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 export SCARF_ANALYTICS := false
-export PYTHONWARNINGS := ignore
 
 .PHONY: help install demo test unit integration bench stop manifest lint format clean
 
@@ -50,6 +49,7 @@ demo: install manifest
 	@$(BIN)/cakupan demo
 
 test: install manifest
+	@$(BIN)/lint-imports --no-cache
 	@$(BIN)/python -m pytest -q
 
 unit: install

@@ -175,8 +175,7 @@ def test_each_connection_form_runs_the_warehouse(form, server, base_env, tmp_pat
         "dbt",
         "show",
         "--inline",
-        "select current_user as who, current_database() as db,"
-        " current_setting('work_mem') as mem",
+        "select current_user as who, current_database() as db, current_setting('work_mem') as mem",
         timeout=300,
     )
     outputs.append(shown.stdout + shown.stderr)
