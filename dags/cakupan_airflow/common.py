@@ -20,7 +20,7 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
     "max_retry_delay": dt.timedelta(minutes=30),
     "execution_timeout": dt.timedelta(hours=1),
-    # webhook/email alerts through the connection `cakupan_alerts` (none when it is not defined)
+    # Airflow notifiers: a webhook (connection `cakupan_alerts`) and e-mail (`smtp_default`)
     "on_failure_callback": alert_on_failure(),
     "on_retry_callback": alert_on_retry(),
 }

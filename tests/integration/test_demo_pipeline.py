@@ -302,7 +302,10 @@ def test_a_failing_dbt_build_fails_the_transform_run_and_alerts_once(
                 "AIRFLOW_HOME": str(airflow_home),
                 "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
-                "AIRFLOW_CONN_CAKUPAN_ALERTS": httpserver.url_for("/hooks/transform"),
+                # an HTTP connection whose host is the webhook's whole URL
+                "AIRFLOW_CONN_CAKUPAN_ALERTS": json.dumps(
+                    {"conn_type": "http", "host": httpserver.url_for("/hooks/transform")}
+                ),
                 "CAKUPAN_HOME": str(home),
                 "CAKUPAN_SOURCES_DIR": demo_runs["env"]["CAKUPAN_SOURCES_DIR"],
             }
