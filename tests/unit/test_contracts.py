@@ -126,12 +126,15 @@ def test_api_kinds_are_accepted():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"kind": "pdf"}, "kind: 'pdf' is not one of"),
+        ({"kind": "pdf"}, "kind: Input should be 'xlsx', 'xls', 'ods', 'csv', 'bps_api' or"),
         ({"raw_table": "staging.x"}, "raw_table: 'staging.x' must be raw.<source>_<entity>"),
         ({"path": None}, "path: is required"),
         ({"path": "../x/*.csv"}, "path: must be a glob relative to the sources folder"),
-        ({"colour": "red"}, "contract: unknown key(s) 'colour'"),
-        ({"fields": {"a": {"type": "money", "required": True}}}, "fields.a.type: 'money'"),
+        ({"colour": "red"}, "x.yml: unknown key(s) 'colour'; allowed: connection, decimal,"),
+        (
+            {"fields": {"a": {"type": "money", "required": True}}},
+            "fields.a.type: Input should be 'text', 'integer', 'number', 'percent',",
+        ),
         ({"fields": {"a": {"aliases": ["A"]}}}, "fields: at least one field must be required"),
         ({"fields": {"a": {"required": True, "alias": ["A"]}}}, "fields.a: unknown key(s) 'alias'"),
         ({"period": {"from": "filename"}}, "period.pattern: is required"),
@@ -141,23 +144,51 @@ def test_api_kinds_are_accepted():
         ),
         ({"period": {"from": "column", "field": "nope"}}, "period.field: 'nope' is not a"),
         ({"period": {"from": "cell", "cell": "2A"}}, "period.cell: '2A' is not a cell"),
-        ({"period": {"from": "calendar"}}, "period.from: 'calendar' is not one of"),
-        ({"region": {"field": "region", "system": "iso"}}, "region.system: 'iso' is not one"),
+        ({"period": {"from": "calendar"}}, "period.from: Input should be 'filename', 'cell'"),
+        ({"region": {"field": "region", "system": "iso"}}, "region.system: Input should be"),
         ({"region": {"field": "wilayah", "system": "name"}}, "region.field: 'wilayah' is not"),
         (
             {"skip_rows": [{"field": "region", "pattern": "("}]},
             "skip_rows[0].pattern: not a valid regular expression",
         ),
         ({"key": ["nope"]}, "key[0]: 'nope' is not a declared field"),
-        ({"decimal": "dot"}, "decimal: must be comma or point"),
+        ({"decimal": "dot"}, "decimal: Input should be 'comma' or 'point'"),
         ({"thousands": ","}, "thousands: cannot be the decimal mark"),
         ({"encoding": "klingon"}, "encoding: unknown encoding 'klingon'"),
         ({"delimiter": ";;"}, "delimiter: must be auto, tab or one character"),
-        ({"limits": {"max_cells": 0}}, "limits.max_cells: must be a positive integer"),
-        ({"header": {"rows": 3}}, "header.rows: must be 1 or 2"),
+        ({"limits": {"max_cells": 0}}, "limits.max_cells: Input should be greater than or equal"),
+        ({"header": {"rows": 3}}, "header.rows: Input should be 1 or 2"),
         ({"sheets": ["Data"]}, "sheets: a csv file has no sheets"),
         ({"url": "https://example.org"}, "url: url, params and connection are for API kinds"),
         ({"name": "Bad Name"}, "name: 'Bad Name' must be lower case"),
+        ({"path": "/data/*.csv"}, "path: must be a glob relative to the sources folder"),
+        ({"fields": {"Region": {"required": True}}}, "fields.Region: 'Region' must be lower case"),
+        ({"fields": {"a": {"required": "yes"}}}, "fields.a.required: Input should be a valid bool"),
+        ({"fields": {"a": {"aliases": ["A", 3]}}}, "fields.a.aliases[1]: Input should be a valid"),
+        ({"fields": {"a": 3}}, "fields.a: Input should be a mapping"),
+        ({"fields": {}}, "fields: a file contract needs at least one field"),
+        ({"header": {"max_search_rows": True}}, "header.max_search_rows: Input should be a valid"),
+        ({"header": {"max_search_rows": 1001}}, "header.max_search_rows: Input should be less"),
+        ({"period": {"from": "column"}}, "period.field: is required for from: column"),
+        (
+            {"period": {"from": "cell", "field": "value"}},
+            "period.field: only for from: column (this is from: cell)",
+        ),
+        (
+            {"period": {"from": "column", "field": "value"}},
+            "period.field: the period column must be of type month, date or text",
+        ),
+        ({"period": {"from": "filename", "pattern": "(x)", "cell": "A1"}}, "period.cell: only for"),
+        (
+            {"region": {"field": "region", "system": "name", "province_field": "prov"}},
+            "region.province_field: 'prov' is not a declared field",
+        ),
+        ({"skip_rows": [{"field": "nope", "pattern": "x"}]}, "skip_rows[0].field: 'nope' is not"),
+        ({"skip_rows": "total"}, "skip_rows: Input should be a list"),
+        ({"thousands": "ab"}, "thousands: must be one separator character"),
+        ({"decimal": "point", "thousands": "."}, "thousands: cannot be the decimal mark"),
+        ({"encoding": 8}, "encoding: Input should be a valid string"),
+        ({"params": {"var": 1}}, "url: url, params and connection are for API kinds"),
     ],
 )
 def test_invalid_contracts_name_the_key(change, message):
@@ -204,3 +235,43 @@ def test_match_contract(contracts, tmp_path: Path):
     twins = [parse_contract(dict(BASE, name="a")), parse_contract(dict(BASE, name="b"))]
     with pytest.raises(SourceFileError, match="several source contracts match this file: a, b"):
         match_contract(Path("x/1.csv"), twins)
+
+
+def test_shorthands_and_null_keys():
+    c = parse_contract(
+        dict(
+            BASE,
+            fields={"region": {"required": True}, "a": ["A", "Aa"], "b": "B", "c": None},
+            header=None,
+            key="region",
+            sheets=None,
+            delimiter="tab",
+        )
+    )
+    assert {n: f.aliases for n, f in c.fields.items()} == {
+        "region": (),
+        "a": ("A", "Aa"),
+        "b": ("B",),
+        "c": (),
+    }
+    assert [f.name for f in c.fields.values()] == ["region", "a", "b", "c"]
+    assert (c.header.rows, c.key, c.sheets, c.delimiter) == (1, ("region",), (), "\t")
+
+
+def test_every_problem_on_one_line_with_the_file():
+    with pytest.raises(ContractError) as info:
+        parse_contract(
+            dict(BASE, decimal="dot", fields={"a": {"type": "money", "required": True}}),
+            "contracts/x.yml",
+        )
+    message = str(info.value)
+    assert "\n" not in message and "pydantic" not in message
+    assert message.startswith("contracts/x.yml: fields.a.type: Input should be 'text',")
+    assert "; decimal: Input should be 'comma' or 'point'" in message
+
+
+def test_contract_is_frozen_and_knows_its_file():
+    c = parse_contract(BASE, "x.yml")
+    assert c.contract_file == "x.yml"
+    with pytest.raises(ValueError):
+        c.name = "other"  # type: ignore[misc]

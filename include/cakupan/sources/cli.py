@@ -1,4 +1,4 @@
-"""`cakupan sources list` and `cakupan sources check FILE`: contracts and files, no database.
+"""`cakupan sources list|check FILE|schema`: contracts and files, no database.
 
 `register(subparsers)` adds the `sources` command to the main CLI's argparse subparsers; each
 sub-command sets `func` (called as `args.func(args)`, returning the exit code). `main(argv)` runs
@@ -7,6 +7,9 @@ the same sub-commands standalone: `python -m cakupan.sources.cli check FILE`.
 `check` exit codes: 0 the file would load without rejects, 1 it would load with rejected rows,
 2 a file-level fault (printed as one line `error: <file>: <fault>` on stderr), an unknown or
 invalid contract included.
+
+`schema [--out FILE]` prints (or writes) the JSON Schema of contract YAML files, the one
+committed as `include/cakupan/contracts/contract.schema.json` for editors (docs/CONTRACTS.md).
 """
 
 from __future__ import annotations
@@ -18,7 +21,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from cakupan.sources.contracts import load_contracts, match_contract
+from cakupan.sources.contracts import (
+    SCHEMA_FILE,
+    contract_schema_text,
+    load_contracts,
+    match_contract,
+)
 from cakupan.sources.errors import ContractError, SourceFileError
 from cakupan.sources.extract import ExtractedRow, RejectedRow, extract_file
 
@@ -63,11 +71,25 @@ def _add_commands(sub) -> None:
     )
     check.set_defaults(func=cmd_check)
 
+    schema = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of contract YAML files (for editors)",
+        description="Print the JSON Schema of contract YAML files generated from the contract"
+        f" model; after changing the model, write it with --out {SCHEMA_FILE.name} in"
+        " include/cakupan/contracts/ (a unit test checks the committed file is current).",
+    )
+    schema.add_argument(
+        "--out", type=Path, default=None, help="write the schema to this file (default: stdout)"
+    )
+    schema.set_defaults(func=cmd_schema)
+
 
 def register(subparsers) -> argparse.ArgumentParser:
     """Add `sources list|check` to a main CLI's `add_subparsers()` object."""
-    parser = subparsers.add_parser("sources", help="source contracts: list them, check a file")
-    sub = parser.add_subparsers(dest="sources_command", metavar="{list,check}")
+    parser = subparsers.add_parser(
+        "sources", help="source contracts: list them, check a file, their JSON Schema"
+    )
+    sub = parser.add_subparsers(dest="sources_command", metavar="{list,check,schema}")
     sub.required = True
     _add_commands(sub)
     return parser
@@ -85,6 +107,16 @@ def cmd_list(args: argparse.Namespace) -> int:
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for r in rows:
         print("  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3])
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    text = contract_schema_text()
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
     return 0
 
 
@@ -207,7 +239,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cakupan sources", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", metavar="{list,check}")
+    sub = parser.add_subparsers(dest="command", metavar="{list,check,schema}")
     sub.required = True
     _add_commands(sub)
     args = parser.parse_args(argv)

@@ -1,64 +1,282 @@
 """Source contracts: what a source file looks like, declared as YAML data.
 
-One YAML file per contract in `include/cakupan/contracts/` (see `docs/CONTRACTS.md`). This
-module reads and validates them into frozen dataclasses; `extract.py` applies them. It never
-touches a file other than the contract YAML, a database or Airflow.
+One YAML file per contract in `include/cakupan/contracts/` (see `docs/CONTRACTS.md`). The
+contract format is the pydantic model `Contract` below: its parts are frozen models that refuse
+unknown keys, their field docstrings are the descriptions of the JSON Schema that editors use
+(`contract.schema.json`, written by `cakupan sources schema`), and the rules across keys are
+model validators. `parse_contract` turns a validation error into one `ContractError` line naming
+the file and each key's path (`x.yml: fields.pbi.type: Input should be 'text', ...`).
+
+To extend the format: add a model (a `_Part`) and a field of `Contract`; a rule within the part
+is a validator of the part, a rule that needs other keys (a field name it refers to, the kind)
+is a step of `Contract._check_rules`. `extract.py` applies contracts. This module never touches
+a file other than the contract YAML, a database or Airflow.
 """
 
 from __future__ import annotations
 
 import codecs
 import fnmatch
+import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from cakupan.sources.errors import ContractError, SourceFileError
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "contracts"
+SCHEMA_FILE = CONTRACTS_DIR / "contract.schema.json"
 
-FILE_KINDS = frozenset({"xlsx", "xls", "ods", "csv"})
-API_KINDS = frozenset({"bps_api", "ckan_datastore"})
+FileKind = Literal["xlsx", "xls", "ods", "csv"]
+ApiKind = Literal["bps_api", "ckan_datastore"]
+Kind = Literal[FileKind, ApiKind]
+FieldType = Literal["text", "integer", "number", "percent", "date", "month"]
+RegionSystem = Literal["kemendagri", "bps", "name"]
+PeriodSource = Literal["filename", "cell", "column"]
+
+FILE_KINDS = frozenset(get_args(FileKind))
+API_KINDS = frozenset(get_args(ApiKind))
 KINDS = FILE_KINDS | API_KINDS
-FIELD_TYPES = frozenset({"text", "integer", "number", "percent", "date", "month"})
-REGION_SYSTEMS = frozenset({"kemendagri", "bps", "name"})
-PERIOD_SOURCES = frozenset({"filename", "cell", "column"})
+FIELD_TYPES = frozenset(get_args(FieldType))
+REGION_SYSTEMS = frozenset(get_args(RegionSystem))
+PERIOD_SOURCES = frozenset(get_args(PeriodSource))
 DEFAULT_MAX_CELLS = 20_000_000
 DEFAULT_MAX_SEARCH_ROWS = 30
 
-_NAME = re.compile(r"[a-z][a-z0-9_]*")
-_RAW_TABLE = re.compile(r"raw\.[a-z][a-z0-9_]*")
+_NAME = r"[a-z][a-z0-9_]*"
 _CELL = re.compile(r"([A-Za-z]{1,3})([1-9][0-9]*)")
 
 
-@dataclass(frozen=True)
-class FieldSpec:
-    name: str
-    type: str = "text"
-    aliases: tuple[str, ...] = ()
-    required: bool = False
+# ---- errors ----------------------------------------------------------------------------------
+
+
+def _fail(at: str, problem: str):
+    """Refuse a value: `at` is the key's path below the validated part ("" for the part)."""
+    raise PydanticCustomError("contract", problem, {"at": at})
+
+
+def _error_path(error: Mapping[str, Any]) -> str:
+    """`('fields', 'pbi', 'type')` -> `fields.pbi.type`, `('key', 0)` -> `key[0]`."""
+    parts = [p for p in error["loc"] if p != "[key]"]  # a dict key's own error: its entry
+    at = (error.get("ctx") or {}).get("at")
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
+    if at:
+        path += at if at.startswith("[") or not path else f".{at}"
+    return path
+
+
+# pydantic's messages that name a Python type, in YAML's words
+_YAML_WORDS = {
+    "model_type": "Input should be a mapping",
+    "dict_type": "Input should be a mapping",
+    "tuple_type": "Input should be a list",
+    "list_type": "Input should be a list",
+}
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """A validation error on one line: `path: problem` per error, joined with `; `."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        path = _error_path(error)
+        message = _YAML_WORDS.get(error["type"], error["msg"])
+        problems.append(f"{path}: {message}" if path else message)
+    return "; ".join(problems)
+
+
+# ---- value types -----------------------------------------------------------------------------
+
+
+def _matching(regex: str, problem: str, *, in_schema: bool = True) -> Any:
+    """A string matching `regex` in full; `problem` follows its repr in the error. The regex
+    goes in the JSON Schema too (`in_schema=False` for a mapping's keys, checked there by
+    `propertyNames`)."""
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            _fail("", f"{value!r} {problem}")
+        return value
+
+    schema = [Field(json_schema_extra={"pattern": f"^{regex}$"})] if in_schema else []
+    return Annotated[StrictStr, AfterValidator(check), *schema]
+
+
+def _compiles(pattern: str) -> str:
+    try:
+        re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        _fail("", f"not a valid regular expression: {exc}")
+    return pattern
+
+
+def _one_group(pattern: str) -> str:
+    groups = re.compile(pattern, re.IGNORECASE).groups
+    if groups != 1:
+        _fail("", f"must have exactly 1 capturing group (has {groups})")
+    return pattern
+
+
+def _relative_glob(path: str) -> str:
+    if path.startswith("/") or ".." in PurePath(path).parts:
+        _fail("", "must be a glob relative to the sources folder")
+    return path
+
+
+def _separator(value: str) -> str:
+    if len(value) != 1 or value.isalnum():
+        _fail("", "must be one separator character such as '.', ',' or ' '")
+    return value
+
+
+def _codec(value: str) -> str:
+    if value != "auto":
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            _fail("", f"unknown encoding {value!r}")
+    return value
+
+
+def _delimiter(value: str) -> str:
+    value = "\t" if value in ("tab", "\\t") else value
+    if value != "auto" and len(value) != 1:
+        _fail("", "must be auto, tab or one character")
+    return value
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+_LOWER = "must be lower case letters, digits and underscores"
+Name = _matching(_NAME, _LOWER)
+FieldName = _matching(_NAME, _LOWER, in_schema=False)
+RawTable = _matching(r"raw\.[a-z][a-z0-9_]*", "must be raw.<source>_<entity> (lower case)")
+CellAddress = _matching(_CELL.pattern, "is not a cell address like A2")
+Regex = Annotated[StrictStr, AfterValidator(_compiles)]
+OneGroupRegex = Annotated[Regex, AfterValidator(_one_group)]
+Strings = Annotated[
+    tuple[StrictStr, ...],
+    BeforeValidator(_one_or_many, json_schema_input_type=str | list[str]),
+]
+
+
+# ---- the parts of a contract -----------------------------------------------------------------
+
+
+class _Part(BaseModel):
+    """A part of a contract: immutable; an unknown key is refused (naming the allowed ones),
+    a key given as null (`key:` with nothing after it) is as if absent."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        allowed = sorted(f.alias or name for name, f in cls.model_fields.items())
+        unknown = sorted(map(str, set(data) - set(allowed)))
+        if unknown:
+            _fail(
+                "",
+                f"unknown key(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}",
+            )
+        return {k: v for k, v in data.items() if v is not None}
+
+
+class FieldSpec(_Part):
+    """A field: a column of the raw table, found in the header by its aliases."""
+
+    type: FieldType = "text"
+    """How its values are parsed (`text` default, `integer`, `number`, `percent`, `date`,
+    `month`)."""
+    aliases: Strings = ()
+    """Header texts of its column (one or a list); the field name itself is always one."""
+    required: StrictBool = False
+    """A required field's column must be in the header (the header is found by them); an
+    optional one may be missing and is null."""
+
+    _name: str = PrivateAttr(default="")
+
+    @property
+    def name(self) -> str:
+        return self._name
 
     def all_aliases(self) -> tuple[str, ...]:
         """The aliases, plus the canonical name itself (a CSV may use it as its header)."""
         return (*self.aliases, self.name)
 
 
-@dataclass(frozen=True)
-class HeaderSpec:
-    rows: int = 1
-    max_search_rows: int = DEFAULT_MAX_SEARCH_ROWS
+def _field_shorthand(value: Any) -> Any:
+    """`name:` (nothing) is a text field; `name: [A, B]` or `name: A` gives its aliases."""
+    if value is None:
+        return {}
+    return {"aliases": value} if isinstance(value, list | str) else value
 
 
-@dataclass(frozen=True)
-class PeriodSpec:
-    source: str  # filename | cell | column (YAML key `from`)
-    pattern: str | None = None
-    field: str | None = None
-    cell: str | None = None  # optional fixed address for `from: cell`, e.g. A2
+FieldEntry = Annotated[
+    FieldSpec,
+    BeforeValidator(_field_shorthand, json_schema_input_type=FieldSpec | list[str] | str | None),
+]
+
+
+class HeaderSpec(_Part):
+    """Where the header is."""
+
+    rows: Literal[1, 2] = 1
+    """1, or 2: a two-row header is flattened per column as `"<top> / <bottom>"`, the top cell
+    of a merged range carried right over the columns it spans."""
+    max_search_rows: StrictInt = Field(default=DEFAULT_MAX_SEARCH_ROWS, ge=1, le=1000)
+    """The header is searched in the first N rows: the row (pair) mapping all required fields
+    and the most fields wins; rows above it are title rows."""
+
+
+class PeriodSpec(_Part):
+    """Where the period of the rows is. No `period`: rows have no period."""
+
+    source: PeriodSource = Field(alias="from")
+    """`filename` (`pattern` searched in the file name), `cell` (the first cell above the header
+    matching `pattern`, or the fixed `cell`; without a pattern the first cell naming a month),
+    `column` (the `field` of each row)."""
+    pattern: OneGroupRegex | None = None
+    """A regular expression (case-insensitive) with one group: the period's text."""
+    field: StrictStr | None = None
+    """For `from: column`: a `month`, `date` or `text` field."""
+    cell: CellAddress | None = None
+    """For `from: cell`: a fixed cell address such as A2."""
+
+    @model_validator(mode="after")
+    def _keys_of_source(self) -> PeriodSpec:
+        if self.source == "filename" and self.pattern is None:
+            _fail("pattern", "is required for from: filename")
+        if self.source == "column" and self.field is None:
+            _fail("field", "is required for from: column")
+        if self.source != "column" and self.field is not None:
+            _fail("field", f"only for from: column (this is from: {self.source})")
+        if self.source != "cell" and self.cell is not None:
+            _fail("cell", "only for from: cell")
+        return self
 
     def regex(self) -> re.Pattern[str] | None:
         return re.compile(self.pattern, re.IGNORECASE) if self.pattern else None
@@ -75,55 +293,156 @@ class PeriodSpec:
         return int(m[2]) - 1, col - 1
 
 
-@dataclass(frozen=True)
-class RegionSpec:
-    field: str
-    system: str
-    type_field: str | None = None
-    province_field: str | None = None
+class RegionSpec(_Part):
+    """Where the region of a row is."""
+
+    field: StrictStr
+    """The field holding the region."""
+    system: RegionSystem
+    """`kemendagri` (`64.02`, also `6402`; old codes mapped to current ones), `bps` (`6403`,
+    through the BPS-Kemendagri bridge), `name` (`Kab. Bogor`)."""
+    type_field: StrictStr | None = None
+    """A field with `Kabupaten`/`Kota`, put before a bare name."""
+    province_field: StrictStr | None = None
+    """A province field that narrows a name found in several provinces."""
 
 
-@dataclass(frozen=True)
-class SkipRule:
-    field: str
-    pattern: str
+class SkipRule(_Part):
+    """A row whose cell in `field` matches `pattern` (case-insensitive) is skipped."""
+
+    field: StrictStr
+    pattern: Regex
 
     def regex(self) -> re.Pattern[str]:
         return re.compile(self.pattern, re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Limits:
-    max_cells: int = DEFAULT_MAX_CELLS
+class Limits(_Part):
+    max_cells: StrictInt = Field(default=DEFAULT_MAX_CELLS, ge=1)
+    """A sheet (or CSV: lines x columns) over this many cells is refused."""
 
 
-@dataclass(frozen=True)
-class Contract:
-    name: str
-    kind: str
-    raw_table: str
-    description: str = ""
-    path: str | None = None
-    sheets: tuple[str, ...] = ()
-    header: HeaderSpec = field(default_factory=HeaderSpec)
-    fields: Mapping[str, FieldSpec] = field(default_factory=dict)
+# ---- the contract ----------------------------------------------------------------------------
+
+
+class Contract(_Part):
+    """A Cakupan source contract: what one kind of source file (or API source) looks like and
+    how its rows become rows of a raw table (docs/CONTRACTS.md)."""
+
+    # for editors, the JSON Schema also says which keys each kind needs
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"kind": {"enum": sorted(FILE_KINDS)}}},
+            "then": {"required": ["path", "fields"]},
+            "else": {"anyOf": [{"required": ["url"]}, {"required": ["connection"]}]},
+        }
+    )
+
+    name: Name
+    """Equal to the file name without `.yml`; the `source` of `raw.loads`."""
+    description: StrictStr = ""
+    """One paragraph for people."""
+    kind: Kind
+    """File kinds are read by Cakupan; API kinds are extracted by its API clients."""
+    path: Annotated[StrictStr, AfterValidator(_relative_glob)] | None = None
+    """File kinds: a glob relative to the sources folder (`bpjs/rekap_peserta_jkn_*.xlsx`); it
+    also picks the contract of a file."""
+    sheets: Strings = ()
+    """Sheet name globs (case-insensitive), every matching sheet is read; default: the first
+    visible sheet. Not for csv."""
+    header: HeaderSpec = HeaderSpec()
+    fields: dict[FieldName, FieldEntry] = Field(
+        default_factory=dict, json_schema_extra={"propertyNames": {"pattern": f"^{_NAME}$"}}
+    )
+    """File kinds: the raw table's columns in order, canonical field name -> spec (or its
+    aliases); at least one is required."""
     period: PeriodSpec | None = None
     region: RegionSpec | None = None
     skip_rows: tuple[SkipRule, ...] = ()
-    key: tuple[str, ...] = ()
-    decimal: str = "comma"
-    thousands: str | None = None
-    encoding: str = "auto"
-    delimiter: str = "auto"
-    limits: Limits = field(default_factory=Limits)
-    url: str | None = None
-    params: Mapping[str, Any] = field(default_factory=dict)
-    connection: str | None = None
-    contract_file: str | None = None
+    """Rows to skip, such as total rows; blank rows are always skipped."""
+    key: Strings = ()
+    """Fields that, with period and region, make a row unique; later duplicates are rejected."""
+    raw_table: RawTable
+    """The table the rows land in."""
+    decimal: Literal["comma", "point"] = "comma"
+    """`comma`: `1.234` is 1234 and `95,98` is 95.98; `point`: `1.234` is 1.234."""
+    thousands: Annotated[StrictStr, AfterValidator(_separator)] | None = None
+    """An explicit thousands separator character, removed before parsing."""
+    encoding: Annotated[StrictStr, AfterValidator(_codec)] = "auto"
+    """`auto` (UTF-8 with or without BOM, else cp1252) or a codec name."""
+    delimiter: Annotated[
+        StrictStr,
+        AfterValidator(_delimiter),
+        Field(json_schema_extra={"pattern": r"^(auto|tab|\\t|.)$"}),
+    ] = "auto"
+    """CSV: `auto` (sniffed among `;`, `,`, tab, `|`), `tab` or one character."""
+    limits: Limits = Limits()
+    url: StrictStr | None = None
+    """API kinds: the endpoint (or `connection`)."""
+    params: dict[str, Any] = Field(default_factory=dict)
+    """API kinds: query parameters."""
+    connection: StrictStr | None = None
+    """API kinds: an Airflow connection id (or `url`)."""
+
+    _contract_file: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _check_rules(self) -> Contract:
+        """The rules across keys, in steps."""
+        for name, spec in self.fields.items():
+            spec._name = name
+        self._check_kind()
+        self._check_file_fields()
+        self._check_references()
+        if self.thousands is not None and self.thousands == self._decimal_mark():
+            _fail("thousands", "cannot be the decimal mark")
+        return self
+
+    def _check_kind(self) -> None:
+        if self.is_file and self.path is None:
+            _fail("path", f"is required for a file contract (kind {self.kind})")
+        if self.is_file and (self.url or self.connection or self.params):
+            _fail("url", "url, params and connection are for API kinds (bps_api, ckan_datastore)")
+        if not self.is_file and not (self.url or self.connection):
+            _fail("url", f"a {self.kind} contract needs url or connection")
+        if self.sheets and self.kind == "csv":
+            _fail("sheets", "a csv file has no sheets")
+
+    def _check_file_fields(self) -> None:
+        if self.is_file and not self.fields:
+            _fail("fields", "a file contract needs at least one field")
+        if self.is_file and not self.required_fields():
+            _fail("fields", "at least one field must be required: the header is found by them")
+
+    def _check_references(self) -> None:
+        """Every key that names a field names a declared one."""
+        if self.period is not None and self.period.field is not None:
+            self._declared("period.field", self.period.field)
+            if self.fields[self.period.field].type not in ("month", "date", "text"):
+                _fail("period.field", "the period column must be of type month, date or text")
+        if self.region is not None:
+            for key in ("field", "type_field", "province_field"):
+                self._declared(f"region.{key}", getattr(self.region, key))
+        for i, rule in enumerate(self.skip_rows):
+            self._declared(f"skip_rows[{i}].field", rule.field)
+        for i, name in enumerate(self.key):
+            self._declared(f"key[{i}]", name)
+
+    def _declared(self, at: str, name: str | None) -> None:
+        if name is not None and name not in self.fields:
+            _fail(at, f"{name!r} is not a declared field")
+
+    def _decimal_mark(self) -> str:
+        return "," if self.decimal == "comma" else "."
 
     @property
     def is_file(self) -> bool:
         return self.kind in FILE_KINDS
+
+    @property
+    def contract_file(self) -> str | None:
+        """Where the contract was read from (`parse_contract`'s `where`)."""
+        return self._contract_file
 
     def field_types(self) -> dict[str, str]:
         """Field name -> type, in declaration order (the raw table's columns)."""
@@ -133,290 +452,25 @@ class Contract:
         return [name for name, spec in self.fields.items() if spec.required]
 
 
-class _Reader:
-    """Validates one contract mapping, naming the file and key in every error."""
-
-    def __init__(self, data: Any, where: str):
-        self.where = where
-        if not isinstance(data, dict):
-            self.fail("", "the contract must be a mapping")
-        self.data = data
-
-    def fail(self, key: str, problem: str):
-        raise ContractError(f"{self.where}: {key + ': ' if key else ''}{problem}")
-
-    def only(self, mapping: Mapping[str, Any], allowed: set[str], key: str) -> None:
-        unknown = sorted(set(mapping) - allowed)
-        if unknown:
-            self.fail(
-                key or "contract",
-                f"unknown key(s) {', '.join(map(repr, unknown))};"
-                f" allowed: {', '.join(sorted(allowed))}",
-            )
-
-    def mapping(self, value: Any, key: str) -> dict[str, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.fail(key, "must be a mapping")
-        return value
-
-    def text(self, value: Any, key: str, *, required: bool = False) -> str | None:
-        if value is None:
-            if required:
-                self.fail(key, "is required")
-            return None
-        if not isinstance(value, str) or (required and not value.strip()):
-            self.fail(key, "must be a non-empty string")
-        return value
-
-    def strings(self, value: Any, key: str) -> tuple[str, ...]:
-        if value is None:
-            return ()
-        if isinstance(value, str):
-            return (value,)
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.fail(key, "must be a string or a list of strings")
-        return tuple(value)
-
-    def regex(self, value: Any, key: str, *, groups: int | None = None) -> str:
-        text = self.text(value, key, required=True)
-        try:
-            compiled = re.compile(text, re.IGNORECASE)
-        except re.error as exc:
-            self.fail(key, f"not a valid regular expression: {exc}")
-        if groups is not None and compiled.groups != groups:
-            self.fail(key, f"must have exactly {groups} capturing group (has {compiled.groups})")
-        return text
-
-
-_TOP_KEYS = {
-    "name",
-    "description",
-    "kind",
-    "path",
-    "sheets",
-    "header",
-    "fields",
-    "period",
-    "region",
-    "skip_rows",
-    "key",
-    "raw_table",
-    "decimal",
-    "thousands",
-    "encoding",
-    "delimiter",
-    "limits",
-    "url",
-    "params",
-    "connection",
-}
-
-
 def parse_contract(data: Any, where: str = "<contract>") -> Contract:
-    """Validate one contract mapping (as read from YAML) into a `Contract`."""
-    r = _Reader(data, where)
-    d = r.data
-    r.only(d, _TOP_KEYS, "")
-    name = r.text(d.get("name"), "name", required=True)
-    if not _NAME.fullmatch(name):
-        r.fail("name", f"{name!r} must be lower case letters, digits and underscores")
-    kind = r.text(d.get("kind"), "kind", required=True)
-    if kind not in KINDS:
-        r.fail("kind", f"{kind!r} is not one of {', '.join(sorted(KINDS))}")
-    raw_table = r.text(d.get("raw_table"), "raw_table", required=True)
-    if not _RAW_TABLE.fullmatch(raw_table):
-        r.fail("raw_table", f"{raw_table!r} must be raw.<source>_<entity> (lower case)")
-    is_file = kind in FILE_KINDS
+    """Validate one contract mapping (as read from YAML) into a `Contract`.
 
-    path = r.text(d.get("path"), "path", required=is_file)
-    if path is not None and (path.startswith("/") or ".." in PurePath(path).parts):
-        r.fail("path", "must be a glob relative to the sources folder")
+    Raises `ContractError` with one line: `<where>: <key path>: <problem>` per problem."""
+    try:
+        contract = Contract.model_validate(data)
+    except ValidationError as exc:
+        raise ContractError(f"{where}: {describe_errors(exc)}") from None
+    contract._contract_file = where
+    return contract
 
-    # fields
-    fields_data = r.mapping(d.get("fields"), "fields")
-    if is_file and not fields_data:
-        r.fail("fields", "a file contract needs at least one field")
-    fields: dict[str, FieldSpec] = {}
-    for fname, spec in fields_data.items():
-        key = f"fields.{fname}"
-        if not isinstance(fname, str) or not _NAME.fullmatch(fname):
-            r.fail(key, "field names are lower case letters, digits and underscores")
-        if spec is None:
-            spec = {}
-        elif isinstance(spec, list | str):
-            spec = {"aliases": spec}
-        spec = r.mapping(spec, key)
-        r.only(spec, {"aliases", "type", "required"}, key)
-        ftype = spec.get("type", "text")
-        if ftype not in FIELD_TYPES:
-            r.fail(f"{key}.type", f"{ftype!r} is not one of {', '.join(sorted(FIELD_TYPES))}")
-        required = spec.get("required", False)
-        if not isinstance(required, bool):
-            r.fail(f"{key}.required", "must be true or false")
-        fields[fname] = FieldSpec(
-            fname, ftype, r.strings(spec.get("aliases"), f"{key}.aliases"), required
-        )
-    if is_file and not any(f.required for f in fields.values()):
-        r.fail("fields", "at least one field must be required: the header is found by them")
 
-    def field_ref(value: Any, key: str, *, optional: bool = False) -> str | None:
-        if value is None and optional:
-            return None
-        text = r.text(value, key, required=True)
-        if text not in fields:
-            r.fail(key, f"{text!r} is not a declared field")
-        return text
-
-    # header
-    header_data = r.mapping(d.get("header"), "header")
-    r.only(header_data, {"rows", "max_search_rows"}, "header")
-    rows = header_data.get("rows", 1)
-    if rows not in (1, 2):
-        r.fail("header.rows", "must be 1 or 2")
-    max_search = header_data.get("max_search_rows", DEFAULT_MAX_SEARCH_ROWS)
-    if (
-        not isinstance(max_search, int)
-        or isinstance(max_search, bool)
-        or not (1 <= max_search <= 1000)
-    ):
-        r.fail("header.max_search_rows", "must be an integer between 1 and 1000")
-    header = HeaderSpec(rows=rows, max_search_rows=max_search)
-
-    # period
-    period = None
-    if d.get("period") is not None:
-        p = r.mapping(d["period"], "period")
-        r.only(p, {"from", "pattern", "field", "cell"}, "period")
-        source = r.text(p.get("from"), "period.from", required=True)
-        if source not in PERIOD_SOURCES:
-            r.fail("period.from", f"{source!r} is not one of filename, cell, column")
-        pattern = field_name = cell = None
-        if source == "column":
-            field_name = field_ref(p.get("field"), "period.field")
-            if fields[field_name].type not in ("month", "date", "text"):
-                r.fail("period.field", "the period column must be of type month, date or text")
-            if p.get("pattern") is not None:
-                pattern = r.regex(p["pattern"], "period.pattern", groups=1)
-        else:
-            if p.get("field") is not None:
-                r.fail("period.field", f"only for from: column (this is from: {source})")
-            if source == "filename":
-                pattern = r.regex(p.get("pattern"), "period.pattern", groups=1)
-            elif p.get("pattern") is not None:
-                pattern = r.regex(p["pattern"], "period.pattern", groups=1)
-            if source == "cell" and p.get("cell") is not None:
-                cell = r.text(p["cell"], "period.cell", required=True)
-                if not _CELL.fullmatch(cell):
-                    r.fail("period.cell", f"{cell!r} is not a cell address like A2")
-            elif p.get("cell") is not None:
-                r.fail("period.cell", "only for from: cell")
-        period = PeriodSpec(source, pattern, field_name, cell)
-
-    # region
-    region = None
-    if d.get("region") is not None:
-        g = r.mapping(d["region"], "region")
-        r.only(g, {"field", "system", "type_field", "province_field"}, "region")
-        system = r.text(g.get("system"), "region.system", required=True)
-        if system not in REGION_SYSTEMS:
-            r.fail("region.system", f"{system!r} is not one of kemendagri, bps, name")
-        region = RegionSpec(
-            field=field_ref(g.get("field"), "region.field"),
-            system=system,
-            type_field=field_ref(g.get("type_field"), "region.type_field", optional=True),
-            province_field=field_ref(
-                g.get("province_field"), "region.province_field", optional=True
-            ),
-        )
-
-    # skip rules
-    skip_data = d.get("skip_rows") or []
-    if not isinstance(skip_data, list):
-        r.fail("skip_rows", "must be a list of {field, pattern}")
-    skip_rows = []
-    for i, rule in enumerate(skip_data):
-        key = f"skip_rows[{i}]"
-        rule = r.mapping(rule, key)
-        r.only(rule, {"field", "pattern"}, key)
-        skip_rows.append(
-            SkipRule(
-                field_ref(rule.get("field"), f"{key}.field"),
-                r.regex(rule.get("pattern"), f"{key}.pattern"),
-            )
-        )
-
-    key_fields = r.strings(d.get("key"), "key")
-    for i, kname in enumerate(key_fields):
-        field_ref(kname, f"key[{i}]")
-
-    decimal = d.get("decimal", "comma")
-    if decimal not in ("comma", "point"):
-        r.fail("decimal", "must be comma or point")
-    thousands = d.get("thousands")
-    if thousands is not None and (
-        not isinstance(thousands, str) or len(thousands) != 1 or thousands.isalnum()
-    ):
-        r.fail("thousands", "must be one separator character such as '.', ',' or ' '")
-    if thousands is not None and thousands == ("," if decimal == "comma" else "."):
-        r.fail("thousands", "cannot be the decimal mark")
-
-    encoding = d.get("encoding", "auto")
-    if not isinstance(encoding, str):
-        r.fail("encoding", "must be auto or a codec name")
-    if encoding != "auto":
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            r.fail("encoding", f"unknown encoding {encoding!r}")
-    delimiter = d.get("delimiter", "auto")
-    if delimiter in ("tab", "\\t"):
-        delimiter = "\t"
-    if not isinstance(delimiter, str) or (delimiter != "auto" and len(delimiter) != 1):
-        r.fail("delimiter", "must be auto, tab or one character")
-
-    limits_data = r.mapping(d.get("limits"), "limits")
-    r.only(limits_data, {"max_cells"}, "limits")
-    max_cells = limits_data.get("max_cells", DEFAULT_MAX_CELLS)
-    if not isinstance(max_cells, int) or isinstance(max_cells, bool) or max_cells < 1:
-        r.fail("limits.max_cells", "must be a positive integer")
-
-    url = r.text(d.get("url"), "url")
-    connection = r.text(d.get("connection"), "connection")
-    params = r.mapping(d.get("params"), "params")
-    if kind in API_KINDS and not (url or connection):
-        r.fail("url", f"a {kind} contract needs url or connection")
-    if is_file and (url or connection or params):
-        r.fail("url", "url, params and connection are for API kinds (bps_api, ckan_datastore)")
-
-    sheets = r.strings(d.get("sheets"), "sheets")
-    if sheets and kind == "csv":
-        r.fail("sheets", "a csv file has no sheets")
-
-    return Contract(
-        name=name,
-        kind=kind,
-        raw_table=raw_table,
-        description=r.text(d.get("description"), "description") or "",
-        path=path,
-        sheets=sheets,
-        header=header,
-        fields=fields,
-        period=period,
-        region=region,
-        skip_rows=tuple(skip_rows),
-        key=key_fields,
-        decimal=decimal,
-        thousands=thousands,
-        encoding=encoding,
-        delimiter=delimiter,
-        limits=Limits(max_cells=max_cells),
-        url=url,
-        params=params,
-        connection=connection,
-        contract_file=where,
-    )
+def contract_schema_text() -> str:
+    """The JSON Schema of contract YAML files, as `contract.schema.json` holds it."""
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **Contract.model_json_schema(),
+    }
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
 def load_contract(path: str | Path) -> Contract:
