@@ -16,7 +16,7 @@ from cakupan.sources.bps import (
     fetch_bps_data,
     parse_bps_data,
 )
-from cakupan.sources.http import ApiError, ApiNoData
+from cakupan.sources.http import ApiClient, ApiError, ApiNoData, RetryPolicy
 from pytest_httpserver import HTTPServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "api"
@@ -35,14 +35,17 @@ def by(records: list[BpsRecord], **match) -> BpsRecord:
 
 
 @pytest.fixture
-def client(httpserver: HTTPServer) -> BpsClient:
-    return BpsClient(
-        SECRET,
-        base_url=httpserver.url_for("/v1/api"),
-        sleep=lambda s: None,
-        jitter=0,
-        max_attempts=3,
-    )
+def api():
+    """The run's ApiClient: 3 attempts, waits recorded in `api.waits` instead of slept."""
+    waits: list[float] = []
+    with ApiClient(retry=RetryPolicy(max_attempts=3, jitter=0), sleep=waits.append) as api:
+        api.waits = waits
+        yield api
+
+
+@pytest.fixture
+def client(httpserver: HTTPServer, api: ApiClient) -> BpsClient:
+    return BpsClient(SECRET, http=api, base_url=httpserver.url_for("/v1/api"))
 
 
 # --------------------------------------------------------------------------- URL
@@ -268,15 +271,13 @@ def test_retry_logs_mask_the_path_key(httpserver: HTTPServer, caplog):
         load("bps_population_kaltim_6400_var1975.json")
     )
     waits: list[float] = []
-    with caplog.at_level(logging.WARNING, logger="cakupan.sources.http"):
+    retry = RetryPolicy(jitter=0, backoff_base=0.25)
+    with (
+        caplog.at_level(logging.WARNING, logger="cakupan.sources.http"),
+        ApiClient(retry=retry, sleep=waits.append) as api,
+    ):
         records = fetch_bps_data(
-            "6400",
-            1975,
-            SECRET,
-            base_url=httpserver.url_for("/v1/api"),
-            sleep=waits.append,
-            jitter=0,
-            backoff_base=0.25,
+            "6400", 1975, SECRET, http=api, base_url=httpserver.url_for("/v1/api")
         )
     assert len(records) == 22
     assert waits == [0.25]
@@ -287,12 +288,54 @@ def test_retry_logs_mask_the_path_key(httpserver: HTTPServer, caplog):
     assert SECRET not in ours[0]
 
 
-def test_repeated_503_names_masked_url(httpserver: HTTPServer, client: BpsClient):
+def test_repeated_503_names_masked_url(httpserver: HTTPServer, client: BpsClient, api):
     httpserver.expect_request(f"{DATA_PATH}key/{SECRET}/").respond_with_data("", status=503)
     with pytest.raises(ApiError) as info:
         client.data("6400", 1975)
     message = str(info.value)
+    assert "failed after 3 attempts" in message
     assert "last status 503" in message
     assert f"{DATA_PATH}key/***/" in message
     assert SECRET not in message
     assert len(httpserver.log) == 3
+    assert api.waits == [1.0, 2.0]
+
+
+def test_429_with_retry_after_then_the_table(httpserver: HTTPServer, client: BpsClient, api):
+    httpserver.expect_oneshot_request(f"{DATA_PATH}key/{SECRET}/").respond_with_data(
+        "Too Many Requests", status=429, headers={"Retry-After": "4"}
+    )
+    httpserver.expect_request(f"{DATA_PATH}key/{SECRET}/").respond_with_json(
+        load("bps_population_kaltim_6400_var1975.json")
+    )
+    records = client.data("6400", 1975)
+    assert by(records, vervar_code="6403", year=2024).value == 764132
+    assert api.waits == [4.0]
+    assert len(httpserver.log) == 2
+
+
+def test_truncated_table_is_retried_then_read(httpserver: HTTPServer, client: BpsClient, api):
+    whole = (FIXTURES / "bps_population_kaltim_6400_var1975.json").read_text(encoding="utf-8")
+    httpserver.expect_oneshot_request(f"{DATA_PATH}key/{SECRET}/").respond_with_data(
+        whole[: len(whole) // 2], content_type="application/json"
+    )
+    httpserver.expect_request(f"{DATA_PATH}key/{SECRET}/").respond_with_data(
+        whole, content_type="application/json"
+    )
+    records = client.data("6400", 1975)
+    assert len(records) == 22
+    assert by(records, vervar_code="9999", year=2023).value == 3945186
+    assert api.waits == [1.0]
+
+
+def test_truncated_table_every_time_ends_in_one_error(httpserver: HTTPServer, client: BpsClient):
+    whole = (FIXTURES / "bps_population_kaltim_6400_var1975.json").read_text(encoding="utf-8")
+    httpserver.expect_request(f"{DATA_PATH}key/{SECRET}/").respond_with_data(
+        whole[:-40], content_type="application/json"
+    )
+    with pytest.raises(ApiError) as info:
+        client.data("6400", 1975)
+    assert info.value.status == "invalid JSON"
+    assert info.value.attempts == 3
+    assert f"{DATA_PATH}key/***/" in str(info.value)
+    assert SECRET not in str(info.value)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import logging
+import threading
+import urllib.parse
 from pathlib import Path
 
 import pytest
 from cakupan.sources.ckan import CkanClient, CkanResult, datastore_search_all
-from cakupan.sources.http import ApiError
+from cakupan.sources.http import ApiClient, ApiError, RetryPolicy
 from pytest_httpserver import HTTPServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "api"
@@ -35,10 +38,17 @@ def serve_pages(server: HTTPServer, pages: dict[int, dict], limit: int = 4) -> N
 
 
 @pytest.fixture
-def client(httpserver: HTTPServer) -> CkanClient:
-    return CkanClient(
-        httpserver.url_for("/"), page_size=4, sleep=lambda s: None, jitter=0, max_attempts=3
-    )
+def api():
+    """The run's ApiClient: 3 attempts, waits recorded in `api.waits` instead of slept."""
+    waits: list[float] = []
+    with ApiClient(retry=RetryPolicy(max_attempts=3, jitter=0), sleep=waits.append) as api:
+        api.waits = waits
+        yield api
+
+
+@pytest.fixture
+def client(httpserver: HTTPServer, api: ApiClient) -> CkanClient:
+    return CkanClient(httpserver.url_for("/"), http=api, page_size=4)
 
 
 def test_pages_by_offset_until_total(httpserver: HTTPServer, client: CkanClient):
@@ -72,9 +82,12 @@ def test_api_key_goes_in_authorization_header_and_never_in_logs(httpserver: HTTP
         httpserver.expect_request(
             PATH, query_string=query(offset, 100), headers={"Authorization": TOKEN}
         ).respond_with_json(body)
-    with caplog.at_level(logging.WARNING, logger="cakupan.sources.http"):
+    with (
+        caplog.at_level(logging.WARNING, logger="cakupan.sources.http"),
+        ApiClient(sleep=lambda s: None) as api,
+    ):
         result = datastore_search_all(
-            httpserver.url_for("/"), RID, api_key=TOKEN, page_size=100, sleep=lambda s: None
+            httpserver.url_for("/"), RID, http=api, api_key=TOKEN, page_size=100
         )
     # the server returns 4 rows per page whatever the limit (like CKAN's rows_max): the client
     # advances by the rows received, not by the limit asked for
@@ -204,18 +217,47 @@ def test_validation_error_without_message_lists_the_fields(
         client.datastore_search_all(RID)
 
 
-def test_429_on_a_page_is_retried_after_retry_after(httpserver: HTTPServer):
-    waits: list[float] = []
+def test_429_on_a_page_is_retried_after_retry_after(httpserver: HTTPServer, client, api):
     httpserver.expect_oneshot_request(PATH, query_string=query(4)).respond_with_data(
         "Too Many Requests", status=429, headers={"Retry-After": "2"}
     )
     serve_pages(httpserver, {0: page(0), 4: page(4), 8: page(8)})
-    result = CkanClient(
-        httpserver.url_for("/"), page_size=4, sleep=waits.append
-    ).datastore_search_all(RID)
-    assert waits == [2.0]
+    result = client.datastore_search_all(RID)
+    assert api.waits == [2.0]
     assert len(result.records) == 10
     assert result.pages == 3
+    assert len(httpserver.log) == 4
+
+
+def test_500_then_a_truncated_page_then_the_page(httpserver: HTTPServer, client, api):
+    whole = (FIXTURES / "ckan_jkn_kaltim_offset8.json").read_text(encoding="utf-8")
+    httpserver.expect_oneshot_request(PATH, query_string=query(8)).respond_with_data(
+        "Internal Server Error", status=500
+    )
+    httpserver.expect_oneshot_request(PATH, query_string=query(8)).respond_with_data(
+        whole[:100], content_type="application/json"
+    )
+    serve_pages(httpserver, {0: page(0), 4: page(4), 8: page(8)})
+    result = client.datastore_search_all(RID)
+    assert [r["_id"] for r in result.records] == list(range(1, 11))
+    assert (
+        result.records[9]["jumlah_peserta_jkn"]
+        == page(8)["result"]["records"][1]["jumlah_peserta_jkn"]
+    )
+    assert api.waits == [1.0, 2.0]
+    assert len(httpserver.log) == 5
+
+
+def test_a_page_failing_every_time_ends_in_one_error(httpserver: HTTPServer, client):
+    serve_pages(httpserver, {0: page(0)})
+    httpserver.expect_request(PATH, query_string=query(4)).respond_with_data("", status=503)
+    with pytest.raises(ApiError) as info:
+        client.datastore_search_all(RID)
+    message = str(info.value)
+    assert "failed after 3 attempts" in message
+    assert "offset=4" in message
+    assert "last status 503" in message
+    assert info.value.attempts == 3
     assert len(httpserver.log) == 4
 
 
@@ -227,3 +269,70 @@ def test_filters_are_sent_as_json(httpserver: HTTPServer, client: CkanClient):
     ).respond_with_json(body)
     result = client.datastore_search_all(RID, filters={"tahun": 2024, "kode_provinsi": "64"})
     assert [r["kode_kabupaten_kota"] for r in result.records] == ["6472", "6474"]
+
+
+# --------------------------------------------------------------------------- one connection
+
+
+class KeepAliveCkan(http.server.ThreadingHTTPServer):
+    """A real CKAN stand-in on localhost that keeps connections open (HTTP/1.1 keep-alive,
+    which pytest-httpserver's werkzeug server never does) and notes each request's client port.
+    """
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        self.ports: list[int] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                outer.ports.append(self.client_address[1])
+                body = json.dumps(page(int(query["offset"][0]))).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+
+@pytest.fixture
+def keep_alive_ckan():
+    server = KeepAliveCkan()
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_pages_reuse_the_run_clients_connection(keep_alive_ckan: KeepAliveCkan):
+    base = f"http://127.0.0.1:{keep_alive_ckan.server_address[1]}"
+    with ApiClient() as api:
+        first = CkanClient(base, http=api, page_size=4).datastore_search_all(RID)
+        again = datastore_search_all(base, RID, http=api, page_size=4)
+    assert first.records == again.records
+    assert first.offsets == again.offsets == [0, 4, 8]
+    assert len(keep_alive_ckan.ports) == 6
+    assert len(set(keep_alive_ckan.ports)) == 1  # one TCP connection for all six pages
+
+
+def test_without_a_run_client_each_read_opens_its_own_connection(
+    keep_alive_ckan: KeepAliveCkan,
+):
+    # the control for the test above: the server does tell connections apart
+    base = f"http://127.0.0.1:{keep_alive_ckan.server_address[1]}"
+    datastore_search_all(base, RID, page_size=4)
+    datastore_search_all(base, RID, page_size=4)
+    ports = keep_alive_ckan.ports
+    assert len(ports) == 6
+    assert len(set(ports[:3])) == 1 and len(set(ports[3:])) == 1  # pages of one read: one
+    assert ports[0] != ports[3]  # two reads: two connections

@@ -1,19 +1,26 @@
-"""fetch_json against a real local HTTP server: retries, backoff, Retry-After, timeouts, masking."""
+"""ApiClient against real local HTTP servers: retries, backoff, Retry-After, timeouts, masking.
+
+Waits are recorded instead of slept (`sleep=` a recorder) except where the time budget itself is
+under test; then the waits are real and short.
+"""
 
 from __future__ import annotations
 
-import http.client
+import itertools
 import json
 import logging
 import socket
+import socketserver
+import threading
 import time
 from email.utils import formatdate
 
 import pytest
 from cakupan.sources.http import (
+    ApiClient,
     ApiError,
+    RetryPolicy,
     build_url,
-    fetch_json,
     mask_url,
     parse_retry_after,
 )
@@ -36,6 +43,20 @@ class SleepRecorder:
 @pytest.fixture
 def slept() -> SleepRecorder:
     return SleepRecorder()
+
+
+def fetch_json(
+    url: str,
+    params: dict | None = None,
+    *,
+    sleep=time.sleep,
+    timeout: float = 30.0,
+    headers: dict | None = None,
+    **retry,
+) -> dict:
+    """One request through a fresh ApiClient (as a run would make it)."""
+    with ApiClient(retry=RetryPolicy(**retry), timeout=timeout, sleep=sleep) as api:
+        return api.get_json(url, params, headers=headers)
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +138,7 @@ def test_success_sends_params_and_accept_header(httpserver: HTTPServer, slept):
     assert payload == {"status": "OK", "n": 3}
     assert slept.calls == []
     assert len(httpserver.log) == 1
+    assert httpserver.log[0][0].headers["User-Agent"].startswith("cakupan/")
 
 
 def test_429_with_retry_after_seconds_sleeps_that_long_then_succeeds(
@@ -154,6 +176,15 @@ def test_429_with_retry_after_http_date(httpserver: HTTPServer, slept):
     assert 28.0 <= slept.calls[0] <= 30.5
 
 
+def test_503_with_retry_after_is_honoured_too(httpserver: HTTPServer, slept):
+    httpserver.expect_oneshot_request("/m").respond_with_data(
+        "maintenance", status=503, headers={"Retry-After": "3"}
+    )
+    httpserver.expect_request("/m").respond_with_json({"ok": True})
+    assert fetch_json(httpserver.url_for("/m"), sleep=slept, jitter=0) == {"ok": True}
+    assert slept.calls == [3.0]
+
+
 def test_500_then_success_uses_backoff_base(httpserver: HTTPServer, slept):
     httpserver.expect_oneshot_request("/flaky").respond_with_data("oops", status=500)
     httpserver.expect_request("/flaky").respond_with_json({"records": [1, 2]})
@@ -166,11 +197,11 @@ def test_backoff_doubles_and_jitter_is_bounded(httpserver: HTTPServer, slept):
     for _ in range(3):
         httpserver.expect_oneshot_request("/b").respond_with_data("busy", status=502)
     httpserver.expect_request("/b").respond_with_json({"ok": 1})
-    # rng() at its maximum (1.0): each wait is base * 2**n * (1 + jitter)
-    fetch_json(
-        httpserver.url_for("/b"), sleep=slept, backoff_base=1.0, jitter=0.25, rng=lambda: 1.0
-    )
-    assert slept.calls == [1.25, 2.5, 5.0]
+    fetch_json(httpserver.url_for("/b"), sleep=slept, backoff_base=1.0, jitter=0.25)
+    # each wait is base * 2**n plus up to `jitter` seconds
+    assert len(slept.calls) == 3
+    for wait, floor in zip(slept.calls, (1.0, 2.0, 4.0), strict=True):
+        assert floor <= wait <= floor + 0.25
 
 
 def test_backoff_is_capped_by_max_backoff(httpserver: HTTPServer, slept):
@@ -193,9 +224,9 @@ def test_repeated_503_gives_up_at_attempt_bound_naming_masked_url(
             )
     err = info.value
     message = str(err)
-    assert f"{url}?resource=pop&key=***" in message
+    assert f"GET {url}?resource=pop&key=*** failed after 3 attempts" in message
     assert "last status 503" in message
-    assert "after 3 attempts" in message
+    assert message.endswith("gave up after max_attempts=3")
     _no_secret(message)
     assert err.status == 503
     assert err.attempts == 3
@@ -204,6 +235,7 @@ def test_repeated_503_gives_up_at_attempt_bound_naming_masked_url(
     assert slept.calls == [1.0, 2.0]
     assert [r.levelno for r in ours(caplog)] == [logging.WARNING, logging.WARNING]
     assert "retry 1 of 2" in ours(caplog)[0].getMessage()
+    assert "retry 2 of 2" in ours(caplog)[1].getMessage()
     _no_secret(caplog.text)
 
 
@@ -214,8 +246,19 @@ def test_other_4xx_fails_at_once(httpserver: HTTPServer, slept):
     with pytest.raises(ApiError) as info:
         fetch_json(httpserver.url_for("/missing"), {"key": SECRET}, sleep=slept)
     assert info.value.status == 404
+    assert info.value.attempts == 1
     assert info.value.payload == {"success": False, "error": {"message": "Not found"}}
     assert "HTTP 404" in str(info.value)
+    assert len(httpserver.log) == 1
+    assert slept.calls == []
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 408, 409, 422])
+def test_no_4xx_but_429_is_retried(httpserver: HTTPServer, slept, status):
+    httpserver.expect_request("/no").respond_with_data("no", status=status)
+    with pytest.raises(ApiError) as info:
+        fetch_json(httpserver.url_for("/no"), sleep=slept)
+    assert info.value.status == status
     assert len(httpserver.log) == 1
     assert slept.calls == []
 
@@ -251,6 +294,17 @@ def test_authorization_header_value_never_in_messages(httpserver: HTTPServer, sl
     assert token not in " ".join(r.getMessage() for r in ours(caplog))
 
 
+def test_client_wide_secret_header_is_scrubbed_too(httpserver: HTTPServer, slept):
+    token = "Bearer portal-token-abcdef"
+    httpserver.expect_request("/w", headers={"Authorization": token}).respond_with_data(
+        f"header {token} refused", status=401
+    )
+    with ApiClient(headers={"Authorization": token}, sleep=slept) as api:
+        with pytest.raises(ApiError) as info:
+            api.get_json(httpserver.url_for("/w"))
+    assert "portal-token-abcdef" not in str(info.value)
+
+
 # --------------------------------------------------------------------------- timeouts, connections
 
 
@@ -268,13 +322,14 @@ def test_timeout_is_retried_then_reported(fresh_threaded: HTTPServer, slept, cap
     started = time.monotonic()
     with caplog.at_level(logging.WARNING, logger="cakupan.sources.http"):
         with pytest.raises(ApiError) as info:
-            fetch_json(url, {"key": SECRET}, timeout=0.1, max_attempts=2, sleep=slept)
+            fetch_json(url, {"key": SECRET}, timeout=0.1, max_attempts=2, sleep=slept, jitter=0)
     elapsed = time.monotonic() - started
     assert elapsed < 1.0
     assert info.value.status == "timeout"
-    assert "last status timeout" in str(info.value)
+    assert info.value.attempts == 2
+    assert "last status timeout (no answer within 0.1 s)" in str(info.value)
     assert f"{url}?key=***" in str(info.value)
-    assert slept.calls == [pytest.approx(1.0, abs=0.26)]
+    assert slept.calls == [1.0]
     assert "no answer within 0.1 s" in ours(caplog)[0].getMessage()
     _no_secret(str(info.value) + caplog.text)
 
@@ -289,6 +344,16 @@ def test_timeout_then_success(fresh_threaded: HTTPServer, slept):
     assert slept.calls == [1.0]
 
 
+def test_request_timeout_is_capped_by_the_time_budget(fresh_threaded: HTTPServer):
+    fresh_threaded.expect_request("/slower").respond_with_handler(_slow(1.0, {"late": True}))
+    started = time.monotonic()
+    with pytest.raises(ApiError) as info:
+        # the per-request timeout (30 s) would let it finish; the budget (0.3 s) does not
+        fetch_json(fresh_threaded.url_for("/slower"), max_total_seconds=0.3, backoff_base=0.05)
+    assert time.monotonic() - started < 0.9
+    assert info.value.status == "timeout"
+
+
 def test_connection_refused_is_retried_and_reported(slept):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -301,119 +366,135 @@ def test_connection_refused_is_retried_and_reported(slept):
     assert slept.calls == [1.0]
 
 
-class _CutOpener:
-    """A transfer cut short (Content-Length not reached) on the first request only."""
+@pytest.fixture
+def cut_once_server():
+    """A real server whose first answer promises 300 bytes, sends 21 and hangs up."""
+    answers = itertools.count()
 
-    def __init__(self) -> None:
-        self.calls = 0
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                pass
+            if next(answers) == 0:
+                length, body = 300, b'{"status": "OK", "da'
+            else:
+                body = b'{"status": "OK"}'
+                length = len(body)
+            head = (
+                f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {length}\r\nConnection: close\r\n\r\n"
+            )
+            self.wfile.write(head.encode() + body)
 
-    def open(self, request, timeout):
-        self.calls += 1
-        calls = self.calls
-
-        class _Response:
-            status = 200
-            headers: dict[str, str] = {}
-
-            def __enter__(self):
-                return self
-
-            def __exit__(self, *exc):
-                return False
-
-            def read(self):
-                if calls == 1:
-                    raise http.client.IncompleteRead(b'{"status": "OK", "da', 300)
-                return b'{"status": "OK"}'
-
-        return _Response()
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/x", answers
+    server.shutdown()
+    server.server_close()
 
 
-def test_incomplete_transfer_is_a_retried_connection_error(slept):
-    opener = _CutOpener()
-    assert fetch_json("https://example.test/x", opener=opener, sleep=slept, jitter=0) == {
-        "status": "OK"
-    }
-    assert opener.calls == 2
+def test_incomplete_transfer_is_a_retried_connection_error(cut_once_server, slept, caplog):
+    url, answers = cut_once_server
+    with caplog.at_level(logging.WARNING, logger="cakupan.sources.http"):
+        assert fetch_json(url, sleep=slept, jitter=0) == {"status": "OK"}
+    assert next(answers) == 2  # two requests were answered
     assert slept.calls == [1.0]
+    assert "RemoteProtocolError" in ours(caplog)[0].getMessage()
 
 
 # --------------------------------------------------------------------------- time budget
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-def test_retry_after_beyond_time_budget_gives_up_without_sleeping(httpserver: HTTPServer):
+def test_retry_after_beyond_the_cap_gives_up_without_sleeping(httpserver: HTTPServer, slept):
     httpserver.expect_request("/later").respond_with_data(
         "", status=503, headers={"Retry-After": "3600"}
     )
-    clock = FakeClock()
     with pytest.raises(ApiError) as info:
-        fetch_json(
-            httpserver.url_for("/later"),
-            {"key": SECRET},
-            max_total_seconds=120,
-            sleep=clock.sleep,
-            clock=clock,
-        )
-    assert clock.slept == []
+        fetch_json(httpserver.url_for("/later"), {"key": SECRET}, sleep=slept)
+    assert slept.calls == []
     assert len(httpserver.log) == 1
+    assert info.value.attempts == 1
     message = str(info.value)
     assert "last status 503" in message
-    assert "waiting 3600.0 s (Retry-After) would exceed the time budget of 120 s" in message
+    assert (
+        "the server asked to wait 3600.0 s (Retry-After), more than max_retry_after=60 s" in message
+    )
     _no_secret(message)
+
+
+def test_retry_after_beyond_time_budget_gives_up_without_sleeping(httpserver: HTTPServer, slept):
+    httpserver.expect_request("/later").respond_with_data(
+        "", status=429, headers={"Retry-After": "5"}
+    )
+    with pytest.raises(ApiError) as info:
+        fetch_json(httpserver.url_for("/later"), max_total_seconds=2, sleep=slept)
+    assert slept.calls == []
+    assert len(httpserver.log) == 1
+    assert "waiting 5.0 s (Retry-After) would exceed the time budget of 2 s" in str(info.value)
 
 
 def test_total_time_bounds_retries_before_attempt_count(httpserver: HTTPServer):
     httpserver.expect_request("/busy").respond_with_data("busy", status=500)
-    clock = FakeClock()
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:  # real, short sleeps: the budget is measured
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    started = time.monotonic()
     with pytest.raises(ApiError) as info:
         fetch_json(
             httpserver.url_for("/busy"),
             max_attempts=10,
-            max_total_seconds=10,
-            backoff_base=1.0,
+            max_total_seconds=1.0,
+            backoff_base=0.1,
             jitter=0,
-            sleep=clock.sleep,
-            clock=clock,
+            sleep=sleep,
         )
-    # waits 1, 2, 4 (total 7); the next wait of 8 would end at 15 > 10
-    assert clock.slept == [1.0, 2.0, 4.0]
-    assert len(httpserver.log) == 4
-    assert info.value.attempts == 4
-    assert "waiting 8.0 s (backoff) would exceed the time budget of 10 s" in str(info.value)
+    elapsed = time.monotonic() - started
+    # waits 0.1, 0.2, 0.4 (0.7 s); the next wait of 0.8 would end past 1 s. On a loaded machine
+    # the requests take longer and it may stop a wait earlier: the bound is what is checked.
+    backoff = [0.1, 0.2, 0.4, 0.8]
+    assert 2 <= len(waits) <= 3
+    assert waits == backoff[: len(waits)]
+    assert info.value.attempts == len(httpserver.log) == len(waits) + 1  # < max_attempts
+    assert elapsed < 1.5  # the wait of 0.8 s that would end past the budget was not begun
+    next_wait = backoff[len(waits)]
+    assert f"waiting {next_wait:.1f} s (backoff) would exceed the time budget of 1 s" in str(
+        info.value
+    )
+
+
+def test_retry_policy_rejects_nonsense():
+    with pytest.raises(ValueError, match="max_attempts"):
+        RetryPolicy(max_attempts=0)
+    with pytest.raises(ValueError, match="max_total_seconds"):
+        RetryPolicy(max_total_seconds=0)
 
 
 # --------------------------------------------------------------------------- bodies
 
 
-def test_truncated_json_is_retried_once_then_an_error(httpserver: HTTPServer, slept):
+def test_truncated_json_is_retried_then_an_error(httpserver: HTTPServer, slept, caplog):
     httpserver.expect_request("/cut").respond_with_data(
         '{"status": "OK", "vervar": [{"val": 6401, "la', content_type="application/json"
     )
     url = httpserver.url_for("/cut")
-    with pytest.raises(ApiError) as info:
-        fetch_json(url, {"key": SECRET}, sleep=slept, jitter=0)
+    with caplog.at_level(logging.WARNING, logger="cakupan.sources.http"):
+        with pytest.raises(ApiError) as info:
+            fetch_json(url, {"key": SECRET}, sleep=slept, jitter=0, max_attempts=3)
     message = str(info.value)
     assert info.value.status == "invalid JSON"
     assert f"{url}?key=***" in message
-    assert "not valid JSON twice" in message
+    assert "gave up after max_attempts=3" in message
     assert "Unterminated string" in message
     assert "45 bytes" in message
-    assert len(httpserver.log) == 2
-    assert slept.calls == [1.0]
-    _no_secret(message)
+    assert len(httpserver.log) == 3
+    assert slept.calls == [1.0, 2.0]
+    assert "Unterminated string" in ours(caplog)[0].getMessage()
+    _no_secret(message + caplog.text)
 
 
 def test_truncated_json_then_valid_succeeds(httpserver: HTTPServer, slept):
@@ -428,9 +509,16 @@ def test_html_maintenance_page_is_invalid_json(httpserver: HTTPServer, slept):
         "<html><body>Sedang dalam pemeliharaan</body></html>", content_type="text/html"
     )
     with pytest.raises(ApiError) as info:
-        fetch_json(httpserver.url_for("/html"), sleep=slept, max_attempts=5)
+        fetch_json(httpserver.url_for("/html"), sleep=slept, max_attempts=2)
+    assert info.value.status == "invalid JSON"
     assert "Sedang dalam pemeliharaan" in str(info.value)
     assert len(httpserver.log) == 2
+
+
+def test_empty_body_is_invalid_json(httpserver: HTTPServer, slept):
+    httpserver.expect_request("/empty").respond_with_data("", status=200)
+    with pytest.raises(ApiError, match=r"invalid JSON \(.*empty body\)"):
+        fetch_json(httpserver.url_for("/empty"), sleep=slept, max_attempts=2)
 
 
 def test_json_that_is_not_an_object_fails_at_once(httpserver: HTTPServer, slept):

@@ -1,53 +1,55 @@
-"""Fetch JSON from HTTP APIs with timeouts, bounded retries and secrets kept out of messages.
+"""JSON over HTTP for the API clients: one pooled `httpx.Client`, retries by `tenacity`.
 
-`fetch_json` is the one way the API clients (`cakupan.sources.bps`, `cakupan.sources.ckan`) talk
-HTTP. It uses only the standard library (`urllib.request`), so it adds no dependency.
+httpx does the HTTP (pooled keep-alive connections, timeouts, redirects, proxies from the
+environment) and tenacity runs the retry loop. What this module adds on top of them:
 
-Policy:
+* the retry *decisions* for JSON APIs: 429, 5xx, timeouts, transport errors (refused, reset, a
+  body cut short) and a 2xx body that is not valid JSON are retried; any other 4xx is not; a body
+  that is JSON but not an object is an error;
+* a wait that honours `Retry-After` (seconds or an HTTP date, `parse_retry_after`) and otherwise
+  backs off exponentially with jitter; a `Retry-After` longer than `max_retry_after` ends the call
+  at once (retrying sooner than the server asked would only earn another 429);
+* a time budget that is checked *before* sleeping (tenacity's `stop_before_delay`) and also caps
+  each request's timeout;
+* secrets kept out of every log line and message: `mask_url` (the one URL masker of the
+  package: query parameters, BPS-style `/key/<value>/` path pairs, user info) and the values of
+  secret parameters and headers scrubbed from any text (an error body may echo them);
+* one error type, `ApiError`, naming the masked URL, the number of attempts, the last status and
+  why it gave up.
 
-* every request has a timeout (`timeout`, seconds; per socket operation, capped by what is left
-  of `max_total_seconds`);
-* HTTP 429, HTTP 5xx, timeouts and connection errors (refused, reset, truncated transfer) are
-  retried; the wait before retry *n* (0-based) is `backoff_base * 2**n` (capped at `max_backoff`)
-  plus at most `jitter` times that (random), unless the response carries `Retry-After`
-  (seconds or an HTTP date), which is honoured exactly;
-* retries are bounded in count (`max_attempts` requests in all) and in time
-  (`max_total_seconds`): when the next wait would overrun the time budget the call gives up at
-  once instead of sleeping;
-* any other 4xx fails at once (no retry);
-* a 2xx body that is not valid JSON (for example cut off by a proxy) is retried **once**: a cut
-  body is usually transient, but a server that keeps answering non-JSON (an HTML maintenance
-  page) will not change its mind, so a second invalid body is an `ApiError`;
-* a body that is JSON but not an object is an `ApiError` (both clients expect objects).
+Use one `ApiClient` per run and pass it to the clients, so that every request (every CKAN page)
+reuses the same connection pool:
 
-Every failure is an `ApiError` whose message names the URL with secrets masked (`key=***`, and
-the path segment after `/key/`, as BPS puts its key in the path) and the last status (`503`,
-`timeout`, `connection error`, `invalid JSON`). Each retry is logged at WARNING on the
-`cakupan.sources.http` logger, with the masked URL only. Secret values (query or path
-parameters named in `secret_params`, headers named in `secret_headers`) are also replaced by
-`***` anywhere they would appear in a message (for example echoed back in an error body).
+    with ApiClient(retry=RetryPolicy(max_attempts=5, max_total_seconds=120)) as api:
+        records = BpsClient(key, http=api).data("6400", 1975)
+        result = CkanClient(portal, http=api).datastore_search_all(resource_id)
+
+Each retry is logged at WARNING on the `cakupan.sources.http` logger with the reason and the
+masked URL.
 """
 
 from __future__ import annotations
 
 import email.utils
-import http.client
 import json
 import logging
-import random
+import math
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+import httpx
+import tenacity
+
 __all__ = [
+    "ApiClient",
     "ApiError",
     "ApiNoData",
+    "RetryPolicy",
     "build_url",
-    "fetch_json",
     "mask_url",
     "parse_retry_after",
 ]
@@ -56,7 +58,8 @@ logger = logging.getLogger("cakupan.sources.http")
 
 MASK = "***"
 USER_AGENT = "cakupan/0.1 (JKN coverage warehouse)"
-DEFAULT_SECRET_HEADERS = ("authorization", "x-ckan-api-key", "x-api-key")
+SECRET_PARAMS = ("key", "api_key", "apikey", "token", "access_token")
+SECRET_HEADERS = ("authorization", "x-ckan-api-key", "x-api-key")
 _SNIPPET_CHARS = 200
 _MIN_SECRET_CHARS = 4  # shorter values are not scrubbed from free text (they would mangle it)
 
@@ -98,24 +101,13 @@ class ApiNoData(ApiError):
 
 
 def build_url(url: str, params: Mapping[str, Any] | None = None) -> str:
-    """`url` with `params` appended to its query string (`None` values are left out)."""
-    if not params:
-        return url
-    pairs = [(str(k), _param_text(v)) for k, v in params.items() if v is not None]
-    if not pairs:
-        return url
-    parts = urllib.parse.urlsplit(url)
-    query = parts.query + ("&" if parts.query else "") + urllib.parse.urlencode(pairs)
-    return urllib.parse.urlunsplit(parts._replace(query=query))
+    """`url` with `params` added to its query string (`None` values left out, booleans as
+    `true`/`false`)."""
+    kept = {k: v for k, v in (params or {}).items() if v is not None}
+    return str(httpx.URL(url).copy_merge_params(kept)) if kept else url
 
 
-def _param_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def mask_url(url: str, secret_params: Iterable[str] = ("key",)) -> str:
+def mask_url(url: str, secret_params: Iterable[str] = SECRET_PARAMS) -> str:
     """`url` with the values of secret parameters replaced by `***`.
 
     A name in `secret_params` is masked both as a query parameter (`?key=abc` -> `?key=***`)
@@ -131,48 +123,38 @@ def mask_url(url: str, secret_params: Iterable[str] = ("key",)) -> str:
     for i in range(len(segments) - 1):
         if segments[i].lower() in names and segments[i + 1]:
             segments[i + 1] = MASK
-    query_pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    if any(k.lower() in names for k, _ in query_pairs):
+    pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    query = parts.query
+    if any(k.lower() in names for k, _ in pairs):
         query = "&".join(
             f"{urllib.parse.quote_plus(k)}={MASK}"
             if k.lower() in names
             else urllib.parse.urlencode([(k, v)])
-            for k, v in query_pairs
+            for k, v in pairs
         )
-    else:
-        query = parts.query
     return urllib.parse.urlunsplit(
         parts._replace(netloc=netloc, path="/".join(segments), query=query)
     )
 
 
-def _secret_values(
-    url: str,
-    secret_params: Iterable[str],
-    headers: Mapping[str, str],
-    secret_headers: Iterable[str],
-) -> list[str]:
-    names = {n.lower() for n in secret_params}
-    header_names = {n.lower() for n in secret_headers}
+def _secret_values(url: str, headers: Mapping[str, str]) -> list[str]:
+    """The secret values in `url` and `headers`, as they may appear in text, longest first."""
+    names = set(SECRET_PARAMS)
     parts = urllib.parse.urlsplit(url)
     values: set[str] = set()
     segments = parts.path.split("/")
     for i in range(len(segments) - 1):
         if segments[i].lower() in names and segments[i + 1]:
-            values.add(segments[i + 1])
-            values.add(urllib.parse.unquote(segments[i + 1]))
+            values.update((segments[i + 1], urllib.parse.unquote(segments[i + 1])))
     for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
         if k.lower() in names and v:
-            values.add(v)
-            values.add(urllib.parse.quote_plus(v))
+            values.update((v, urllib.parse.quote_plus(v)))
     if "@" in parts.netloc:
         values.add(parts.netloc.rsplit("@", 1)[0])
     for k, v in headers.items():
-        if k.lower() in header_names and v:
+        if k.lower() in SECRET_HEADERS and v:
             values.add(v)
-            # "Bearer abc" -> also "abc"
-            values.update(p for p in v.split() if len(p) >= _MIN_SECRET_CHARS)
-    # longest first, so that a value containing another is scrubbed whole
+            values.update(v.split())  # "Bearer abc" -> also "abc"
     return sorted((v for v in values if len(v) >= _MIN_SECRET_CHARS), key=len, reverse=True)
 
 
@@ -182,9 +164,6 @@ def _scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-# --------------------------------------------------------------------------- Retry-After
-
-
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
     """Seconds to wait from a `Retry-After` header value, or `None` if absent or unreadable.
 
@@ -192,9 +171,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     (`"Wed, 21 Oct 2015 07:28:00 GMT"`); a date in the past gives 0. `now` is a Unix time
     (default: the current time).
     """
-    if value is None:
-        return None
-    text = value.strip()
+    text = (value or "").strip()
     if not text:
         return None
     try:
@@ -202,25 +179,46 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     except ValueError:
         pass
     else:
-        if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN / inf
-            return None
-        return max(0.0, seconds)
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
-    if when is None:
-        return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-# --------------------------------------------------------------------------- one attempt
+# --------------------------------------------------------------------------- retry policy
 
 
-class _Retryable(Exception):
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When to retry and how long to wait.
+
+    At most `max_attempts` requests and `max_total_seconds` in all, whichever comes first (a wait
+    that would overrun the budget is not started). The wait before retry *n* (1-based) is the
+    response's `Retry-After` if it has one (more than `max_retry_after` seconds ends the call),
+    else `backoff_base * 2**(n-1)` plus up to `jitter` seconds (random), at most `max_backoff`.
+    """
+
+    max_attempts: int = 5
+    max_total_seconds: float = 120.0
+    backoff_base: float = 1.0
+    max_backoff: float = 30.0
+    jitter: float = 1.0
+    max_retry_after: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.max_total_seconds <= 0:
+            raise ValueError("max_total_seconds must be positive")
+
+
+class _Transient(Exception):
+    """A failure worth retrying: `status` (an int or a word) and a human `detail`."""
+
     def __init__(
         self, status: int | str, detail: str, retry_after: float | None = None, payload: Any = None
     ) -> None:
@@ -231,196 +229,204 @@ class _Retryable(Exception):
         self.payload = payload
 
 
-class _InvalidJson(Exception):
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+def _retry_after(state: tenacity.RetryCallState) -> float | None:
+    exc = state.outcome.exception() if state.outcome else None
+    return exc.retry_after if isinstance(exc, _Transient) else None
 
 
-class _Fatal(Exception):
-    def __init__(self, status: int | str, detail: str, payload: Any = None) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-        self.payload = payload
+class _WaitRetryAfterOr(tenacity.wait.wait_base):
+    def __init__(self, fallback: tenacity.wait.wait_base) -> None:
+        self.fallback = fallback
+
+    def __call__(self, state: tenacity.RetryCallState) -> float:
+        seconds = _retry_after(state)
+        return self.fallback(state) if seconds is None else seconds
 
 
-def _is_timeout(exc: BaseException | str | None) -> bool:
-    return isinstance(exc, TimeoutError) or (
-        isinstance(exc, OSError) and "timed out" in str(exc).lower()
-    )
+class _StopRetryAfterOver(tenacity.stop.stop_base):
+    def __init__(self, cap: float) -> None:
+        self.cap = cap
+
+    def __call__(self, state: tenacity.RetryCallState) -> bool:
+        seconds = _retry_after(state)
+        return seconds is not None and seconds > self.cap
+
+
+# --------------------------------------------------------------------------- the client
+
+
+def _snippet(body: bytes) -> str:
+    text = " ".join(body[: _SNIPPET_CHARS * 4].decode("utf-8", errors="replace").split())
+    return text[:_SNIPPET_CHARS] + "..." if len(text) > _SNIPPET_CHARS else text
 
 
 def _try_json(body: bytes) -> Any:
     try:
         return json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
+    except ValueError:  # UnicodeDecodeError is a ValueError
         return None
 
 
-def _snippet(body: bytes) -> str:
-    text = body[: _SNIPPET_CHARS * 4].decode("utf-8", errors="replace")
-    text = " ".join(text.split())
-    if len(text) > _SNIPPET_CHARS:
-        text = text[:_SNIPPET_CHARS] + "..."
-    return text
+class ApiClient:
+    """A pooled `httpx.Client` with the retry policy; use it as a context manager, one per run.
 
-
-def _attempt(opener: Any, request: urllib.request.Request, timeout: float) -> Any:
-    """One request. Returns the decoded JSON, or raises _Retryable, _InvalidJson or _Fatal."""
-    try:
-        with opener.open(request, timeout=timeout) as response:
-            status = getattr(response, "status", None) or response.getcode()
-            body = response.read()
-            headers = response.headers
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-        headers = exc.headers
-        try:
-            body = exc.read() or b""
-        except (OSError, http.client.HTTPException):
-            body = b""
-    except urllib.error.URLError as exc:
-        if _is_timeout(exc.reason):
-            raise _Retryable("timeout", f"no answer within {timeout:g} s") from None
-        raise _Retryable("connection error", str(exc.reason)) from None
-    except TimeoutError:
-        raise _Retryable("timeout", f"no answer within {timeout:g} s") from None
-    except (OSError, http.client.HTTPException) as exc:
-        if _is_timeout(exc):
-            raise _Retryable("timeout", f"no answer within {timeout:g} s") from None
-        raise _Retryable("connection error", f"{type(exc).__name__}: {exc}") from None
-
-    if status == 429 or 500 <= status <= 599:
-        retry_after = parse_retry_after(headers.get("Retry-After") if headers else None)
-        raise _Retryable(status, f"HTTP {status}", retry_after, _try_json(body))
-    if not 200 <= status <= 299:
-        detail = f"HTTP {status}"
-        if body:
-            detail += f": {_snippet(body)}"
-        raise _Fatal(status, detail, _try_json(body))
-    try:
-        payload = json.loads(body.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise _InvalidJson(f"body is not UTF-8 ({exc.reason})") from None
-    except ValueError as exc:
-        detail = f"{exc} ({len(body)} bytes"
-        detail += f", starts {_snippet(body)!r})" if body else ", empty body)"
-        raise _InvalidJson(detail) from None
-    if not isinstance(payload, dict):
-        raise _Fatal(status, f"expected a JSON object, got {type(payload).__name__}", payload)
-    return payload
-
-
-# --------------------------------------------------------------------------- fetch_json
-
-
-def fetch_json(
-    url: str,
-    params: Mapping[str, Any] | None = None,
-    *,
-    timeout: float = 30.0,
-    max_attempts: int = 5,
-    max_total_seconds: float = 120.0,
-    backoff_base: float = 1.0,
-    max_backoff: float = 60.0,
-    jitter: float = 0.25,
-    secret_params: Iterable[str] = ("key",),
-    headers: Mapping[str, str] | None = None,
-    secret_headers: Iterable[str] = DEFAULT_SECRET_HEADERS,
-    opener: Any = None,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    rng: Callable[[], float] = random.random,
-) -> dict[str, Any]:
-    """GET `url` (with `params` added to the query) and return the decoded JSON object.
-
-    `opener` is anything with `open(request, timeout=...)` returning a response context manager
-    (default: `urllib.request.build_opener()`, which honours the usual proxy variables).
-    `sleep`, `clock` and `rng` are injectable for tests. See the module docstring for the
-    retry policy; raises `ApiError` on failure.
+    `timeout` (seconds) applies to each phase of a request (connect, each read, ...) and is
+    capped by what is left of the time budget. `headers` go with every request. `sleep` is
+    injectable for tests (it then also stands in for the time that passes while waiting).
     """
-    if max_attempts < 1:
-        raise ValueError("max_attempts must be at least 1")
-    secret_params = tuple(secret_params)
-    headers = dict(headers or {})
-    full_url = build_url(url, params)
-    shown = mask_url(full_url, secret_params)
-    secrets = _secret_values(full_url, secret_params, headers, secret_headers)
-    request_headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **headers}
-    opener = opener if opener is not None else urllib.request.build_opener()
 
-    start = clock()
-    last_status: int | str | None = None
-    last_detail = ""
-    last_payload: Any = None
-    invalid_json_seen = False
-    attempts = 0
-
-    def fail(reason: str) -> ApiError:
-        message = f"GET {shown} failed after {attempts} attempt{'s' if attempts != 1 else ''}"
-        message += f" in {clock() - start:.1f} s: last status {last_status}"
-        if last_detail and last_detail != f"HTTP {last_status}":
-            message += f" ({last_detail})"
-        if reason:
-            message += f"; {reason}"
-        return ApiError(
-            _scrub(message, secrets),
-            url=shown,
-            status=last_status,
-            payload=last_payload,
-            attempts=attempts,
+    def __init__(
+        self,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        headers: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self._headers = dict(headers or {})
+        self._sleep = sleep
+        self._client = httpx.Client(
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT, **self._headers},
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=True,
         )
 
-    while True:
-        remaining = max_total_seconds - (clock() - start)
-        if remaining <= 0:
-            raise fail(f"time budget of {max_total_seconds:g} s used up")
-        attempts += 1
-        request = urllib.request.Request(full_url, headers=request_headers, method="GET")
-        try:
-            return _attempt(opener, request, min(timeout, remaining))
-        except _Fatal as exc:
-            message = f"GET {shown} failed: {exc.detail}"
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __repr__(self) -> str:
+        return f"ApiClient(retry={self.retry!r}, timeout={self.timeout!r})"
+
+    def get_json(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """GET `url` (with `params` added to the query) and return the decoded JSON object.
+
+        Retries as described in the module docstring; raises `ApiError` on failure.
+        """
+        full_url = build_url(url, params)
+        shown = mask_url(full_url)
+        headers = dict(headers or {})
+        secrets = _secret_values(full_url, {**self._headers, **headers})
+        policy = self.retry
+        started = time.monotonic()
+
+        def log_retry(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception()
+            how = "Retry-After" if _retry_after(state) is not None else "backoff"
+            logger.warning(
+                "GET %s: %s; retry %d of %d in %.2f s (%s)",
+                shown,
+                _scrub(exc.detail, secrets),
+                state.attempt_number,
+                policy.max_attempts - 1,
+                state.upcoming_sleep,
+                how,
+            )
+
+        def give_up(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception()
+            n = state.attempt_number
+            wait, retry_after = state.upcoming_sleep, _retry_after(state)
+            if n >= policy.max_attempts:
+                why = f"gave up after max_attempts={policy.max_attempts}"
+            elif retry_after is not None and retry_after > policy.max_retry_after:
+                why = (
+                    f"the server asked to wait {retry_after:.1f} s (Retry-After), more than "
+                    f"max_retry_after={policy.max_retry_after:g} s"
+                )
+            else:
+                how = "Retry-After" if retry_after is not None else "backoff"
+                why = (
+                    f"waiting {wait:.1f} s ({how}) would exceed the time budget of "
+                    f"{policy.max_total_seconds:g} s"
+                )
+            message = f"GET {shown} failed after {n} attempt{'s' if n != 1 else ''}"
+            message += f" in {state.seconds_since_start:.1f} s: last status {exc.status}"
+            if exc.detail != f"HTTP {exc.status}":
+                message += f" ({exc.detail})"
             raise ApiError(
-                _scrub(message, secrets),
+                _scrub(f"{message}; {why}", secrets),
                 url=shown,
                 status=exc.status,
                 payload=exc.payload,
-                attempts=attempts,
+                attempts=n,
             ) from None
-        except _InvalidJson as exc:
-            last_status, last_detail, last_payload = "invalid JSON", exc.detail, None
-            if invalid_json_seen:
-                raise fail("the response was not valid JSON twice") from None
-            invalid_json_seen = True
-            retry_after = None
-        except _Retryable as exc:
-            last_status, last_detail, last_payload = exc.status, exc.detail, exc.payload
-            retry_after = exc.retry_after
 
-        if attempts >= max_attempts:
-            raise fail(f"gave up after max_attempts={max_attempts}")
-        if retry_after is not None:
-            delay = retry_after
-            how = "Retry-After"
-        else:
-            delay = min(max_backoff, backoff_base * 2 ** (attempts - 1))
-            delay += delay * jitter * rng()
-            how = "backoff"
-        elapsed = clock() - start
-        if elapsed + delay > max_total_seconds:
-            raise fail(
-                f"waiting {delay:.1f} s ({how}) would exceed the time budget of "
-                f"{max_total_seconds:g} s"
-            )
-        logger.warning(
-            "GET %s: %s; retry %d of %d in %.2f s (%s)",
-            shown,
-            _scrub(last_detail, secrets),
-            attempts,
-            max_attempts - 1,
-            delay,
-            how,
+        retrying = tenacity.Retrying(
+            stop=(
+                tenacity.stop_after_attempt(policy.max_attempts)
+                | tenacity.stop_before_delay(policy.max_total_seconds)
+                | _StopRetryAfterOver(policy.max_retry_after)
+            ),
+            wait=_WaitRetryAfterOr(
+                tenacity.wait_exponential_jitter(
+                    multiplier=policy.backoff_base, max=policy.max_backoff, jitter=policy.jitter
+                )
+            ),
+            retry=tenacity.retry_if_exception_type(_Transient),
+            before_sleep=log_retry,
+            retry_error_callback=give_up,
+            sleep=self._sleep,
         )
-        sleep(delay)
+        for attempt in retrying:
+            with attempt:
+                remaining = policy.max_total_seconds - (time.monotonic() - started)
+                timeout = max(0.001, min(self.timeout, remaining))
+                return self._once(full_url, headers, timeout, shown, secrets, attempt)
+        raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
+
+    def _once(
+        self,
+        url: str,
+        headers: dict[str, str],
+        timeout: float,
+        shown: str,
+        secrets: list[str],
+        attempt: tenacity.AttemptManager,
+    ) -> dict[str, Any]:
+        """One request: the JSON object, or `_Transient` (retry) or `ApiError` (do not)."""
+        try:
+            response = self._client.get(url, headers=headers, timeout=timeout)
+        except httpx.TimeoutException:
+            raise _Transient("timeout", f"no answer within {timeout:g} s") from None
+        except httpx.TransportError as exc:
+            raise _Transient("connection error", f"{type(exc).__name__}: {exc}") from None
+        status, body = response.status_code, response.content
+        if status == 429 or 500 <= status <= 599:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise _Transient(status, f"HTTP {status}", retry_after, _try_json(body))
+
+        def fail(detail: str, payload: Any) -> ApiError:
+            return ApiError(
+                _scrub(f"GET {shown} failed: {detail}", secrets),
+                url=shown,
+                status=status,
+                payload=payload,
+                attempts=attempt.retry_state.attempt_number,
+            )
+
+        if not 200 <= status <= 299:
+            raise fail(f"HTTP {status}" + (f": {_snippet(body)}" if body else ""), _try_json(body))
+        try:
+            payload = json.loads(body.decode("utf-8-sig"))
+        except UnicodeDecodeError as exc:
+            raise _Transient("invalid JSON", f"body is not UTF-8 ({exc.reason})") from None
+        except ValueError as exc:
+            starts = f", starts {_snippet(body)!r})" if body else ", empty body)"
+            raise _Transient("invalid JSON", f"{exc} ({len(body)} bytes{starts}") from None
+        if not isinstance(payload, dict):
+            raise fail(f"expected a JSON object, got {type(payload).__name__}", payload)
+        return payload

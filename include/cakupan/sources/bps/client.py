@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import product
 from typing import Any
 
-from cakupan.sources.http import ApiError, ApiNoData, fetch_json, mask_url
+from cakupan.sources.http import ApiClient, ApiError, ApiNoData, mask_url
 
 __all__ = [
     "BPS_BASE_URL",
@@ -271,24 +272,24 @@ class BpsClient:
     """Fetches BPS dynamic tables with one API key.
 
     The key is passed in (the DAG reads it from an Airflow connection); it is never logged and
-    is masked (`/key/***/`) in every message. `fetch_options` go to `fetch_json` (`timeout`,
-    `max_attempts`, `max_total_seconds`, `backoff_base`, `opener`, `sleep`, ...).
+    is masked (`/key/***/`) in every message. `http` is the run's `ApiClient` (its pooled
+    connection and retry policy); without one, each call opens and closes its own.
     """
 
     def __init__(
         self,
         key: str,
         *,
+        http: ApiClient | None = None,
         base_url: str = BPS_BASE_URL,
         lang: str = "ind",
-        **fetch_options: Any,
     ) -> None:
         if not key:
             raise ValueError("a BPS WebAPI key is required")
         self._key = key
+        self.http = http
         self.base_url = base_url
         self.lang = lang
-        self.fetch_options = fetch_options
 
     def __repr__(self) -> str:
         return f"BpsClient(base_url={self.base_url!r}, lang={self.lang!r}, key='***')"
@@ -300,6 +301,14 @@ class BpsClient:
     def _url(self, domain: str, var: int | str, th: int | str | None) -> str:
         return bps_data_url(domain, var, self._key, th=th, base_url=self.base_url, lang=self.lang)
 
+    @contextmanager
+    def _api(self) -> Iterator[ApiClient]:
+        if self.http is not None:
+            yield self.http
+        else:
+            with ApiClient() as api:
+                yield api
+
     def data(self, domain: str, var: int | str, *, th: int | str | None = None) -> list[BpsRecord]:
         """The records of table `var` in `domain` (optionally only tahun code(s) `th`).
 
@@ -308,7 +317,8 @@ class BpsClient:
         url = self._url(domain, var, th)
         shown = mask_url(url)
         try:
-            payload = fetch_json(url, secret_params=("key",), **self.fetch_options)
+            with self._api() as api:
+                payload = api.get_json(url)
         except ApiError as exc:
             # BPS sometimes answers an error status with its usual JSON body: use its words.
             body = exc.payload
@@ -333,9 +343,9 @@ def fetch_bps_data(
     key: str,
     *,
     th: int | str | None = None,
+    http: ApiClient | None = None,
     base_url: str = BPS_BASE_URL,
     lang: str = "ind",
-    **fetch_options: Any,
 ) -> list[BpsRecord]:
-    """`BpsClient(key, ...).data(domain, var, th=th)` in one call."""
-    return BpsClient(key, base_url=base_url, lang=lang, **fetch_options).data(domain, var, th=th)
+    """`BpsClient(key, http=http, ...).data(domain, var, th=th)` in one call."""
+    return BpsClient(key, http=http, base_url=base_url, lang=lang).data(domain, var, th=th)

@@ -21,6 +21,8 @@ what the checks above are stated in.
 
 `success: false` (with any HTTP status) is an `ApiError` carrying CKAN's error message. The
 optional API token goes in the `Authorization` header and is never logged or put in a message.
+All pages of a resource go through one `ApiClient` (the run's, or one opened for the call), so
+they reuse one pooled connection.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cakupan.sources.http import ApiError, fetch_json
+from cakupan.sources.http import ApiClient, ApiError
 
 __all__ = ["CkanClient", "CkanResult", "datastore_search_all"]
 
@@ -75,20 +77,20 @@ def _ckan_error_text(error: Any) -> str:
 class CkanClient:
     """Reads datastore resources from one CKAN portal.
 
-    `api_key` (optional) is sent as the `Authorization` header. `fetch_options` go to
-    `fetch_json` (`timeout`, `max_attempts`, `max_total_seconds`, `backoff_base`, `opener`,
-    `sleep`, ...); they apply to each page request.
+    `api_key` (optional) is sent as the `Authorization` header. `http` is the run's `ApiClient`
+    (pooled connection, retry policy, applied to each page request); without one,
+    `datastore_search_all` opens one for its pages and closes it.
     """
 
     def __init__(
         self,
         base_url: str,
         *,
+        http: ApiClient | None = None,
         api_key: str | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         sort: str | None = "_id",
         max_pages: int = DEFAULT_MAX_PAGES,
-        **fetch_options: Any,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -97,7 +99,7 @@ class CkanClient:
         self.page_size = page_size
         self.sort = sort
         self.max_pages = max_pages
-        self.fetch_options = fetch_options
+        self.http = http
 
     def __repr__(self) -> str:
         key = "'***'" if self._api_key else "None"
@@ -109,6 +111,7 @@ class CkanClient:
 
     def _page(
         self,
+        api: ApiClient,
         resource_id: str,
         offset: int,
         limit: int,
@@ -122,7 +125,7 @@ class CkanClient:
         headers = {"Authorization": self._api_key} if self._api_key else None
         where = f"CKAN datastore_search of resource {resource_id} at offset {offset}"
         try:
-            payload = fetch_json(self.search_url, params, headers=headers, **self.fetch_options)
+            payload = api.get_json(self.search_url, params, headers=headers)
         except ApiError as exc:
             body = exc.payload
             if isinstance(body, dict) and body.get("success") is False:
@@ -160,6 +163,14 @@ class CkanClient:
         in the module docstring. An empty resource gives an empty `CkanResult`, not an error."""
         if not resource_id:
             raise ValueError("resource_id is required")
+        if self.http is not None:
+            return self._read_all(self.http, resource_id, filters)
+        with ApiClient() as api:
+            return self._read_all(api, resource_id, filters)
+
+    def _read_all(
+        self, api: ApiClient, resource_id: str, filters: Mapping[str, Any] | None
+    ) -> CkanResult:
         records: list[dict[str, Any]] = []
         first_seen: dict[Any, int] = {}
         offsets: list[int] = []
@@ -173,7 +184,7 @@ class CkanClient:
                     f"CKAN resource {resource_id}: more than max_pages={self.max_pages} pages "
                     f"(at offset {offset}); raise page_size or max_pages"
                 )
-            result = self._page(resource_id, offset, self.page_size, filters)
+            result = self._page(api, resource_id, offset, self.page_size, filters)
             offsets.append(offset)
             page = result["records"]
             if total is None:
@@ -236,11 +247,11 @@ def datastore_search_all(
     base_url: str,
     resource_id: str,
     *,
+    http: ApiClient | None = None,
     api_key: str | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     filters: Mapping[str, Any] | None = None,
-    **options: Any,
 ) -> CkanResult:
-    """`CkanClient(base_url, api_key=..., page_size=..., **options).datastore_search_all(...)`."""
-    client = CkanClient(base_url, api_key=api_key, page_size=page_size, **options)
+    """`CkanClient(base_url, http=..., api_key=..., page_size=...).datastore_search_all(...)`."""
+    client = CkanClient(base_url, http=http, api_key=api_key, page_size=page_size)
     return client.datastore_search_all(resource_id, filters=filters)
