@@ -294,6 +294,20 @@ def test_authorization_header_value_never_in_messages(httpserver: HTTPServer, sl
     assert token not in " ".join(r.getMessage() for r in ours(caplog))
 
 
+def test_no_logger_at_any_level_sees_the_key(httpserver: HTTPServer, slept, caplog):
+    # httpx itself logs each request URL at INFO; httpcore logs at DEBUG
+    httpserver.expect_oneshot_request(f"/v1/key/{SECRET}/").respond_with_data("", status=502)
+    httpserver.expect_request(f"/v1/key/{SECRET}/").respond_with_json({"ok": True})
+    with caplog.at_level(logging.DEBUG):
+        fetch_json(httpserver.url_for(f"/v1/key/{SECRET}/"), {"token": SECRET[::-1]}, sleep=slept)
+    records = [r for r in caplog.records if r.name != "werkzeug"]  # the test server's own log
+    logged = "\n".join(r.getMessage() for r in records)
+    assert "HTTP Request: GET" in logged
+    assert "/v1/key/***/?token=***" in logged
+    assert SECRET not in logged
+    assert SECRET[::-1] not in logged
+
+
 def test_client_wide_secret_header_is_scrubbed_too(httpserver: HTTPServer, slept):
     token = "Bearer portal-token-abcdef"
     httpserver.expect_request("/w", headers={"Authorization": token}).respond_with_data(

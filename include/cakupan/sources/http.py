@@ -12,8 +12,9 @@ environment) and tenacity runs the retry loop. What this module adds on top of t
 * a time budget that is checked *before* sleeping (tenacity's `stop_before_delay`) and also caps
   each request's timeout;
 * secrets kept out of every log line and message: `mask_url` (the one URL masker of the
-  package: query parameters, BPS-style `/key/<value>/` path pairs, user info) and the values of
-  secret parameters and headers scrubbed from any text (an error body may echo them);
+  package: query parameters, BPS-style `/key/<value>/` path pairs, user info), also applied to
+  the URL httpx itself logs at INFO (`HTTP Request: GET ...`), and the values of secret
+  parameters and headers scrubbed from any text (an error body may echo them);
 * one error type, `ApiError`, naming the masked URL, the number of attempts, the last status and
   why it gave up.
 
@@ -154,7 +155,7 @@ def _secret_values(url: str, headers: Mapping[str, str]) -> list[str]:
     for k, v in headers.items():
         if k.lower() in SECRET_HEADERS and v:
             values.add(v)
-            values.update(v.split())  # "Bearer abc" -> also "abc"
+            values.update(v.split()[1:])  # "Bearer abc" -> also "abc"
     return sorted((v for v in values if len(v) >= _MIN_SECRET_CHARS), key=len, reverse=True)
 
 
@@ -162,6 +163,22 @@ def _scrub(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, MASK)
     return text
+
+
+class _MaskLoggedUrls(logging.Filter):
+    """httpx logs every request's URL at INFO (`HTTP Request: GET <url> "HTTP/1.1 200 OK"`),
+    which would put a key given in the URL in the task log: mask it there too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                mask_url(str(a)) if isinstance(a, httpx.URL) else a for a in record.args
+            )
+        return True
+
+
+if not any(isinstance(f, _MaskLoggedUrls) for f in logging.getLogger("httpx").filters):
+    logging.getLogger("httpx").addFilter(_MaskLoggedUrls())
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
