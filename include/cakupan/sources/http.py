@@ -289,7 +289,8 @@ class ApiClient:
 
     `timeout` (seconds) applies to each phase of a request (connect, each read, ...) and is
     capped by what is left of the time budget. `headers` go with every request. `sleep` is
-    injectable for tests (it then also stands in for the time that passes while waiting).
+    injectable for tests; the time budget is measured on the real (monotonic) clock, so waits
+    that are recorded rather than slept do not count against it.
     """
 
     def __init__(
