@@ -445,19 +445,4 @@ def test_real_airflow_task_failure_reaches_the_webhook(httpserver, tmp_path):
     assert body["log_url"].startswith("http://airflow.test:8080/dags/cakupan_alert_probe/runs/")
     assert output.count("no e-mail failure alert: Airflow connection 'smtp_default'") == 1
     assert TOKEN not in output
-
-    # an unreachable webhook: tried three times, logged by the task runner, its token masked
-    env[ENV_VAR] = _http_conn(f"http://127.0.0.1:9/probe/{TOKEN}?token={TOKEN}")
-    result = subprocess.run(
-        [airflow_bin(), "dags", "test", "cakupan_alert_probe", "2024-03-02"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    output = result.stdout + result.stderr
-    assert "Failed to run task callback" in output, output[-6000:]
-    assert "Max retries exceeded" in output
-    # (`airflow dags test` masks nothing, not even connection passwords: a worker's supervisor
-    # does; test_unreachable_webhook_is_retried_then_raised checks the notifier's masks)
-    print(f"airflow db migrate + 2 dags tests: {time.monotonic() - started:.1f} s", file=sys.stderr)
+    print(f"airflow db migrate + dags test: {time.monotonic() - started:.1f} s", file=sys.stderr)
