@@ -1,14 +1,16 @@
-"""A real Airflow: api-server, scheduler and dag-processor run `cakupan_reference`.
+"""A real Airflow: `cakupan airflow ui --detach` (airflow standalone) runs `cakupan_reference`.
 
-The services are started the way `cakupan airflow ui` starts them (`cakupan.operate`), with a
-private AIRFLOW_HOME (SQLite, LocalExecutor), the repository's `dags/` and the session's test
-warehouse. The run is triggered through the public REST API v2 with a JWT from the simple auth
-manager, and must land the Kemendagri regions in the warehouse with its run_id in `raw.loads`.
+Airflow runs with a private AIRFLOW_HOME (SQLite, LocalExecutor), the repository's `dags/`, the
+session's test warehouse and a free port. The run is triggered through the public REST API v2
+with a JWT from the simple auth manager, and must land the Kemendagri regions in the warehouse
+with its run_id in `raw.loads`; `cakupan airflow status|runs|trigger` and `cakupan loads` see it,
+every DAG file is accepted by `cakupan airflow trigger`, and `cakupan airflow stop` ends it all.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -26,7 +28,16 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 DAG_ID = "cakupan_reference"
 RUN_TIMEOUT = 360
-SERVICES = ("api-server", "scheduler", "dag-processor")
+
+
+def _cakupan(env, *args, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cakupan.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 class Api:
@@ -90,7 +101,7 @@ class Api:
 
 @pytest.fixture(scope="module")
 def airflow_up(warehouse, clean_env, tmp_path_factory):
-    """api-server + scheduler + dag-processor on a free port; stopped at the end."""
+    """`cakupan airflow ui --detach` on a free port; `cakupan airflow stop` at the end."""
     from cakupan.demo.generate import generate
 
     sources = Path(clean_env["CAKUPAN_SOURCES_DIR"])
@@ -114,20 +125,26 @@ def airflow_up(warehouse, clean_env, tmp_path_factory):
     )
     env.pop("AIRFLOW_CONN_CAKUPAN_ALERTS", None)
     started = time.monotonic()
-    airflow_local.ensure_db(env)
     port = operate.free_port()
-    env = operate.service_env(env, port)
-    password = operate.admin_password(home)
-    base_url = f"http://127.0.0.1:{port}"
     try:
-        operate.start_services(env, SERVICES, port=port)
-        operate.wait_ready(base_url, home, timeout=180)
+        ui = _cakupan(env, "airflow", "ui", "--detach", "--port", str(port), "--timeout", "400")
+        assert ui.returncode == 0, ui.stdout + ui.stderr
+        assert f"Airflow UI: http://127.0.0.1:{port}" in ui.stdout
+        standalone = operate.find_standalone(home)
+        assert standalone is not None and standalone.base_url.endswith(f":{port}")
+        api = Api(standalone.base_url, operate.Api.of(standalone).token)
         ready = time.monotonic() - started
-        api = Api(base_url, operate.api_token(base_url, operate.ADMIN_USER, password))
         yield {"api": api, "env": env, "home": home, "ready_seconds": ready}
     finally:
-        stopped = operate.stop_services(home)
-        print(f"stopped {stopped}", file=sys.stderr)
+        stop = _cakupan(env, "airflow", "stop")
+        print(stop.stdout + stop.stderr, file=sys.stderr)
+        assert operate.find_standalone(home) is None
+
+
+def _log_tail(home: Path, component: str, lines: int = 30) -> str:
+    """The end of one component's lines in airflow standalone's log."""
+    text = (home / "standalone.log").read_text(errors="replace").splitlines()
+    return "\n".join([line for line in text if line.startswith(component)][-lines:])
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +171,7 @@ def reference_run(airflow_up):
     api.call("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": True})
     if state != "success":
         tails = api.task_log_tails(DAG_ID, run_id)
-        scheduler = operate.log_tail(airflow_up["home"], "scheduler", 30)
+        scheduler = _log_tail(airflow_up["home"], "scheduler")
         pytest.fail(
             f"{DAG_ID} run {run_id} ended {state!r} after {seconds:.0f} s\n{tails}\n"
             f"--- scheduler log ---\n{scheduler}"
@@ -168,9 +185,8 @@ def reference_run(airflow_up):
 
 def test_health_reports_every_component(airflow_up):
     info = operate.health(airflow_up["api"].base_url)
-    assert info["metadatabase"]["status"] == "healthy"
-    assert info["scheduler"]["status"] == "healthy"
-    assert info["dag_processor"]["status"] == "healthy"
+    for component in ("metadatabase", "scheduler", "dag_processor", "triggerer"):
+        assert info[component]["status"] == "healthy", info
 
 
 def test_api_needs_a_token(airflow_up):
@@ -202,21 +218,12 @@ def test_regions_landed_with_the_run_id(reference_run, warehouse):
     assert regions[2] == 552 and regions[3] == regions[2] + regions[4]
 
 
-def _cakupan(env, *args) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "cakupan.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_operator_commands_see_the_run(reference_run, airflow_up):
     env = airflow_up["env"]
     status = _cakupan(env, "airflow", "status")
     assert status.returncode == 0, status.stdout + status.stderr
-    assert "scheduler" in status.stdout and "running" in status.stdout
+    assert "airflow standalone (pid" in status.stdout
+    assert re.search(r"^scheduler\s+healthy", status.stdout, re.MULTILINE), status.stdout
 
     runs = _cakupan(env, "airflow", "runs", DAG_ID, "--limit", "5")
     assert runs.returncode == 0, runs.stderr
@@ -230,13 +237,13 @@ def test_operator_commands_see_the_run(reference_run, airflow_up):
 
 
 def test_cli_trigger_goes_through_the_running_scheduler(reference_run, airflow_up, warehouse):
-    """`cakupan airflow trigger` sees the scheduler (pid files) and waits for its run."""
+    """`cakupan airflow trigger` finds the running Airflow (psutil) and waits for its run."""
     result = _cakupan(
         airflow_up["env"],
         "airflow", "trigger", DAG_ID, "--month", "2025-01", "--wait", "--timeout", "240",
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "no scheduler running" not in result.stdout
+    assert "no Airflow running" not in result.stdout
     run_id = result.stdout.split("-> run ", 1)[1].split()[0]
     assert ": success" in result.stdout
     with psycopg2.connect(**warehouse.dsn_kwargs()) as conn, conn.cursor() as cur:
@@ -244,3 +251,37 @@ def test_cli_trigger_goes_through_the_running_scheduler(reference_run, airflow_u
             "select count(*) from raw.loads where run_id = %s and status = 'succeeded'", (run_id,)
         )
         assert cur.fetchone()[0] == 6  # the same six reference files, loaded again
+
+
+def test_every_dag_file_is_accepted_by_trigger(reference_run, airflow_up):
+    """Each DAG file of `dags/` has a DAG Airflow parsed, and `cakupan airflow trigger` runs it.
+
+    The DAG ids come from Airflow (by file), not from a list here. Ingest DAGs get a month
+    without files; the runs are then failed and the DAGs paused, so nothing keeps running."""
+    api: Api = airflow_up["api"]
+    files = sorted(path.name for path in (ROOT / "dags").glob("*.py"))
+    deadline = time.monotonic() + 120
+    while True:
+        dags = api.call("GET", "/api/v2/dags?limit=100")["dags"]
+        by_file = {Path(d["fileloc"]).name: d["dag_id"] for d in dags}
+        if set(files) <= set(by_file) or time.monotonic() > deadline:
+            break
+        time.sleep(3)
+    assert sorted(by_file) == files
+    assert "cakupan_special_groups" in by_file.values()
+    try:
+        for dag_id in sorted(by_file.values()):
+            params = api.call("GET", f"/api/v2/dags/{dag_id}/details").get("params") or {}
+            months = ["--month", "1990-01"] if "from_month" in params else []
+            result = _cakupan(airflow_up["env"], "airflow", "trigger", dag_id, *months)
+            assert result.returncode == 0, f"{dag_id}: {result.stdout}{result.stderr}"
+            assert f"triggered {dag_id}" in result.stdout
+    finally:
+        for dag_id in by_file.values():
+            api.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": True})
+            runs = api.call("GET", f"/api/v2/dags/{dag_id}/dagRuns?state=queued&state=running")
+            for run in runs["dag_runs"]:
+                run_id = urllib.parse.quote(run["dag_run_id"], safe="")
+                api.call("PATCH", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}", {"state": "failed"})
+    unknown = _cakupan(airflow_up["env"], "airflow", "trigger", "cakupan_nope")
+    assert unknown.returncode == 2 and "cakupan_special_groups" in unknown.stderr
