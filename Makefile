@@ -33,7 +33,7 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	@# --compile-bytecode: every dbt, cakupan and airflow process imports from .pyc files
 	@# (where PYTHONDONTWRITEBYTECODE is set nothing caches them, and dbt alone then spends
 	@# about 1.8 s of each start compiling its imports)
-	@$(UV) sync --frozen --extra dev --compile-bytecode --python $(PYTHON) --quiet
+	@$(UV) sync --frozen --extra dev --extra demo --compile-bytecode --python $(PYTHON) --quiet
 	@touch $@
 
 install: $(VENV)/.installed

@@ -42,6 +42,12 @@ def _warehouse(args) -> int:
 
 
 def _demo(args) -> int:
+    try:
+        import xlsxwriter  # noqa: F401 - the demo's workbooks
+    except ImportError:
+        raise RuntimeError(
+            "the demo needs its extra: pip install 'cakupan[demo]' (make demo installs it)"
+        ) from None
     if args.action == "generate":
         from pathlib import Path
 
