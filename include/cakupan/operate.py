@@ -247,7 +247,19 @@ class Api:
             api.token = api.call("POST", "/auth/token", body)["access_token"]
         return api
 
-    def call(self, method: str, path: str, body: dict | None = None):
+    def call(self, method: str, path: str, body: dict | None = None, tries: int = 6):
+        """One API call; asked again while SQLite metadata is locked by another component
+        (Airflow then answers 500 "Database error" or 503, and has rolled the request back)."""
+        for _ in range(tries - 1):
+            try:
+                return self._call(method, path, body)
+            except ApiError as exc:
+                if exc.status not in (500, 503) or "atabase" not in str(exc):
+                    raise
+            time.sleep(3)
+        return self._call(method, path, body)
+
+    def _call(self, method: str, path: str, body: dict | None):
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -633,7 +645,16 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = airflow.add_subparsers(dest="airflow_command", required=True)
+    _register_services(sub)
+    _register_runs(sub)
 
+    loads = subparsers.add_parser("loads", help="the last loads into the warehouse (raw.loads)")
+    loads.add_argument("--limit", type=int, default=20)
+    loads.add_argument("--source", help="only this source (contract name)")
+    loads.set_defaults(func=_guard(cmd_loads))
+
+
+def _register_services(sub) -> None:
     ui = sub.add_parser("ui", help="run airflow standalone (UI, scheduler, ...); Ctrl-C stops it")
     ui.add_argument(
         "--port", type=int, default=int(os.environ.get("CAKUPAN_AIRFLOW_PORT", DEFAULT_PORT))
@@ -652,6 +673,8 @@ def register(subparsers) -> None:
     status = sub.add_parser("status", help="its components' health (exit 3: not running)")
     status.set_defaults(func=_guard(cmd_status))
 
+
+def _register_runs(sub) -> None:
     trigger = sub.add_parser(
         "trigger", help="run a DAG now (by the running Airflow, else airflow dags test)"
     )
@@ -680,8 +703,3 @@ def register(subparsers) -> None:
     runs.add_argument("dag_id", nargs="?", metavar="DAG_ID")
     runs.add_argument("--limit", type=int, default=10)
     runs.set_defaults(func=_guard(cmd_runs))
-
-    loads = subparsers.add_parser("loads", help="the last loads into the warehouse (raw.loads)")
-    loads.add_argument("--limit", type=int, default=20)
-    loads.add_argument("--source", help="only this source (contract name)")
-    loads.set_defaults(func=_guard(cmd_loads))
