@@ -7,7 +7,6 @@ from cakupan_airflow.ingest import ingest_dag
 dag = ingest_dag(
     dag_id="cakupan_population",
     contracts=["dukcapil_residents", "dukcapil_residents_by_age", "bps_population"],
-    raw_tables=["raw.dukcapil_residents", "raw.dukcapil_residents_by_age", "raw.bps_population"],
     schedule="0 0 1 1,7 *",
     start_date=dt.datetime(2022, 1, 1, tzinfo=dt.UTC),
     description="Load residents per kab/kota: Dukcapil per semester (sex, age), BPS per year.",

@@ -7,11 +7,6 @@ from cakupan_airflow.ingest import ingest_dag
 dag = ingest_dag(
     dag_id="cakupan_reference",
     contracts=["kemendagri_regions", "kemendagri_region_history", "bps_region_bridge"],
-    raw_tables=[
-        "raw.kemendagri_regions",
-        "raw.kemendagri_region_history",
-        "raw.bps_region_bridge",
-    ],
     schedule="0 0 1 1 *",
     start_date=dt.datetime(2022, 1, 1, tzinfo=dt.UTC),
     description="Load Kemendagri region codes (every decree) and the BPS-Kemendagri bridge.",

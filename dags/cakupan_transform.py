@@ -14,7 +14,7 @@ from airflow.sdk import dag, task
 from cakupan_airflow.common import (
     DEFAULT_ARGS,
     PROJECT_ROOT,
-    raw_asset,
+    RAW,
     set_dbt_connection_env,
 )
 from cosmos import (
@@ -29,18 +29,6 @@ from cosmos.constants import ExecutionMode, InvocationMode, TestBehavior
 
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"
 MANIFEST = DBT_PROJECT / "target" / "manifest.json"  # written by `make` (dbt parse), never here
-RAW_TABLES = [
-    "raw.kemendagri_regions",
-    "raw.kemendagri_region_history",
-    "raw.bps_region_bridge",
-    "raw.dukcapil_residents",
-    "raw.dukcapil_residents_by_age",
-    "raw.bps_population",
-    "raw.bpjs_membership",
-    "raw.bpjs_participants_by_age",
-    "raw.dtsen_desil",
-    "raw.pemasyarakatan_wbp_jkn",
-]
 
 # measured (README, "Choosing Cosmos' execution mode"): watcher, tests inside its one dbt build
 EXECUTION_MODE = ExecutionMode(os.environ.get("CAKUPAN_DBT_EXECUTION_MODE", "watcher"))
@@ -65,10 +53,6 @@ profile_config = ProfileConfig(
     target_name="warehouse",
     profiles_yml_filepath=DBT_PROJECT / "profiles.yml",
 )
-
-schedule = raw_asset(RAW_TABLES[0])
-for table in RAW_TABLES[1:]:
-    schedule = schedule | raw_asset(table)
 
 
 def _execution_config() -> ExecutionConfig:
@@ -137,7 +121,8 @@ def _consumers_after_producer(group) -> None:
 @dag(
     dag_id="cakupan_transform",
     description="dbt build of staging, intermediate and marts, after source freshness.",
-    schedule=schedule,
+    # every load emits RAW (cakupan_airflow.common): any ingest DAG's new data triggers a build
+    schedule=RAW,
     start_date=dt.datetime(2022, 1, 1, tzinfo=dt.UTC),
     catchup=False,
     max_active_runs=1,

@@ -26,11 +26,16 @@ DEFAULT_ARGS = {
 }
 
 
-def raw_asset(table: str) -> Asset:
-    """The Asset for a raw table a loader writes (`raw.bpjs_membership`)."""
-    # an `x-` scheme is Airflow's mark of a private one: no URI normaliser is looked up, which
-    # would load every provider's asset handlers while the DAG file is parsed (0.16 s)
-    return Asset(name=table, uri=f"x-cakupan://warehouse/{table.replace('.', '/')}")
+# an `x-` scheme is Airflow's mark of a private one: no URI normaliser is looked up, which would
+# load every provider's asset handlers while a DAG file is parsed (0.16 s)
+RAW = Asset(name="raw", uri="x-cakupan://warehouse/raw")
+"""The warehouse's raw schema: every load emits it, and the transform DAG is scheduled on it, so
+a new ingest DAG or contract triggers the transform without being listed anywhere else."""
+
+
+def contract_asset(contract: str) -> Asset:
+    """What the loads of one source contract wrote (`bpjs_membership`): lineage in the UI."""
+    return Asset(name=f"raw/{contract}", uri=f"x-cakupan://warehouse/raw/{contract}")
 
 
 def warehouse_params():

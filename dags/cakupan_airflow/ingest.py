@@ -1,4 +1,8 @@
-"""Build one ingest DAG per source family: list the interval's files, load each (mapped)."""
+"""Build one ingest DAG per source family: list the interval's files, load each (mapped).
+
+A DAG file names its contracts and its schedule, nothing else: each load writes the raw table its
+contract declares and emits `RAW` (the transform DAG's schedule) and its contract's asset.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import datetime as dt
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
-from cakupan_airflow.common import DEFAULT_ARGS, raw_asset
+from cakupan_airflow.common import DEFAULT_ARGS, RAW, contract_asset
 
 
 def _month(value: str) -> dt.date:
@@ -14,11 +18,63 @@ def _month(value: str) -> dt.date:
     return dt.date(int(year), int(month), 1)
 
 
+def interval(
+    dag_id: str, params, data_interval_start, data_interval_end
+) -> tuple[dt.date, dt.date]:
+    """The months a run loads: params `from_month`/`to_month` (inclusive), else its interval."""
+    params = params or {}
+    if params.get("from_month"):
+        start = _month(params["from_month"])
+        last = _month(params.get("to_month") or params["from_month"])
+        return start, dt.date(last.year + last.month // 12, last.month % 12 + 1, 1)
+    if data_interval_start is not None and data_interval_end is not None:
+        return data_interval_start.date(), data_interval_end.date()
+    raise ValueError(
+        f"{dag_id}: no data interval; trigger with a logical date or with params"
+        " from_month/to_month"
+    )
+
+
+def _list_files_task(dag_id: str, contracts: list[str]):
+    @task
+    def list_files(params=None, data_interval_start=None, data_interval_end=None) -> list[dict]:
+        """The source files whose period falls in this run's interval (or the params')."""
+        from cakupan.pipeline import files_for_interval
+
+        start, end = interval(dag_id, params, data_interval_start, data_interval_end)
+        files = [
+            {"contract": name, "path": path}
+            for name in contracts
+            for path in files_for_interval(name, start, end)
+        ]
+        print(f"{len(files)} file(s) for {start} .. {end}")  # noqa: T201 - task log line
+        return files
+
+    return list_files
+
+
+def _load_task(dag_id: str, contracts: list[str]):
+    @task(outlets=[RAW, *map(contract_asset, contracts)], max_active_tis_per_dag=2)
+    def load(file: dict, run_id=None) -> dict:
+        """Extract one file by its contract and land it in its raw table (one transaction)."""
+        from cakupan.pipeline import load_file
+        from cakupan.warehouse import connect
+
+        from cakupan_airflow.common import warehouse_params
+
+        conn = connect(warehouse_params(), application_name=f"{dag_id}.load")
+        try:
+            return load_file(file["path"], file["contract"], conn=conn, run_id=run_id)
+        finally:
+            conn.close()
+
+    return load
+
+
 def ingest_dag(
     *,
     dag_id: str,
     contracts: list[str],
-    raw_tables: list[str],
     schedule,
     start_date: dt.datetime,
     description: str,
@@ -26,15 +82,13 @@ def ingest_dag(
     catchup: bool = False,
 ):
     """An ingest DAG: one mapped load task per file of each contract in the data interval."""
-    outlets = [raw_asset(table) for table in raw_tables]
-    # a data interval per period (Airflow 3's cron schedules default to a point in time, whose
-    # empty interval would select no file): each run reads exactly its month or semester
-    timetable = CronDataIntervalTimetable(schedule, timezone="UTC")
 
     @dag(
         dag_id=dag_id,
         description=description,
-        schedule=timetable,
+        # a data interval per period (Airflow 3's cron schedules default to a point in time,
+        # whose empty interval would select no file): each run reads exactly its month or semester
+        schedule=CronDataIntervalTimetable(schedule, timezone="UTC"),
         start_date=start_date,
         catchup=catchup,
         max_active_runs=1,
@@ -49,45 +103,6 @@ def ingest_dag(
         doc_md=description,
     )
     def ingest():
-        @task
-        def list_files(params=None, data_interval_start=None, data_interval_end=None) -> list[dict]:
-            """The source files whose period falls in this run's interval (or the params')."""
-            from cakupan.pipeline import files_for_interval
-
-            params = params or {}
-            if params.get("from_month"):
-                start = _month(params["from_month"])
-                last = _month(params.get("to_month") or params["from_month"])
-                end = dt.date(last.year + last.month // 12, last.month % 12 + 1, 1)
-            elif data_interval_start is not None and data_interval_end is not None:
-                start, end = data_interval_start.date(), data_interval_end.date()
-            else:
-                raise ValueError(
-                    f"{dag_id}: no data interval; trigger with a logical date or with"
-                    " params from_month/to_month"
-                )
-            files = [
-                {"contract": name, "path": path}
-                for name in contracts
-                for path in files_for_interval(name, start, end)
-            ]
-            print(f"{len(files)} file(s) for {start} .. {end}")  # noqa: T201 - task log line
-            return files
-
-        @task(outlets=outlets, max_active_tis_per_dag=2)
-        def load(file: dict, run_id=None) -> dict:
-            """Extract one file by its contract and land it in its raw table (one transaction)."""
-            from cakupan.pipeline import load_file
-            from cakupan.warehouse import connect
-
-            from cakupan_airflow.common import warehouse_params
-
-            conn = connect(warehouse_params(), application_name=f"{dag_id}.load")
-            try:
-                return load_file(file["path"], file["contract"], conn=conn, run_id=run_id)
-            finally:
-                conn.close()
-
-        load.expand(file=list_files())
+        _load_task(dag_id, contracts).expand(file=_list_files_task(dag_id, contracts)())
 
     return ingest()
