@@ -295,10 +295,11 @@ def test_authorization_header_value_never_in_messages(httpserver: HTTPServer, sl
 
 
 def test_no_logger_at_any_level_sees_the_key(httpserver: HTTPServer, slept, caplog):
-    # httpx itself logs each request URL at INFO; httpcore logs at DEBUG
+    # httpx itself logs each request URL at INFO; httpcore logs at DEBUG. (Airflow's logging
+    # setup quiets the httpx logger to WARNING; the CLI's does not: open it up here.)
     httpserver.expect_oneshot_request(f"/v1/key/{SECRET}/").respond_with_data("", status=502)
     httpserver.expect_request(f"/v1/key/{SECRET}/").respond_with_json({"ok": True})
-    with caplog.at_level(logging.DEBUG):
+    with caplog.at_level(logging.DEBUG), caplog.at_level(logging.DEBUG, logger="httpx"):
         fetch_json(httpserver.url_for(f"/v1/key/{SECRET}/"), {"token": SECRET[::-1]}, sleep=slept)
     records = [r for r in caplog.records if r.name != "werkzeug"]  # the test server's own log
     logged = "\n".join(r.getMessage() for r in records)
