@@ -1,4 +1,4 @@
-"""Landing against a real PostgreSQL: COPY with provenance, all-or-nothing, reruns, rejects."""
+"""Loading files against a real PostgreSQL: provenance, all-or-nothing, reruns, rejects."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from cakupan.landing import land
 from cakupan.pipeline import load_file
 from cakupan.sources.errors import SourceFileError
 
@@ -111,46 +110,62 @@ def test_file_level_fault_leaves_the_warehouse_unchanged(db, tmp_path, monkeypat
     assert _count(db, "select count(*) from raw.dukcapil_residents") == before
 
 
-def test_failure_midway_rolls_back_everything(db):
-    class Row:
-        def __init__(self, n):
-            self.sheet, self.source_row, self.period = None, n, dt.date(2024, 1, 1)
-            self.region_code, self.values, self.source_values = "33.75", {"x": n}, {"X": str(n)}
+def test_failure_midway_rolls_back_everything(db, tmp_path, monkeypatch):
+    """A reader that fails while the rows land (the general path, row by row): the load is
+    recorded as failed and nothing else stays, not even its landed table."""
+    from cakupan.landing import load
 
-    def rows():
-        yield Row(2)
-        yield Row(3)
-        raise OSError("disk went away while reading")
+    monkeypatch.setenv("CAKUPAN_SOURCES_DIR", str(tmp_path))
+    path = _write(
+        tmp_path / "dukcapil" / "penduduk_kabkota_2024_s1.csv",
+        "".join(f"33.{n:02d};Kabupaten {n};1;1;2\n" for n in range(1, 20)),
+    )
+    real = load.sheets_to_land
 
-    with pytest.raises(OSError):
-        land(db, source="t", raw_table="raw.test_rollback", fields={"x": "integer"}, rows=rows())
-    # even the table it created is gone: one load is one transaction
-    assert _count(db, "select to_regclass('raw.test_rollback')") is None
+    def failing(extraction):
+        def rows(inner):
+            for number, cells in inner:
+                if number == 4:
+                    raise OSError("disk went away while reading")
+                yield number, cells
+
+        items = real(extraction)
+        for item in items:
+            item.csv_path, item.rows = None, rows(item.rows)
+        return items
+
+    monkeypatch.setattr(load, "sheets_to_land", failing)
+    with pytest.raises(OSError, match="disk went away"):
+        load_file(path, conn=db)
+    assert _count(db, "select to_regclass('raw.dukcapil_residents')") is None
+    assert _count(db, "select count(*) from raw.landed_sheets") == 0
+    tables = "select count(*) from pg_tables where schemaname = 'raw' and tablename ~ '^dukcapil'"
+    assert _count(db, tables) == 0
     assert _count(db, "select count(*) from raw.loads where status = 'failed'") == 1
     assert "disk went away" in _count(db, "select error from raw.loads where status = 'failed'")
 
 
-def test_awkward_text_survives_copy_unchanged(db):
+def test_awkward_text_survives_copy_unchanged(db, tmp_path, monkeypatch):
+    """Quotes, tabs, backslashes, a line break in a quoted cell and non-ASCII text land and
+    load as they were (the general path: a quote may span lines)."""
+    monkeypatch.setenv("CAKUPAN_SOURCES_DIR", str(tmp_path))
     awkward = 'Kab. "Toli-Toli"\t\\ tab, back\\slash\nnewline, é ü — 100%'
-
-    class Row:
-        sheet, source_row, period, region_code = "Rekap", 7, dt.date(2024, 1, 1), "72.04"
-        values = {"name": awkward, "n": 5}
-        source_values = {"Nama\tKab": awkward, "N": "5"}
-
-    result = land(
-        db,
-        source="t",
-        raw_table="raw.test_awkward",
-        fields={"name": "text", "n": "integer"},
-        rows=[Row()],
+    quoted = '"' + awkward.replace('"', '""') + '"'
+    path = _write(
+        tmp_path / "dukcapil" / "penduduk_kabkota_2024_s2.csv",
+        f"72.04;{quoted};1;1;2\n33.25;Kabupaten Batang;1;1;2\n",
     )
-    assert result.rows_landed == 1 and result.periods == [dt.date(2024, 1, 1)]
+    result = load_file(path, conn=db)
+    assert (result["rows_landed"], result["rows_rejected"]) == (2, 0)
     with db.cursor() as cur:
-        cur.execute("select name, n, _source_values, _sheet from raw.test_awkward")
-        name, n, source_values, sheet = cur.fetchone()
-    assert (name, n, sheet) == (awkward, 5, "Rekap")
-    assert source_values == {"Nama\tKab": awkward, "N": "5"}
+        cur.execute(
+            "select name, residents, _source_values, _source_row from raw.dukcapil_residents"
+            " order by _source_row"
+        )
+        name, residents, source_values, row = cur.fetchone()
+    assert (name, residents, row) == (awkward, 2, 2)
+    assert source_values["NAMA_WILAYAH"] == awkward
+    assert _count(db, "select _source_row from raw.dukcapil_residents where code = '33.25'") == 3
 
 
 def test_parallel_first_loads_of_one_source_all_succeed(db, warehouse, tmp_path, monkeypatch):

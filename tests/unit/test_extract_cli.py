@@ -1,12 +1,12 @@
-"""`cakupan sources list|check`: output and exit codes, without a database."""
+"""`cakupan sources list|check`: output and exit codes, without a database (a file the check
+refuses before its rows are read). The output of a check that reads the rows, which needs the
+warehouse: tests/integration/test_acceptance.py."""
 
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 
-from bad_inputs.build import write_csv, write_pekalongan_workbook
+from bad_inputs.build import write_csv
 from cakupan.sources import cli
 
 
@@ -21,43 +21,6 @@ def test_list(capsys):
         "bpjs/rekap_peserta_jkn_*.xlsx",
         "raw.bpjs_membership",
     ]
-
-
-def test_check_clean_file_exits_0(tmp_path, capsys):
-    path = write_pekalongan_workbook(tmp_path / "pekalongan_2023_03.xlsx")
-    assert cli.main(["check", str(path), "--sample", "2"]) == 0
-    out = capsys.readouterr().out
-    assert (
-        "contract: bpjs_branch_pekalongan (its path glob 'bpjs_cabang/pekalongan_*.xlsx'"
-        " matches)" in out
-    )
-    assert "period:   2023-03 (from cell A2 of sheet 'Maret 2023' 'Data per Maret 2023')" in out
-    assert "sheet 'Maret 2023': header at row 4, data from row 5" in out
-    assert "coverage_pct_published  <-   F  '% Cakupan'" in out
-    assert "rows:     3 read, 3 accepted, 0 rejected, 4 skipped" in out
-    assert "sample (2 of 3 accepted rows):" in out
-    assert "row 5: period 2023-03-01 region 33.75" in out
-    assert "result:   would load 3 rows without rejects" in out
-
-
-def test_check_with_rejects_exits_1(tmp_path, capsys):
-    path = write_csv(
-        tmp_path / "kode_wilayah_kepmendagri_2025.csv",
-        [
-            "kode,nama",
-            "32.01,Kabupaten Bogor",
-            "32.01,Kabupaten Bogor",
-            "99.99,Antah",
-            "32.71,Kota Bogor",
-        ],
-    )
-    assert cli.main(["check", str(path)]) == 1
-    out = capsys.readouterr().out
-    assert "rows:     4 read, 2 accepted, 2 rejected, 0 skipped" in out
-    assert "problems (2):" in out
-    assert "  row 3 column 'kode': duplicate of row 2" in out
-    assert "  row 4 column 'kode': kode: unknown Kemendagri code '99.99'" in out
-    assert "result:   would load 2 rows and reject 2" in out
 
 
 def test_check_file_fault_exits_2_with_one_line(tmp_path, capsys):
@@ -90,15 +53,3 @@ def test_register_adds_sources_to_a_main_parser(tmp_path, capsys):
     args = parser.parse_args(["sources", "list"])
     assert args.func(args) == 0
     assert "bpjs_membership" in capsys.readouterr().out
-
-
-def test_module_entry_point(tmp_path):
-    path = write_csv(tmp_path / "kode_wilayah_kepmendagri_2025.csv", ["kode,nama", "64,Kaltim"])
-    done = subprocess.run(
-        [sys.executable, "-m", "cakupan.sources.cli", "check", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "would load 1 rows without rejects" in done.stdout

@@ -1,5 +1,5 @@
-"""Landing: COPY extracted rows into `raw` tables with provenance, one transaction per load."""
+"""Load source files into the warehouse's `raw` schema (`land_file`), with the load log."""
 
-from cakupan.landing.copy import LoadResult, ensure_landing_schema, land
+from cakupan.landing.raw import LoadResult, ensure_landing_schema
 
-__all__ = ["LoadResult", "ensure_landing_schema", "land"]
+__all__ = ["LoadResult", "ensure_landing_schema"]

@@ -1,12 +1,12 @@
 """Load one source file: land its rows unchanged (one transaction), then accept them (another).
 
-1. **Land** (`cakupan.landing.text`): the rows as text, by COPY, in a table of the load's own,
+1. **Land** (`cakupan.sources.landed`): the rows as text, by COPY, in a table of the load's own,
    with the load recorded in `raw.loads` as `landed`. All or nothing: a fault rolls it back.
-2. **Accept** (`cakupan.landing.accept`): typed, region-matched rows into the contract's raw
-   table and every row that cannot be understood into `raw.rejects`; what earlier loads of the
-   same file or periods landed is replaced; `raw.loads` gets its counts and `succeeded`. All or
-   nothing again: a fault leaves the landed rows, marks the load `failed` with the error, and a
-   rerun of the file replaces both.
+2. **Accept** (`cakupan.sources.accept`, the rules `cakupan sources check` runs too): typed,
+   region-matched rows into the contract's raw table and every row that cannot be understood
+   into `raw.rejects`; what earlier loads of the same file or periods landed is replaced;
+   `raw.loads` gets its counts and `succeeded`. All or nothing again: a fault leaves the landed
+   rows, marks the load `failed` with the error, and a rerun of the file replaces both.
 """
 
 from __future__ import annotations
@@ -14,60 +14,46 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import dataclass
 
-from cakupan.landing import text
-from cakupan.landing.accept import Acceptance, plans_for
-from cakupan.landing.copy import (
+from psycopg2 import sql
+
+from cakupan.landing.raw import (
+    PROVENANCE_COLUMNS,
     LoadResult,
-    _record_failure,
+    drop_landed,
+    ensure_landed_schema,
     ensure_landing_schema,
     ensure_raw_table,
+    record_failure,
+    register,
     replace_previous,
+    split_table,
 )
+from cakupan.sources.accept import Acceptance, plans_for
 from cakupan.sources.contracts import Contract
-from cakupan.sources.extract import Extraction, source_keys
+from cakupan.sources.extract import Extraction
+from cakupan.sources.landed import LandedSheet, land_sheet, landed_relname, sheets_to_land
 
 log = logging.getLogger(__name__)
 
 
-def _data_offset(path: Path, lines_before: int) -> int | None:
-    """Byte offset of line `lines_before + 1`, or None when a quote could span lines there."""
-    with path.open("rb") as f:
-        for _ in range(lines_before):
-            line = f.readline()
-            if b'"' in line:
-                return None
-        return f.tell()
+@dataclass
+class _Load:
+    """One load under way: what the two transactions share."""
 
+    contract: Contract
+    extraction: Extraction
+    source_file: str
+    run_id: str | None
+    started: dt.datetime
+    load_id: int = 0
+    sha256: str | None = None  # a streamed CSV is hashed as it lands
+    landed: list[LandedSheet] | None = None
 
-def sheets_to_land(extraction: Extraction) -> list[text.SheetToLand]:
-    contract = extraction.contract
-    items = []
-    for prepared in extraction._prepared:
-        result = prepared.result
-        first = result.data_start_row
-        item = text.SheetToLand(
-            sheet=result.sheet,
-            keys=source_keys(prepared),
-            first_row=first,
-            rows=prepared.data,
-            keys_for=lambda width, prepared=prepared: source_keys(prepared, width),
-            date_columns=tuple(
-                index
-                for name, (index, _) in result.columns.items()
-                if contract.fields[name].type in ("date", "month")
-            ),
-        )
-        if result.sheet is None:  # a CSV: stream the file itself when it is simple enough
-            offset = _data_offset(extraction.path, first - 1)
-            if offset is not None:
-                item.csv_path = extraction.path
-                item.csv_offset = offset
-                item.delimiter = extraction.delimiter
-                item.encoding = extraction.encoding
-        items.append(item)
-    return items
+    @property
+    def rows_landed(self) -> int:
+        return sum(s.rows_landed for s in self.landed or [])
 
 
 def land_file(
@@ -79,55 +65,71 @@ def land_file(
     run_id: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> LoadResult:
-    started = dt.datetime.now(dt.UTC)
-    raw_table = contract.raw_table
-    sha256 = None  # a streamed CSV is hashed as it lands
-    # 1. land
+    load = _Load(contract, extraction, source_file, run_id, dt.datetime.now(dt.UTC))
+    _land(conn, load)
+    landed_at = dt.datetime.now(dt.UTC)
+    if progress is not None:
+        progress(
+            f"{source_file}: {load.rows_landed:,} rows landed as text"
+            f" in {(landed_at - load.started).total_seconds():.1f} s; accepting"
+        )
+    log.info("%s: %s rows landed as text (load %s)", source_file, load.rows_landed, load.load_id)
+    result = _accept(conn, load)
+    result.accept_seconds = result.seconds - (landed_at - load.started).total_seconds()
+    return result
+
+
+def _land(conn, load: _Load) -> None:
+    """Transaction 1: record the load as `landed` and COPY every sheet into its own table."""
+    contract, extraction = load.contract, load.extraction
     try:
         ensure_landing_schema(conn)
-        text.ensure_landed_schema(conn)
+        ensure_landed_schema(conn)
         with conn.cursor() as cur:
             cur.execute(
                 "insert into raw.loads (source, raw_table, source_file, source_sha256, status,"
                 " run_id, started_at) values (%s, %s, %s, %s, 'landed', %s, %s)"
                 " returning load_id",
-                (contract.name, raw_table, source_file, sha256, run_id, started),
-            )
-            load_id = cur.fetchone()[0]
-            landed = []
+                (contract.name, contract.raw_table, load.source_file, None, load.run_id,
+                 load.started),
+            )  # fmt: skip
+            load.load_id = cur.fetchone()[0]
+            load.landed = []
             for index, item in enumerate(sheets_to_land(extraction)):
-                sheet = text.land_sheet(cur, raw_table, load_id, index, item)
+                relname = landed_relname(contract.raw_table, load.load_id, index)
+                sheet = land_sheet(cur, "raw", relname, index, item)
                 if item.sha256 is not None:
                     extraction.sha256 = item.sha256
-                text.register(cur, load_id, sheet)
-                landed.append(sheet)
-            sha256 = extraction.sha256
+                register(cur, load.load_id, sheet)
+                load.landed.append(sheet)
+            load.sha256 = extraction.sha256
             cur.execute(
                 "update raw.loads set rows_read = %s, source_sha256 = %s where load_id = %s",
-                (sum(s.rows_landed for s in landed), sha256, load_id),
+                (load.rows_landed, load.sha256, load.load_id),
             )
         conn.commit()
     except BaseException as exc:
         conn.rollback()
         extraction.close()
-        _record_failure(
-            conn, contract.name, raw_table, source_file, sha256, None, run_id, started, exc
+        record_failure(
+            conn,
+            contract.name,
+            contract.raw_table,
+            load.source_file,
+            load.sha256,
+            None,
+            load.run_id,
+            load.started,
+            exc,
         )
         raise
     extraction.close()
-    landed_at = dt.datetime.now(dt.UTC)
-    if progress is not None:
-        progress(
-            f"{source_file}: {sum(s.rows_landed for s in landed):,} rows landed as text"
-            f" in {(landed_at - started).total_seconds():.1f} s; accepting"
-        )
-    log.info(
-        "%s: %s rows landed as text (load %s)",
-        source_file,
-        sum(s.rows_landed for s in landed),
-        load_id,
-    )
-    # 2. accept
+
+
+def _accept(conn, load: _Load) -> LoadResult:
+    """Transaction 2: decide every landed row, write accepted rows and rejects, replace what
+    earlier loads of the file or its periods landed, and mark the load `succeeded`."""
+    contract, raw_table = load.contract, load.contract.raw_table
     try:
         with conn.cursor() as cur:
             # one acceptor per raw table at a time, taken before the table is created: parallel
@@ -135,34 +137,25 @@ def land_file(
             cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (raw_table,))
         ensure_raw_table(conn, raw_table, contract.field_types())
         with conn.cursor() as cur:
-            counts = Acceptance(cur, contract, extraction, plans_for(extraction, landed)).run(
-                load_id=load_id, loaded_at=started, source_file=source_file, sha256=sha256
+            acceptance = Acceptance(
+                cur, contract, load.extraction, plans_for(load.extraction, load.landed or [])
             )
-            replaced = replace_previous(
-                cur,
+            acceptance.decide()
+            accepted = _write_accepted(cur, acceptance, load)
+            rejected = _write_rejects(cur, acceptance, load)
+            result = LoadResult(
+                load_id=load.load_id,
                 source=contract.name,
                 raw_table=raw_table,
-                load_id=load_id,
-                periods=counts["periods"],
-                source_file=source_file,
-                replace_by_file=True,
+                source_file=load.source_file,
+                rows_read=accepted + rejected,
+                rows_landed=accepted,
+                rows_rejected=rejected,
+                rows_skipped=acceptance.skipped(),
+                periods=acceptance.periods(),
             )
-            text.drop_landed(cur, replaced)
-            finished = dt.datetime.now(dt.UTC)
-            cur.execute(
-                "update raw.loads set status = 'succeeded', periods = %s, rows_read = %s,"
-                " rows_landed = %s, rows_rejected = %s, rows_skipped = %s, finished_at = %s"
-                " where load_id = %s",
-                (
-                    counts["periods"],
-                    counts["rows_read"],
-                    counts["rows_landed"],
-                    counts["rows_rejected"],
-                    counts["rows_skipped"],
-                    finished,
-                    load_id,
-                ),
-            )
+            cur.execute("drop table _acc")
+            _finish(cur, load, result)
         conn.commit()
     except BaseException as exc:
         conn.rollback()
@@ -170,25 +163,100 @@ def land_file(
             cur.execute(
                 "update raw.loads set status = 'failed', error = %s, finished_at = now()"
                 " where load_id = %s",
-                (str(exc)[:2000], load_id),
+                (str(exc)[:2000], load.load_id),
             )
-            text.drop_landed(cur, [load_id])
+            drop_landed(cur, [load.load_id])
         conn.commit()
         raise
-    return LoadResult(
-        load_id=load_id,
-        source=contract.name,
-        raw_table=raw_table,
-        source_file=source_file,
-        rows_read=counts["rows_read"],
-        rows_landed=counts["rows_landed"],
-        rows_rejected=counts["rows_rejected"],
-        rows_skipped=counts["rows_skipped"],
-        periods=counts["periods"],
-        replaced_loads=replaced,
-        seconds=(finished - started).total_seconds(),
-        accept_seconds=(finished - landed_at).total_seconds(),
+    return result
+
+
+def _finish(cur, load: _Load, result: LoadResult) -> None:
+    """Replace earlier loads of the file or its periods; record the counts and `succeeded`."""
+    result.replaced_loads = replace_previous(
+        cur,
+        source=result.source,
+        raw_table=result.raw_table,
+        load_id=load.load_id,
+        periods=result.periods,
+        source_file=load.source_file,
+        replace_by_file=True,
     )
+    drop_landed(cur, result.replaced_loads)
+    finished = dt.datetime.now(dt.UTC)
+    cur.execute(
+        "update raw.loads set status = 'succeeded', periods = %s, rows_read = %s,"
+        " rows_landed = %s, rows_rejected = %s, rows_skipped = %s, finished_at = %s"
+        " where load_id = %s",
+        (
+            result.periods,
+            result.rows_read,
+            result.rows_landed,
+            result.rows_rejected,
+            result.rows_skipped,
+            finished,
+            load.load_id,
+        ),
+    )
+    result.seconds = (finished - load.started).total_seconds()
 
 
-__all__ = ["land_file", "sheets_to_land"]
+def _write_accepted(cur, acceptance: Acceptance, load: _Load) -> int:
+    """The accepted rows of each sheet into the raw table, typed, with their provenance."""
+    schema, table = split_table(load.contract.raw_table)
+    columns = sql.SQL(", ").join(
+        [sql.Identifier(name) for name, _ in PROVENANCE_COLUMNS]
+        + [sql.Identifier(n) for n in acceptance.names]
+        + [sql.Identifier("_source_values")]
+    )
+    accepted = 0
+    for plan in acceptance.plans:
+        # header texts may hold `%`: values as literals, no parameters in this statement
+        cur.execute(
+            sql.SQL(
+                "insert into {s}.{t} ({cols}) select {load}, {at}, {file}, {sha}, a.sheet,"
+                " a._row, a.period, a.region_code, {vals}, a.sv from _acc a"
+                " where a.sheet_index = {sheet} and not a.skipped and a.reason is null"
+            ).format(
+                s=sql.Identifier(schema),
+                t=sql.Identifier(table),
+                cols=columns,
+                vals=sql.SQL(", ").join(acceptance.typed_values()),
+                load=sql.Literal(load.load_id),
+                at=sql.Literal(load.started),
+                file=sql.Literal(load.source_file),
+                sha=sql.Literal(load.sha256),
+                sheet=sql.Literal(plan.landed.sheet_index),
+            )
+        )
+        accepted += cur.rowcount
+    return accepted
+
+
+def _write_rejects(cur, acceptance: Acceptance, load: _Load) -> int:
+    """The rejected rows into `raw.rejects`, with the cells as read (accepted rows keep them
+    in the landed table, found by load, sheet and row)."""
+    rejected = 0
+    for plan in acceptance.plans:
+        # header texts may hold `%`: values as literals, no parameters in this statement
+        cur.execute(
+            sql.SQL(
+                "insert into raw.rejects (_load_id, _loaded_at, source, source_file, sheet,"
+                " source_row, column_name, reason, source_values)"
+                " select {load}, {at}, {source}, {file}, a.sheet, a._row, a.column_name,"
+                " a.reason, a.sv from _acc a"
+                " where a.sheet_index = {sheet} and not a.skipped and a.reason is not null"
+                " order by a._row"
+            ).format(
+                load=sql.Literal(load.load_id),
+                at=sql.Literal(load.started),
+                source=sql.Literal(load.contract.name),
+                file=sql.Literal(load.source_file),
+                sheet=sql.Literal(plan.landed.sheet_index),
+            )
+        )
+        rejected += cur.rowcount
+    return rejected
+
+
+__all__ = ["land_file"]

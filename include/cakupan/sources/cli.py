@@ -1,12 +1,16 @@
-"""`cakupan sources list|check FILE|schema`: contracts and files, no database.
+"""`cakupan sources list|check FILE|schema`: contracts and files.
 
 `register(subparsers)` adds the `sources` command to the main CLI's argparse subparsers; each
 sub-command sets `func` (called as `args.func(args)`, returning the exit code). `main(argv)` runs
 the same sub-commands standalone: `python -m cakupan.sources.cli check FILE`.
 
-`check` exit codes: 0 the file would load without rejects, 1 it would load with rejected rows,
-2 a file-level fault (printed as one line `error: <file>: <fault>` on stderr), an unknown or
-invalid contract included.
+`check` reads the file's header and columns without a database, then accepts its rows with the
+load's own code (`cakupan.sources.accept`) on temporary tables of the warehouse connection
+(`cakupan.warehouse.connect()`: `AIRFLOW_CONN_WAREHOUSE`, else the embedded PostgreSQL, started
+if needed), in a transaction rolled back at the end: nothing in the warehouse changes. Exit
+codes: 0 the file would load without rejects, 1 it would load with rejected rows, 2 a file-level
+fault (printed as one line `error: <file>: <fault>` on stderr), an unknown or invalid contract
+included, or no warehouse to check the rows in.
 
 `schema [--out FILE]` prints (or writes) the JSON Schema of contract YAML files, the one
 committed as `include/cakupan/contracts/contract.schema.json` for editors (docs/CONTRACTS.md).
@@ -21,14 +25,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from cakupan.sources.accept import CheckOutcome, check_file
 from cakupan.sources.contracts import (
     SCHEMA_FILE,
+    Contract,
     contract_schema_text,
     load_contracts,
     match_contract,
 )
 from cakupan.sources.errors import ContractError, SourceFileError
-from cakupan.sources.extract import ExtractedRow, RejectedRow, extract_file
+from cakupan.sources.extract import Extraction, SheetResult, extract_file
+from cakupan.warehouse import WarehouseUnreachable, connect
 
 
 def _add_commands(sub) -> None:
@@ -45,8 +52,11 @@ def _add_commands(sub) -> None:
         "check",
         help="check a source file against its contract without loading it",
         description="Show which contract matches FILE, where its header is, how columns map,"
-        " how many rows would be accepted or rejected, and every problem."
-        " Exit 0: no rejects; 1: rejects; 2: file-level fault.",
+        " how many rows would be accepted or rejected, and every problem. The rows are"
+        " accepted by the load's own code, on temporary tables in the warehouse"
+        " (AIRFLOW_CONN_WAREHOUSE, else the embedded PostgreSQL, started if needed), and"
+        " rolled back: nothing is loaded."
+        " Exit 0: no rejects; 1: rejects; 2: file-level fault or no warehouse.",
     )
     check.add_argument("file", type=Path)
     check.add_argument("--contract", default=None, help="contract name (default: by file name)")
@@ -139,101 +149,106 @@ def _where(sheet: str | None, row: int, column: str | None) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     path: Path = args.file
     try:
-        contracts = load_contracts(args.contracts_dir)
-        if args.contract:
-            if args.contract not in contracts:
-                raise SourceFileError(
-                    path,
-                    f"unknown contract {args.contract!r} (known: " + ", ".join(contracts) + ")",
-                )
-            contract = contracts[args.contract]
-            how = "chosen with --contract"
-        else:
-            contract = match_contract(path, contracts, sources_dir=args.sources_dir)
-            how = f"its path glob {contract.path!r} matches"
+        contract, how = _contract_for(args)
         extraction = extract_file(path, contract)
-        out = sys.stdout
-        print(f"file:     {path}", file=out)
-        print(f"sha256:   {extraction.sha256}", file=out)
-        print(
-            f"contract: {contract.name} ({how}); kind {contract.kind}; lands in"
-            f" {contract.raw_table}",
-            file=out,
-        )
-        if extraction.encoding:
-            delim = {"\t": "tab"}.get(extraction.delimiter or "", extraction.delimiter)
-            print(f"csv:      encoding {extraction.encoding}, delimiter {delim!r}", file=out)
-        if contract.period is None:
-            print("period:   none (the contract has no period)", file=out)
-        elif contract.period.source == "column":
-            print(f"period:   per row, from field {contract.period.field!r}", file=out)
-        elif extraction.period is not None:
-            print(
-                f"period:   {extraction.period:%Y-%m} (from {extraction.period_source})", file=out
-            )
-        for result in extraction.sheet_results:
-            where = f"sheet {result.sheet!r}" if result.sheet is not None else "file"
-            last = result.header_row + result.header_rows - 1
-            rows = (
-                f"row {result.header_row}"
-                if last == result.header_row
-                else (f"rows {result.header_row}-{last}")
-            )
-            print(f"{where}: header at {rows}, data from row {result.data_start_row}", file=out)
-            if result.period is not None and len(extraction.sheet_results) > 1:
-                print(f"  period {result.period:%Y-%m} (from {result.period_source})", file=out)
-            width = max((len(f) for f in result.columns), default=5)
-            for name in contract.fields:
-                if name in result.columns:
-                    col, text = result.columns[name]
-                    print(
-                        f"  {name.ljust(width)}  <- {result.column_letters[name]:>3}  {text!r}",
-                        file=out,
-                    )
-            if result.missing:
-                print("  not in this file (null): " + ", ".join(result.missing), file=out)
-            if result.unmatched:
-                print(
-                    "  unmatched source headers: " + ", ".join(repr(t) for t in result.unmatched),
-                    file=out,
-                )
-
-        samples: list[ExtractedRow] = []
-        problems: list[RejectedRow] = []
-        for row in extraction.rows():
-            if isinstance(row, RejectedRow):
-                problems.append(row)
-            elif len(samples) < args.sample:
-                samples.append(row)
     except (SourceFileError, ContractError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    _print_file(extraction, how)
+    for result in extraction.sheet_results:
+        _print_sheet(contract, result, several=len(extraction.sheet_results) > 1)
+    try:
+        conn = connect(application_name="cakupan-sources-check")
+    except WarehouseUnreachable as exc:
+        extraction.close()
+        print(f"error: {path}: rows not checked: {exc}", file=sys.stderr)
+        return 2
+    try:
+        outcome = check_file(conn, extraction, samples=args.sample)
+    except SourceFileError as exc:  # a fault found while reading the rows
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        conn.close()
+    return _print_rows(contract, outcome)
 
+
+def _contract_for(args: argparse.Namespace) -> tuple[Contract, str]:
+    """The contract to check the file with, and how it was chosen."""
+    contracts = load_contracts(args.contracts_dir)
+    if not args.contract:
+        contract = match_contract(args.file, contracts, sources_dir=args.sources_dir)
+        return contract, f"its path glob {contract.path!r} matches"
+    if args.contract not in contracts:
+        raise SourceFileError(
+            args.file, f"unknown contract {args.contract!r} (known: " + ", ".join(contracts) + ")"
+        )
+    return contracts[args.contract], "chosen with --contract"
+
+
+def _print_file(extraction: Extraction, how: str) -> None:
+    contract = extraction.contract
+    print(f"file:     {extraction.path}")
+    print(f"sha256:   {extraction.sha256}")
+    print(f"contract: {contract.name} ({how}); kind {contract.kind}; lands in {contract.raw_table}")
+    if extraction.encoding:
+        delim = {"\t": "tab"}.get(extraction.delimiter or "", extraction.delimiter)
+        print(f"csv:      encoding {extraction.encoding}, delimiter {delim!r}")
+    if contract.period is None:
+        print("period:   none (the contract has no period)")
+    elif contract.period.source == "column":
+        print(f"period:   per row, from field {contract.period.field!r}")
+    elif extraction.period is not None:
+        print(f"period:   {extraction.period:%Y-%m} (from {extraction.period_source})")
+
+
+def _print_sheet(contract: Contract, result: SheetResult, *, several: bool) -> None:
+    where = f"sheet {result.sheet!r}" if result.sheet is not None else "file"
+    last = result.header_row + result.header_rows - 1
+    rows = (
+        f"row {result.header_row}"
+        if last == result.header_row
+        else f"rows {result.header_row}-{last}"
+    )
+    print(f"{where}: header at {rows}, data from row {result.data_start_row}")
+    if result.period is not None and several:
+        print(f"  period {result.period:%Y-%m} (from {result.period_source})")
+    width = max((len(f) for f in result.columns), default=5)
+    for name in contract.fields:
+        if name in result.columns:
+            text = result.columns[name][1]
+            print(f"  {name.ljust(width)}  <- {result.column_letters[name]:>3}  {text!r}")
+    if result.missing:
+        print("  not in this file (null): " + ", ".join(result.missing))
+    if result.unmatched:
+        print("  unmatched source headers: " + ", ".join(repr(t) for t in result.unmatched))
+
+
+def _print_rows(contract: Contract, outcome: CheckOutcome) -> int:
     print(
-        f"rows:     {extraction.rows_read} read, {extraction.rows_accepted} accepted,"
-        f" {extraction.rows_rejected} rejected, {extraction.rows_skipped} skipped"
+        f"rows:     {outcome.rows_read} read, {outcome.rows_accepted} accepted,"
+        f" {outcome.rows_rejected} rejected, {outcome.rows_skipped} skipped"
         " (title, blank and total rows)"
     )
-    if samples:
-        print(f"sample ({len(samples)} of {extraction.rows_accepted} accepted rows):")
-        for row in samples:
+    if outcome.samples:
+        print(f"sample ({len(outcome.samples)} of {outcome.rows_accepted} accepted rows):")
+        for row in outcome.samples:
             head = _where(row.sheet, row.source_row, None)
             period = f" period {row.period.isoformat()}" if row.period else ""
             region = f" region {row.region_code}" if row.region_code else ""
             values = " ".join(f"{k}={_show(row.values.get(k))}" for k in contract.fields)
             print(f"  {head}:{period}{region} {values}")
-    for note, count in extraction.notes.items():
+    for note, count in outcome.notes.items():
         print(f"note:     {note} ({count} row{'s' if count != 1 else ''})")
-    if problems:
-        print(f"problems ({len(problems)}):")
-        for row in problems:
+    if outcome.rejects:
+        print(f"problems ({len(outcome.rejects)}):")
+        for row in outcome.rejects:
             print(f"  {_where(row.sheet, row.source_row, row.column)}: {row.reason}")
         print(
-            f"result:   would load {extraction.rows_accepted} rows and reject"
-            f" {extraction.rows_rejected}"
+            f"result:   would load {outcome.rows_accepted} rows and reject {outcome.rows_rejected}"
         )
         return 1
-    print(f"result:   would load {extraction.rows_accepted} rows without rejects")
+    print(f"result:   would load {outcome.rows_accepted} rows without rejects")
     return 0
 
 

@@ -1,28 +1,25 @@
-"""Apply a source contract to one file: typed, region-resolved rows, or rejects with a reason.
+"""Apply a source contract to one file: its sheets, headers, column mapping and period.
 
     extraction = extract_file(path, contract)      # file-level faults raise SourceFileError here
-    for row in extraction.rows():                  # ExtractedRow | RejectedRow, lazily
-        ...
-    extraction.rows_read == extraction.rows_accepted + extraction.rows_rejected
+    extraction.sheet_results                       # header rows, columns, period of each sheet
+    extraction.prepared                            # each sheet's data rows, not yet read
 
 Everything that can make a whole file unusable (unreadable or unsafe file, no matching sheet,
 no header, no period in the file name or title cells, too many cells) is checked by
-`extract_file` before any row is yielded. Row problems never stop the file: the row is yielded
-as a `RejectedRow` naming the column, the value and the reason (`Jumlah Peserta: not a number:
-'abc'`, `Kabupaten/Kota: ambiguous region name 'Bogor': ...`, `duplicate of row 12`). Title
-rows above the header, blank rows and rows matched by the contract's `skip_rows` are counted in
-`rows_skipped` and are not "read". A file-level message quotes file, sheet, header and title
-texts, never a cell below the header (see `cakupan.sources.errors`).
+`extract_file` before any data row is read. A file-level message quotes file, sheet, header and
+title texts, never a cell below the header (see `cakupan.sources.errors`).
 
-No database, no Airflow: the landing (`cakupan.landing`) consumes `rows()`.
+The rows themselves are accepted or rejected in one place, the warehouse
+(`cakupan.sources.accept`, by SQL, from the rows landed as text by `cakupan.sources.landed`):
+for a load (`cakupan.landing.load`) and for `cakupan sources check` alike. The cell parsers it
+applies to each distinct text (`value_parser`), the region resolution (`resolve_region`) and the
+row period (`row_period`) are here. No Airflow.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-import operator
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,33 +34,13 @@ from cakupan.sources.errors import SourceFileError
 from cakupan.sources.readers import Sheet, SourceReader, open_source
 
 __all__ = [
-    "ExtractedRow",
     "Extraction",
-    "RejectedRow",
+    "Prepared",
     "SheetResult",
     "extract_file",
     "match_contract",
     "value_parser",
 ]
-
-
-@dataclass(slots=True)
-class ExtractedRow:
-    sheet: str | None
-    source_row: int
-    period: dt.date | None
-    region_code: str | None
-    values: dict[str, Any]
-    source_values: dict[str, Any]
-
-
-@dataclass(slots=True)
-class RejectedRow:
-    sheet: str | None
-    source_row: int
-    column: str | None
-    reason: str
-    source_values: dict[str, Any]
 
 
 @dataclass
@@ -79,10 +56,6 @@ class SheetResult:
     missing: list[str]  # optional fields the sheet does not have
     period: dt.date | None = None
     period_source: str | None = None
-    rows_read: int = 0
-    rows_accepted: int = 0
-    rows_rejected: int = 0
-    rows_skipped: int = 0
 
     @property
     def data_start_row(self) -> int:
@@ -178,20 +151,8 @@ def value_parser(
     raise ValueError(f"unknown field type {ftype!r}")
 
 
-_NUMERIC = frozenset({int, float})
-
-
-def _tuple_getter(indexes: list[int]) -> Callable[[list], tuple]:
-    if not indexes:
-        return lambda row: ()
-    if len(indexes) == 1:
-        only = indexes[0]
-        return lambda row: (row[only],)
-    return operator.itemgetter(*indexes)
-
-
-class _Prepared:
-    """One sheet, checked and ready to yield rows."""
+class Prepared:
+    """One sheet, checked: where its header is and its data rows, not yet read."""
 
     def __init__(
         self,
@@ -208,7 +169,7 @@ class _Prepared:
         self.texts = texts
 
 
-def source_keys(prepared: _Prepared, width: int = 0) -> list[str]:
+def source_keys(prepared: Prepared, width: int = 0) -> list[str]:
     """`_source_values` keys: header text per column, column letter where the header is blank."""
     keys: list[str] = []
     used: set[str] = set()
@@ -223,14 +184,14 @@ def source_keys(prepared: _Prepared, width: int = 0) -> list[str]:
 
 
 class Extraction:
-    """The outcome of `extract_file`: header/period facts now, rows lazily via `rows()`."""
+    """The outcome of `extract_file`: header and period facts; the rows are read by a landing."""
 
     def __init__(
         self,
         contract: Contract,
         path: Path,
         reader: SourceReader,
-        prepared: list[_Prepared],
+        prepared: list[Prepared],
         resolver: RegionResolver | None,
         period: dt.date | None,
         period_source: str | None,
@@ -242,15 +203,9 @@ class Extraction:
         self.sheet_results = [p.result for p in prepared]
         self.period = period
         self.period_source = period_source
-        self.rows_read = 0
-        self.rows_accepted = 0
-        self.rows_rejected = 0
-        self.rows_skipped = 0
-        self.notes: Counter[str] = Counter()  # e.g. old region codes mapped to current ones
+        self.prepared = prepared
         self._reader = reader
-        self._prepared = prepared
         self._resolver = resolver
-        self._started = False
 
     @property
     def sha256(self) -> str:
@@ -265,280 +220,10 @@ class Extraction:
     def periods(self) -> list[dt.date]:
         return sorted({r.period for r in self.sheet_results if r.period is not None})
 
-    def counts(self) -> dict[str, int]:
-        return {
-            "rows_read": self.rows_read,
-            "rows_accepted": self.rows_accepted,
-            "rows_rejected": self.rows_rejected,
-            "rows_skipped": self.rows_skipped,
-        }
-
     def close(self) -> None:
         self._reader.close()
 
-    def rows(self) -> Iterator[ExtractedRow | RejectedRow]:
-        """Yield every data row once; the counters are final when this is exhausted."""
-        if self._started:
-            raise RuntimeError("Extraction.rows() can be iterated only once")
-        self._started = True
-        return self._rows()
-
-    def _rows(self) -> Iterator[ExtractedRow | RejectedRow]:
-        contract = self.contract
-        seen: dict[Any, tuple[str | None, int]] = {}
-        period_in_key = not (
-            contract.period is not None
-            and contract.period.source in ("filename", "cell")
-            and len(self._prepared) == 1
-        )
-        try:
-            for prepared in self._prepared:
-                yield from self._sheet_rows(prepared, seen, period_in_key)
-        finally:
-            self._reader.close()
-
-    def _sheet_rows(self, prepared: _Prepared, seen: dict, period_in_key: bool):
-        contract = self.contract
-        result = prepared.result
-        sheet_name = result.sheet
-        cols = result.columns
-
-        texts = prepared.texts
-        keys = source_keys(prepared)
-        headed = [(c, k) for c, k in enumerate(keys) if texts[c]]
-        unheaded = [(c, k) for c, k in enumerate(keys) if not texts[c]]
-
-        parsers = [
-            (
-                name,
-                cols[name][0],
-                cols[name][1],
-                value_parser(spec.type, decimal=contract.decimal, thousands=contract.thousands),
-            )
-            for name, spec in contract.fields.items()
-            if name in cols
-        ]
-        absent = {name: None for name in contract.fields if name not in cols}
-        # fast path: integer fields converted together in C (map(int, ...)), the others one by one
-        int_parsers = [p for p in parsers if contract.fields[p[0]].type == "integer"]
-        other_parsers = [p for p in parsers if contract.fields[p[0]].type != "integer"]
-        int_names = [p[0] for p in int_parsers]
-        int_get = _tuple_getter([p[1] for p in int_parsers])
-        names = [p[0] for p in other_parsers]
-        funcs = [p[3] for p in other_parsers]
-        getter = _tuple_getter([p[1] for p in other_parsers])
-        max_idx = max((p[1] for p in parsers), default=-1)
-        skip_rules = [(cols[r.field][0], r.regex()) for r in contract.skip_rows if r.field in cols]
-
-        region = contract.region
-        region_idx = cols[region.field][0] if region else None
-        region_header = cols[region.field][1] if region else None
-        province_idx = (
-            cols[region.province_field][0] if region and region.province_field in cols else None
-        )
-        type_idx = cols[region.type_field][0] if region and region.type_field in cols else None
-        region_cache: dict[Any, Resolution] = {}
-
-        period_field = None
-        period_regex = None
-        if contract.period is not None and contract.period.source == "column":
-            period_field = contract.period.field
-            period_regex = contract.period.regex()
-        constant_period = result.period
-        period_header = cols[period_field][1] if period_field in cols else None
-        period_cache: dict[Any, dt.date | None] = {}
-
-        key_fields = contract.key
-        key_header = (
-            region_header
-            if region
-            else (cols[key_fields[0]][1] if key_fields and key_fields[0] in cols else None)
-        )
-        check_duplicates = bool(
-            region
-            or key_fields
-            or (period_in_key and (period_field is not None or contract.period is not None))
-        )
-
-        read = accepted = rejected = 0
-        skipped = prepared.skipped_above
-        is_csv = sheet_name is None
-        fast_sv = not unheaded
-        multi_sheet = len(self._prepared) > 1
-        nkeys = len(keys)
-        simple_region = province_idx is None and type_idx is None
-        region_only_key = (
-            check_duplicates and not period_in_key and not key_fields and region_idx is not None
-        )
-        notes = self.notes
-        try:
-            for number, row in prepared.data:
-                n = len(row)
-                if row.count("") == n:
-                    skipped += 1
-                    continue
-                if skip_rules:
-                    skip = False
-                    for idx, rx in skip_rules:
-                        cell = row[idx] if idx < n else ""
-                        if cell.__class__ is str and cell and rx.search(cell):
-                            skip = True
-                            break
-                    if skip:
-                        skipped += 1
-                        continue
-
-                problems: list[tuple[str | None, str]] | None = None
-                region_code = None
-                if region_idx is not None:
-                    cell = row[region_idx] if region_idx < n else ""
-                    if simple_region:
-                        ckey = cell
-                        province = rtype = None
-                    else:
-                        province = (
-                            row[province_idx]
-                            if province_idx is not None and province_idx < n
-                            else None
-                        )
-                        rtype = row[type_idx] if type_idx is not None and type_idx < n else None
-                        ckey = (cell, province, rtype)
-                    res = region_cache.get(ckey)
-                    if res is None:
-                        res = self._resolve(cell, province, rtype)
-                        region_cache[ckey] = res
-                    region_code = res.code
-                    if region_code is None:
-                        problems = [(region_header, f"{region_header}: {res.reason}")]
-                    elif res.note:
-                        notes[res.note] += 1
-
-                values = None
-                if n > max_idx:
-                    try:
-                        if int_names:
-                            cells = int_get(row)
-                            ints = list(map(int, cells))
-                            if not is_csv and (
-                                ints != list(cells) or not set(map(type, cells)) <= _NUMERIC
-                            ):
-                                raise ValueError  # text, fractions or booleans: slow path
-                            values = dict(zip(int_names, ints, strict=True))
-                        else:
-                            values = {}
-                        for name, parse, cell in zip(names, funcs, getter(row), strict=True):
-                            values[name] = parse(cell)
-                    except (ParseError, ValueError, TypeError, OverflowError):
-                        values = None
-                if values is None:  # a short row or a bad cell: find every problem
-                    values = {}
-                    for name, idx, header, parse in parsers:
-                        cell = row[idx] if idx < n else ""
-                        try:
-                            values[name] = parse(cell)
-                        except ParseError as exc:
-                            values[name] = None
-                            problems = problems or []
-                            problems.append((header, f"{header}: {exc.reason}"))
-                if absent:
-                    values.update(absent)
-
-                period = constant_period
-                if period_field is not None:
-                    raw = values.get(period_field)
-                    if raw is None:
-                        if not problems or all(h != period_header for h, _ in problems):
-                            problems = problems or []
-                            problems.append((period_header, f"{period_header}: no period"))
-                    else:
-                        period = period_cache.get(raw)
-                        if period is None:
-                            period = self._row_period(raw, period_regex)
-                            if len(period_cache) < 100_000:
-                                period_cache[raw] = period
-                        if period is None:
-                            problems = problems or []
-                            problems.append(
-                                (period_header, f"{period_header}: not a period: {raw!r}")
-                            )
-
-                if problems and all(c.__class__ is str and not c.strip() for c in row):
-                    skipped += 1  # whitespace-only row: blank
-                    continue
-
-                if fast_sv and n == nkeys:
-                    if is_csv:
-                        source_values = dict(zip(keys, row, strict=True))
-                    else:
-                        source_values = dict(zip(keys, map(_source_text, row), strict=True))
-                else:
-                    source_values = self._source_values(
-                        prepared, row, keys, headed, unheaded, is_csv
-                    )
-
-                read += 1
-                if problems is None and check_duplicates:
-                    if region_only_key:
-                        dkey = region_code
-                    else:
-                        parts = []
-                        if period_in_key:
-                            parts.append(period)
-                        if region_idx is not None:
-                            parts.append(region_code)
-                        for k in key_fields:
-                            parts.append(values.get(k))
-                        dkey = tuple(parts)
-                    first = seen.get(dkey)
-                    if first is None:
-                        seen[dkey] = (sheet_name, number) if multi_sheet else number
-                    else:
-                        if multi_sheet:
-                            first_sheet, first = first
-                            where = (
-                                "" if first_sheet == sheet_name else f" in sheet {first_sheet!r}"
-                            )
-                        else:
-                            where = ""
-                        problems = [(key_header, f"duplicate of row {first}{where}")]
-                if problems:
-                    rejected += 1
-                    yield RejectedRow(
-                        sheet_name,
-                        number,
-                        problems[0][0],
-                        "; ".join(p[1] for p in problems),
-                        source_values,
-                    )
-                else:
-                    accepted += 1
-                    yield ExtractedRow(
-                        sheet_name, number, period, region_code, values, source_values
-                    )
-        finally:
-            result.rows_read, result.rows_accepted = read, accepted
-            result.rows_rejected, result.rows_skipped = rejected, skipped
-            self.rows_read += read
-            self.rows_accepted += accepted
-            self.rows_rejected += rejected
-            self.rows_skipped += skipped
-
-    @staticmethod
-    def _source_values(prepared, row, keys, headed, unheaded, is_csv) -> dict[str, Any]:
-        n = len(row)
-        if is_csv:
-            source_values = {k: row[c] for c, k in headed if c < n}
-        else:
-            source_values = {k: _source_text(row[c]) for c, k in headed if c < n}
-        for c, k in unheaded:
-            if c < n and row[c] != "":
-                source_values[k] = _source_text(row[c])
-        for c in range(len(keys), n):
-            if row[c] != "":
-                source_values[prepared.sheet.column_name(c)] = _source_text(row[c])
-        return source_values
-
-    def _resolve(self, cell: Any, province: Any, rtype: Any) -> Resolution:
+    def resolve_region(self, cell: Any, province: Any, rtype: Any) -> Resolution:
         region = self.contract.region
         assert region is not None and self._resolver is not None
         if cell is None or (type(cell) is str and not cell.strip()):
@@ -552,7 +237,7 @@ class Extraction:
         return self._resolver.resolve_code(cell, region.system)
 
     @staticmethod
-    def _row_period(raw: Any, regex) -> dt.date | None:
+    def row_period(raw: Any, regex) -> dt.date | None:
         if isinstance(raw, dt.date):
             return raw.replace(day=1)
         text = str(raw)
@@ -702,7 +387,7 @@ def _prepare_sheet(
     name: str,
     file_period: dt.date | None,
     file_period_source: str | None,
-) -> _Prepared:
+) -> Prepared:
     sheet = reader.sheet(name)
     label = None if reader.kind == "csv" else name
     buffer = list(itertools.islice(sheet.rows, contract.header.max_search_rows))
@@ -741,4 +426,4 @@ def _prepare_sheet(
     )
     start = header.index + header.rows
     data = itertools.chain(buffer[start:], sheet.rows)
-    return _Prepared(sheet, result, data, header.index, header.texts)
+    return Prepared(sheet, result, data, header.index, header.texts)

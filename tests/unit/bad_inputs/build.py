@@ -289,3 +289,46 @@ def write_ods(path: Path, rows: list[list[Any]], *, sheet: str = "Data") -> Path
         zf.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
         zf.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
     return path
+
+
+def bpjs_sample_rows() -> list[dict]:
+    """Four districts of a BPJS membership workbook (Kab. Bogor, Kota Bogor, Palangka Raya,
+    Kab. Pekalongan)."""
+    return [
+        bpjs_row(
+            "Kab. Bogor",
+            "Jawa Barat",
+            [(1000, 100), (200, 20), (300, 30), (400, 40), (500, 50), (60, 6)],
+            residents=3000,
+        ),
+        bpjs_row("KOTA  BOGOR", "Jawa Barat", [(10, 1)] * 6, residents=80),
+        bpjs_row(
+            "Kota Palangka Raya",
+            "Kalimantan Tengah",
+            [
+                (100000, 10000),
+                (50000, 5000),
+                (40000, 4000),
+                (30000, 3000),
+                (20000, 2000),
+                (15000, 2230),
+            ],
+            total=281230,
+            residents=293010,
+            coverage=95.98,
+        ),
+        bpjs_row(
+            "Kab. Pekalongan",
+            "Jawa Tengah",
+            [
+                (600000, 100000),
+                (50000, 20000),
+                (20000, 10000),
+                (10000, 10000),
+                (10000, 4000),
+                (5856, 1224),
+            ],
+            total=842070,
+            residents=1000810,
+        ),
+    ]

@@ -1,20 +1,20 @@
-"""Land a source's rows unchanged, as text, by COPY: one table per load and sheet.
+"""Land a source's rows unchanged, as text, by COPY: one table per sheet.
 
-A file's cells land exactly as the file has them, in a table of its own
-(`raw."<table>__l<load id>_<sheet index>"`, columns `c1`..`cN` in the file's column order),
-registered in `raw.landed_sheets` with the load, the sheet, the first data row's number and the
-header text of each column. Nothing is parsed on the way: a clean CSV is streamed to the server
-byte for byte (`COPY ... FORMAT csv` with the file's delimiter and encoding), which is what makes
-the landing about as fast as `psql \\copy`. Rows whose shape COPY cannot take (a short or long
-row, a blank line) send the file down the general path: the reader's rows, written back as
-CSV. Spreadsheets always take the general path (the reader gives cells, not bytes).
+A file's cells land exactly as the file has them, in a table of their own (columns `c1`..`cN`
+in the file's column order): for a load `raw."<table>__l<load id>_<sheet index>"`, registered in
+`raw.landed_sheets` (`cakupan.landing`); for `cakupan sources check` a temporary table, gone
+when its transaction is rolled back. Nothing is parsed on the way: a clean CSV is streamed to
+the server byte for byte (`COPY ... FORMAT csv` with the file's delimiter and encoding), which is
+what makes the landing about as fast as `psql \\copy`. Rows whose shape COPY cannot take (a short
+or long row, a blank line) send the file down the general path: the reader's rows, written back
+as CSV. Spreadsheets always take the general path (the reader gives cells, not bytes).
 
 The row number of a fast-path row is its position in the landed table (`ctid` order: one COPY
 into a fresh table writes rows in file order) plus the first data row's number; the general path
 lands the number itself in column `_row`.
 
 Typing, region matching and rejects happen afterwards, in the warehouse
-(`cakupan.landing.accept`), from these tables.
+(`cakupan.sources.accept`), from these tables.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,20 +31,7 @@ from typing import Any
 import psycopg2
 from psycopg2 import sql
 
-LANDED_DDL = """
-create schema if not exists raw;
-create table if not exists raw.landed_sheets (
-    load_id      bigint not null,
-    sheet_index  integer not null,
-    sheet        text,
-    relname      text not null,
-    first_row    integer not null,
-    has_row      boolean not null,
-    columns      jsonb not null,
-    rows_landed  bigint not null,
-    primary key (load_id, sheet_index)
-);
-"""
+from cakupan.sources.extract import Extraction, source_keys
 
 NULL = "\\N"  # a cell the row does not have (a short row); an empty cell lands as ''
 COPY_ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "cp1252": "WIN1252", "latin-1": "LATIN1"}
@@ -77,18 +63,10 @@ class LandedSheet:
     has_row: bool
     keys: list[str]
     rows_landed: int
+    schema: str = "raw"  # `pg_temp` for a check
 
-
-def ensure_landed_schema(conn) -> None:
-    """Create `raw.landed_sheets` when missing, in a short transaction of its own (committed),
-    as `ensure_landing_schema` does."""
-    with conn.cursor() as cur:
-        cur.execute("select to_regclass('raw.landed_sheets') is not null")
-        if cur.fetchone()[0]:
-            return
-        cur.execute("select pg_advisory_xact_lock(hashtext('cakupan.landed_ddl'))")
-        cur.execute(LANDED_DDL)
-    conn.commit()
+    def relation(self) -> sql.Composable:
+        return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(self.relname))
 
 
 def landed_relname(raw_table: str, load_id: int, sheet_index: int) -> str:
@@ -223,75 +201,97 @@ def _row_chunks(rows: Iterable[tuple[int, list[Any]]], width: int, date_columns:
     yield buffer.getvalue().encode("utf-8")
 
 
-def _create(cur, relname: str, width: int, has_row: bool) -> None:
+def _create(cur, relation: sql.Composable, width: int, has_row: bool) -> None:
     columns = [sql.SQL("{} text").format(sql.Identifier(f"c{i}")) for i in range(1, width + 1)]
     if has_row:
         columns.insert(0, sql.SQL("_row integer"))
-    cur.execute(
-        sql.SQL("create table raw.{} ({})").format(
-            sql.Identifier(relname), sql.SQL(", ").join(columns)
-        )
-    )
+    cur.execute(sql.SQL("create table {} ({})").format(relation, sql.SQL(", ").join(columns)))
 
 
-def land_sheet(cur, raw_table: str, load_id: int, index: int, item: SheetToLand) -> LandedSheet:
-    """COPY one sheet's rows into a new landed table; the fast path when the file allows it."""
-    relname = landed_relname(raw_table, load_id, index)
-    width = len(item.keys)
+def land_sheet(cur, schema: str, relname: str, index: int, item: SheetToLand) -> LandedSheet:
+    """COPY one sheet's rows into a new table `schema.relname`; the fast path when the file
+    allows it (`schema` is `pg_temp` for a temporary table)."""
+    landed = LandedSheet(index, item.sheet, relname, item.first_row, False, item.keys, 0, schema)
     if item.csv_path is not None:
         cur.execute("savepoint cakupan_fast_copy")
         try:
-            _create(cur, relname, width, has_row=False)
-            options = sql.SQL("format csv, delimiter {}, encoding {}, force_not_null ({})").format(
-                sql.Literal(item.delimiter),
-                sql.Literal(COPY_ENCODINGS.get(item.encoding.lower(), "UTF8")),
-                sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(1, width + 1)),
-            )
-            with item.csv_path.open("rb") as f:
-                # the file's hash as it streams: the head first, then every chunk sent
-                digest = hashlib.sha256(f.read(item.csv_offset))
-                cur.copy_expert(
-                    sql.SQL("copy raw.{} from stdin with ({})")
-                    .format(sql.Identifier(relname), options)
-                    .as_string(cur.connection),
-                    _Hashing(f, digest),
-                    size=1 << 16,
-                )
-            item.sha256 = digest.hexdigest()
-            landed = cur.rowcount
+            landed.rows_landed = _copy_file(cur, landed.relation(), item)
             cur.execute("release savepoint cakupan_fast_copy")
-            return LandedSheet(index, item.sheet, relname, item.first_row, False, item.keys, landed)
+            return landed
         except psycopg2.DataError:
             # a row COPY cannot take as it is (short, long, blank): the general path below
             cur.execute("rollback to savepoint cakupan_fast_copy")
             if item.rows is None:
                 raise
     assert item.rows is not None
-    rows = item.rows
+    width = len(item.keys)
     if item.csv_path is not None:
         # a CSV row may be wider than its header: one streaming pass finds the widest
         width = max(width, _csv_width(item.csv_path, item.encoding, item.delimiter))
-    _create(cur, relname, width, has_row=True)
+    landed.has_row = True
+    landed.rows_landed = _copy_rows(cur, landed.relation(), width, item)
+    landed.keys = item.keys_for(width) if item.keys_for is not None else item.keys
+    return landed
+
+
+def _copy_file(cur, relation: sql.Composable, item: SheetToLand) -> int:
+    """The fast path: the file's bytes from `csv_offset` on, as they are; hashes the file."""
+    width = len(item.keys)
+    _create(cur, relation, width, has_row=False)
+    options = sql.SQL("format csv, delimiter {}, encoding {}, force_not_null ({})").format(
+        sql.Literal(item.delimiter),
+        sql.Literal(COPY_ENCODINGS.get(item.encoding.lower(), "UTF8")),
+        sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(1, width + 1)),
+    )
+    assert item.csv_path is not None
+    with item.csv_path.open("rb") as f:
+        # the file's hash as it streams: the head first, then every chunk sent
+        digest = hashlib.sha256(f.read(item.csv_offset))
+        cur.copy_expert(
+            sql.SQL("copy {} from stdin with ({})")
+            .format(relation, options)
+            .as_string(cur.connection),
+            _Hashing(f, digest),
+            size=1 << 16,
+        )
+    item.sha256 = digest.hexdigest()
+    return cur.rowcount
+
+
+def _copy_rows(cur, relation: sql.Composable, width: int, item: SheetToLand) -> int:
+    """The general path: the reader's rows, numbered, written as CSV."""
+    assert item.rows is not None
+    rows = item.rows
+    _create(cur, relation, width, has_row=True)
     landed = 0
+    source_error: list[BaseException] = []
 
     def counted():
         nonlocal landed
-        for number, cells in rows:
-            landed += 1
-            yield number, cells
+        try:
+            for number, cells in rows:
+                landed += 1
+                yield number, cells
+        except BaseException as exc:  # re-raised below as itself, not as psycopg2's
+            source_error.append(exc)
+            raise
 
     columns = sql.SQL(", ").join(
         [sql.Identifier("_row")] + [sql.Identifier(f"c{i}") for i in range(1, width + 1)]
     )
-    cur.copy_expert(
-        sql.SQL("copy raw.{} ({}) from stdin with (format csv, null {})")
-        .format(sql.Identifier(relname), columns, sql.Literal(NULL))
-        .as_string(cur.connection),
-        ByteChunks(_row_chunks(counted(), width, item.date_columns)),
-        size=1 << 20,
-    )
-    keys = item.keys_for(width) if item.keys_for is not None else item.keys
-    return LandedSheet(index, item.sheet, relname, item.first_row, True, keys, landed)
+    try:
+        cur.copy_expert(
+            sql.SQL("copy {} ({}) from stdin with (format csv, null {})")
+            .format(relation, columns, sql.Literal(NULL))
+            .as_string(cur.connection),
+            ByteChunks(_row_chunks(counted(), width, item.date_columns)),
+            size=1 << 20,
+        )
+    except psycopg2.Error:
+        if source_error:  # the reader's fault (a file fault found mid-stream), not the server's
+            raise source_error[0] from None
+        raise
+    return landed
 
 
 def _csv_width(path: Path, encoding: str, delimiter: str) -> int:
@@ -299,29 +299,42 @@ def _csv_width(path: Path, encoding: str, delimiter: str) -> int:
         return max((len(row) for row in csv.reader(f, delimiter=delimiter)), default=0)
 
 
-def register(cur, load_id: int, landed: LandedSheet) -> None:
-    cur.execute(
-        "insert into raw.landed_sheets (load_id, sheet_index, sheet, relname, first_row, has_row,"
-        " columns, rows_landed) values (%s, %s, %s, %s, %s, %s, %s, %s)",
-        (
-            load_id,
-            landed.sheet_index,
-            landed.sheet,
-            landed.relname,
-            landed.first_row,
-            landed.has_row,
-            json.dumps(landed.keys, ensure_ascii=False),
-            landed.rows_landed,
-        ),
-    )
+def _data_offset(path: Path, lines_before: int) -> int | None:
+    """Byte offset of line `lines_before + 1`, or None when a quote could span lines there."""
+    with path.open("rb") as f:
+        for _ in range(lines_before):
+            line = f.readline()
+            if b'"' in line:
+                return None
+        return f.tell()
 
 
-def drop_landed(cur, load_ids: list[int]) -> None:
-    """Drop the landed tables of superseded loads (the replacement of a rerun)."""
-    if not load_ids:
-        return
-    cur.execute(
-        "delete from raw.landed_sheets where load_id = any(%s) returning relname", (load_ids,)
-    )
-    for (relname,) in cur.fetchall():
-        cur.execute(sql.SQL("drop table if exists raw.{}").format(sql.Identifier(relname)))
+def sheets_to_land(extraction: Extraction) -> list[SheetToLand]:
+    """What to land of each sheet an extraction prepared (a CSV file: the file itself when
+    COPY can stream it)."""
+    contract = extraction.contract
+    items = []
+    for prepared in extraction.prepared:
+        result = prepared.result
+        first = result.data_start_row
+        item = SheetToLand(
+            sheet=result.sheet,
+            keys=source_keys(prepared),
+            first_row=first,
+            rows=prepared.data,
+            keys_for=lambda width, prepared=prepared: source_keys(prepared, width),
+            date_columns=tuple(
+                index
+                for name, (index, _) in result.columns.items()
+                if contract.fields[name].type in ("date", "month")
+            ),
+        )
+        if result.sheet is None:  # a CSV: stream the file itself when it is simple enough
+            offset = _data_offset(extraction.path, first - 1)
+            if offset is not None:
+                item.csv_path = extraction.path
+                item.csv_offset = offset
+                item.delimiter = extraction.delimiter
+                item.encoding = extraction.encoding
+        items.append(item)
+    return items

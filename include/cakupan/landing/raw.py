@@ -1,0 +1,294 @@
+"""The `raw` schema's bookkeeping: `raw.loads`, `raw.rejects`, `raw.landed_sheets`, raw tables.
+
+Every load is recorded in `raw.loads`. A load replaces exactly what earlier loads of the same
+source file or of the same periods landed (`replace_previous`), so reruns of an interval leave
+the same rows. A failed load is recorded with status `failed` (`record_failure`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from psycopg2 import sql
+
+from cakupan.sources.accept import SQL_TYPES
+from cakupan.sources.landed import LandedSheet
+
+log = logging.getLogger(__name__)
+
+PROVENANCE_COLUMNS: list[tuple[str, str]] = [
+    ("_load_id", "bigint not null"),
+    ("_loaded_at", "timestamptz not null"),
+    ("_source_file", "text"),
+    ("_source_sha256", "text"),
+    ("_sheet", "text"),
+    ("_source_row", "integer"),
+    ("_period", "date"),
+    ("_region_code", "text"),
+]
+
+LANDING_DDL = """
+create schema if not exists raw;
+create table if not exists raw.loads (
+    load_id        bigserial primary key,
+    source         text not null,
+    raw_table      text not null,
+    source_file    text,
+    source_sha256  text,
+    source_url     text,
+    periods        date[],
+    rows_read      integer,
+    rows_landed    integer,
+    rows_rejected  integer,
+    rows_skipped   integer,
+    status         text not null,
+    error          text,
+    run_id         text,
+    superseded_by  bigint,
+    started_at     timestamptz not null,
+    finished_at    timestamptz
+);
+create index if not exists loads_source_idx on raw.loads (source, status);
+alter table raw.loads drop constraint if exists loads_status_check;
+alter table raw.loads add constraint loads_status_check
+    check (status in ('running', 'landed', 'succeeded', 'failed'));
+create table if not exists raw.rejects (
+    _load_id       bigint not null,
+    _loaded_at     timestamptz not null,
+    source         text not null,
+    source_file    text,
+    sheet          text,
+    source_row     integer,
+    column_name    text,
+    reason         text not null,
+    source_values  jsonb
+);
+create index if not exists rejects_load_idx on raw.rejects (_load_id);
+"""
+
+LANDED_DDL = """
+create schema if not exists raw;
+create table if not exists raw.landed_sheets (
+    load_id      bigint not null,
+    sheet_index  integer not null,
+    sheet        text,
+    relname      text not null,
+    first_row    integer not null,
+    has_row      boolean not null,
+    columns      jsonb not null,
+    rows_landed  bigint not null,
+    primary key (load_id, sheet_index)
+);
+"""
+
+
+@dataclass
+class LoadResult:
+    load_id: int
+    source: str
+    raw_table: str
+    source_file: str | None
+    rows_read: int
+    rows_landed: int
+    rows_rejected: int
+    rows_skipped: int
+    periods: list[dt.date] = field(default_factory=list)
+    replaced_loads: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+    accept_seconds: float = 0.0  # files: typing and matching the landed rows (the rest landed them)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["periods"] = [p.isoformat() for p in self.periods]
+        return data
+
+
+_LANDING_SCHEMA_CURRENT = """
+select exists (
+    select 1 from pg_constraint c
+    where c.conrelid = to_regclass('raw.loads') and c.conname = 'loads_status_check'
+      and pg_get_constraintdef(c.oid) like '%landed%'
+) and to_regclass('raw.loads_source_idx') is not null
+  and to_regclass('raw.rejects_load_idx') is not null
+"""
+
+
+def ensure_landing_schema(conn) -> None:
+    """Create or update `raw.loads` and `raw.rejects` when they are not current.
+
+    Called at the start of a load's transaction. When there is DDL to run, it runs in a short
+    transaction of its own, committed here. Its strong locks (`alter table` takes an exclusive
+    lock even when there is nothing to change) must not be held while the file lands. Parallel
+    loads would otherwise deadlock: one landing with raw.loads locked, another accepting with
+    raw.rejects written."""
+    with conn.cursor() as cur:
+        cur.execute(_LANDING_SCHEMA_CURRENT)
+        if cur.fetchone()[0]:
+            return
+        # serialise concurrent first-time creation from parallel tasks
+        cur.execute("select pg_advisory_xact_lock(hashtext('cakupan.landing_ddl'))")
+        cur.execute(LANDING_DDL)
+    conn.commit()
+
+
+def split_table(qualified: str) -> tuple[str, str]:
+    schema, _, table = qualified.partition(".")
+    if not table:
+        return "raw", schema
+    return schema, table
+
+
+def ensure_raw_table(conn, raw_table: str, fields: dict[str, str]) -> list[str]:
+    """Create the raw table, or add columns for fields the contract gained; return field order."""
+    schema, table = split_table(raw_table)
+    with conn.cursor() as cur:
+        cur.execute(
+            "select column_name from information_schema.columns"
+            " where table_schema = %s and table_name = %s",
+            (schema, table),
+        )
+        existing = {row[0] for row in cur.fetchall()}
+        cur.execute(
+            "select to_regclass(%s) is not null and to_regclass(%s) is not null",
+            (f'"{schema}"."{table}_load_idx"', f'"{schema}"."{table}_period_idx"'),
+        )
+        indexed = cur.fetchone()[0]
+        if existing and indexed and all(name in existing for name in fields):
+            return list(fields)  # current: no DDL, so no exclusive lock on the raw table
+        cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+        columns = [
+            sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(ddl))
+            for name, ddl in PROVENANCE_COLUMNS
+        ]
+        columns += [
+            sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(SQL_TYPES[ftype]))
+            for name, ftype in fields.items()
+        ]
+        columns.append(sql.SQL("_source_values jsonb"))
+        cur.execute(
+            sql.SQL("create table if not exists {}.{} ({})").format(
+                sql.Identifier(schema), sql.Identifier(table), sql.SQL(", ").join(columns)
+            )
+        )
+        for name, ftype in fields.items():
+            cur.execute(
+                sql.SQL("alter table {}.{} add column if not exists {} {}").format(
+                    sql.Identifier(schema),
+                    sql.Identifier(table),
+                    sql.Identifier(name),
+                    sql.SQL(SQL_TYPES[ftype]),
+                )
+            )
+        cur.execute(
+            sql.SQL("create index if not exists {} on {}.{} (_load_id)").format(
+                sql.Identifier(f"{table}_load_idx"), sql.Identifier(schema), sql.Identifier(table)
+            )
+        )
+        cur.execute(
+            sql.SQL("create index if not exists {} on {}.{} (_period)").format(
+                sql.Identifier(f"{table}_period_idx"), sql.Identifier(schema), sql.Identifier(table)
+            )
+        )
+    return list(fields)
+
+
+def replace_previous(
+    cur,
+    *,
+    source: str,
+    raw_table: str,
+    load_id: int,
+    periods: list,
+    source_file: str | None,
+    replace_by_file: bool,
+) -> list[int]:
+    """Delete what earlier loads of this file or of these periods landed; mark them superseded."""
+    schema, table = split_table(raw_table)
+    # replace what earlier loads of this file or of these periods landed
+    conditions = [sql.SQL("_period = any(%(periods)s)")]
+    if replace_by_file and source_file is not None:
+        conditions.append(sql.SQL("_source_file = %(file)s"))
+    cur.execute(
+        sql.SQL(
+            "with gone as (delete from {}.{} where _load_id <> %(load)s and ({})"
+            " returning _load_id) select distinct _load_id from gone"
+        ).format(sql.Identifier(schema), sql.Identifier(table), sql.SQL(" or ").join(conditions)),
+        {"periods": periods, "file": source_file, "load": load_id},
+    )
+    replaced = sorted(r[0] for r in cur.fetchall())
+    # loads that landed only rejects of the same file are superseded too
+    if source_file is not None:
+        cur.execute(
+            "select load_id from raw.loads where source = %s and source_file = %s"
+            " and status = 'succeeded' and superseded_by is null and load_id <> %s",
+            (source, source_file, load_id),
+        )
+        replaced = sorted(set(replaced) | {r[0] for r in cur.fetchall()})
+    if replaced:
+        cur.execute("delete from raw.rejects where _load_id = any(%s)", (replaced,))
+        cur.execute(
+            "update raw.loads set superseded_by = %s where load_id = any(%s)",
+            (load_id, replaced),
+        )
+    return replaced
+
+
+def record_failure(conn, source, raw_table, source_file, sha256, url, run_id, started, exc):
+    """Record a failed load in its own transaction; the data itself was rolled back."""
+    try:
+        ensure_landing_schema(conn)
+        with conn.cursor() as cur:
+            cur.execute(
+                "insert into raw.loads (source, raw_table, source_file, source_sha256, source_url,"
+                " status, error, run_id, started_at, finished_at)"
+                " values (%s, %s, %s, %s, %s, 'failed', %s, %s, %s, now())",
+                (source, raw_table, source_file, sha256, url, str(exc)[:2000], run_id, started),
+            )
+        conn.commit()
+    except Exception:  # the original error matters more than the bookkeeping
+        log.exception("could not record the failed load of %s", source_file or url)
+        conn.rollback()
+
+
+def ensure_landed_schema(conn) -> None:
+    """Create `raw.landed_sheets` when missing, in a short transaction of its own (committed),
+    as `ensure_landing_schema` does."""
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass('raw.landed_sheets') is not null")
+        if cur.fetchone()[0]:
+            return
+        cur.execute("select pg_advisory_xact_lock(hashtext('cakupan.landed_ddl'))")
+        cur.execute(LANDED_DDL)
+    conn.commit()
+
+
+def register(cur, load_id: int, landed: LandedSheet) -> None:
+    cur.execute(
+        "insert into raw.landed_sheets (load_id, sheet_index, sheet, relname, first_row, has_row,"
+        " columns, rows_landed) values (%s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            load_id,
+            landed.sheet_index,
+            landed.sheet,
+            landed.relname,
+            landed.first_row,
+            landed.has_row,
+            json.dumps(landed.keys, ensure_ascii=False),
+            landed.rows_landed,
+        ),
+    )
+
+
+def drop_landed(cur, load_ids: list[int]) -> None:
+    """Drop the landed tables of superseded loads (the replacement of a rerun)."""
+    if not load_ids:
+        return
+    cur.execute(
+        "delete from raw.landed_sheets where load_id = any(%s) returning relname", (load_ids,)
+    )
+    for (relname,) in cur.fetchall():
+        cur.execute(sql.SQL("drop table if exists raw.{}").format(sql.Identifier(relname)))
