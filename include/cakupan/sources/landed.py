@@ -15,6 +15,16 @@ lands the number itself in column `_row`.
 
 Typing, region matching and rejects happen afterwards, in the warehouse
 (`cakupan.sources.accept`), from these tables.
+
+COPY goes through psycopg2 (the load's connection is psycopg2's, and the landed rows, the load's
+`raw.loads` row and, for a check, the temporary tables must share its session). The general
+path writes rows as CSV with the `csv` module (C) and feeds `copy_expert` through `ByteChunks`, a
+file over the chunks; no escaping is hand-written. Measured against psycopg 3's
+`cursor.copy().write_row()` (200,000 rows of a row number and 9 cells into a temporary table, the
+same machine, two runs): today 2.14 s and 2.29 s, psycopg 3 text 2.17 s and 1.51 s, psycopg 3
+binary 1.36 s and 1.06 s. Binary COPY is faster for this path (workbooks; a clean CSV streams
+its bytes and gains nothing), but taking it means a psycopg 3 connection for the whole load
+(`cakupan.warehouse.connect` and every caller), not done yet.
 """
 
 from __future__ import annotations
