@@ -6,6 +6,10 @@ flattened per column as `"<top> / <bottom>"` (`PBI APBN / Aktif`), the top cell 
 range carried right over the columns it spans; where merge information is missing (ODS, CSV)
 a top cell is carried right over following columns whose top is empty and whose bottom is not,
 as long as the previous column also had a bottom text.
+
+Kept here because no library finds a header below an office's title rows or flattens a merged
+two-row header: pandas' `header=[0, 1]` needs the header's row numbers and leaves merged cells
+empty.
 """
 
 from __future__ import annotations

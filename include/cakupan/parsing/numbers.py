@@ -17,6 +17,10 @@ cell: `316933.0`) or as text. Rules for text:
 
 Results: `int` when the value has no fractional part, else `decimal.Decimal` (exact: `95,98` is
 `Decimal('95.98')`, never a binary float). Failures raise `ParseError` with a one-line reason.
+
+Kept here because no library reads these cells: locale parsers (`locale.atof`, babel's
+`parse_decimal`) read one convention strictly, while one office file mixes spreadsheet floats,
+dash nulls, bracketed negatives and a lone separator whose meaning the contract decides.
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@ Excel serial numbers, Indonesian and English month names and their usual abbrevi
 (`2022_s1`, `S2 2023`, `Semester II 2023` -> January or July) and quarters (`2023 Q2`,
 `Triwulan II 2023` -> April). `search_period` finds such a period inside free text
 (`Posisi : 31 Mei 2022`, `Data per Maret 2023`). Two-digit years are 20xx.
+
+Kept here because no locked library reads these: `dateutil` knows English month names only, and
+neither it nor `dateparser` reads semesters, triwulan, `202401` or Excel serial numbers as the
+month they stand for.
 """
 
 from __future__ import annotations

@@ -14,6 +14,10 @@ collapsed, `Kep.` read as `Kepulauan`. Names are then compared without spaces, s
 `Palangka Raya` and `Palangkaraya` meet. A name is resolved only when exactly one region fits
 its (name, type); a name without type that fits a kabupaten and a kota (`Bogor`) is ambiguous and
 refused; an unknown name is refused with the three closest regions in the reason.
+
+Kept here because no library holds Kemendagri's codes, their decrees' history or the spellings
+offices use; fuzzy matchers (rapidfuzz) are not used on purpose: a near name is a reject with
+suggestions, never a guess.
 """
 
 from __future__ import annotations

@@ -18,6 +18,11 @@ whose `rows` iterator yields `(row_number, cells)` lazily (1-based spreadsheet r
 numbers). Spreadsheets are read with python-calamine; a sheet whose cell count is over the
 limit is refused before its rows are turned into Python objects. CSV encoding (UTF-8 with or
 without BOM, else cp1252) and delimiter (`;`, `,`, tab, `|`) are detected unless given.
+
+The pre-parse checks are kept here because no reader makes them before it parses:
+python-calamine and `zipfile` inflate what the zip directory declares, and the XML parsers
+underneath expand entities or fail deep inside; these checks refuse such a file from its
+directory and prologs alone, with one message naming the file and the fault.
 """
 
 from __future__ import annotations
