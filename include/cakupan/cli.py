@@ -117,11 +117,7 @@ def _load(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cakupan", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def _add_warehouse_and_demo(sub) -> None:
     wh = sub.add_parser("warehouse", help="the embedded PostgreSQL / the warehouse connection")
     wh.add_argument(
         "action",
@@ -143,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=_demo)
 
+
+def _add_pipeline(sub) -> None:
     dbt = sub.add_parser("dbt", help="run dbt against the warehouse connection")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
     dbt.set_defaults(func=_dbt)
@@ -169,15 +167,17 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--contract", help="contract name (default: matched by file name)")
     load.set_defaults(func=_load)
 
-    try:
-        from cakupan.sources.cli import register
-    except ImportError:  # pragma: no cover - during development only
-        register = None
-    if register is not None:
-        register(sub)
 
+def build_parser() -> argparse.ArgumentParser:
     from cakupan.operate import register as register_operate
+    from cakupan.sources.cli import register as register_sources
 
+    parser = argparse.ArgumentParser(prog="cakupan", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_warehouse_and_demo(sub)
+    _add_pipeline(sub)
+    register_sources(sub)  # `cakupan sources ...`
     register_operate(sub)  # `cakupan airflow ...`, `cakupan loads`
     return parser
 
