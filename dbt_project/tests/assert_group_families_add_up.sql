@@ -12,6 +12,8 @@ totals as (
         sum(participants) filter (where population_group_family = 'age_band') as by_age_band
     from {{ ref('fct_coverage_group_month') }}
     where population_group_family in ('sex', 'age_band')
+        -- the months this build rebuilt (every month outside a build of the fact)
+        and {{ in_months('month', months_built(ref('fct_coverage_group_month'))) }}
     group by district_code, month
 )
 

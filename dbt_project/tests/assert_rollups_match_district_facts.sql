@@ -1,9 +1,26 @@
 -- The province and national facts are the sums of the district facts: every count agrees for
--- every province (or the nation) and month, and no district-month is left out.
+-- every province (or the nation) and month, and no district-month is left out. In a build that
+-- rebuilt some months of these tables (incremental), the months rebuilt; else every month.
+{%- set months = months_built_in_any([
+    ref('fct_coverage_district_month'),
+    ref('fct_coverage_province_month'),
+    ref('fct_coverage_national_month'),
+]) %}
 with
 
 district_facts as (
     select * from {{ ref('fct_coverage_district_month') }}
+    where {{ in_months('month', months) }}
+),
+
+province_facts as (
+    select * from {{ ref('fct_coverage_province_month') }}
+    where {{ in_months('month', months) }}
+),
+
+national_facts as (
+    select * from {{ ref('fct_coverage_national_month') }}
+    where {{ in_months('month', months) }}
 ),
 
 by_province as (
@@ -34,7 +51,7 @@ national as (
 province_mismatches as (
     select 'province' as level, by_province.province_code as area, by_province.month
     from by_province
-    full outer join {{ ref('fct_coverage_province_month') }} as rollup
+    full outer join province_facts as rollup
         on by_province.province_code = rollup.province_code
         and by_province.month = rollup.month
     where by_province.month is null
@@ -51,7 +68,7 @@ province_mismatches as (
 national_mismatches as (
     select 'national' as level, 'ID' as area, national.month
     from national
-    full outer join {{ ref('fct_coverage_national_month') }} as rollup
+    full outer join national_facts as rollup
         on national.month = rollup.month
     where national.month is null
         or rollup.month is null
@@ -67,10 +84,10 @@ provinces_to_nation as (
     select 'provinces_to_national' as level, 'ID' as area, provinces.month
     from (
         select month, sum(residents) as residents, sum(participants) as participants
-        from {{ ref('fct_coverage_province_month') }}
+        from province_facts
         group by month
     ) as provinces
-    inner join {{ ref('fct_coverage_national_month') }} as rollup
+    inner join national_facts as rollup
         on provinces.month = rollup.month
     where provinces.residents is distinct from rollup.residents
         or provinces.participants is distinct from rollup.participants

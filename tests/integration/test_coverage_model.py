@@ -617,6 +617,7 @@ def test_a_new_month_does_not_rebuild_history(built, conn):
         "fct_coverage_province_month": "province_code, month",
         "fct_coverage_national_month": "month",
         "dq_outliers": "district_code, month, check_name",
+        "dq_published_mismatches": "source_name, district_code, month, measure, detail",
     }
     incremental = {t: _checksum(conn, t, order) for t, order in orders.items()}
     _transform(env, tmp, "--full-refresh")

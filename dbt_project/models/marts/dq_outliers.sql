@@ -1,11 +1,31 @@
 {#- district-months whose coverage is implausible: above 100 %, or changed from the previous month
     by more than the var outlier_coverage_change_pp percentage points -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['month'],
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ delete_months_built() }}",
+        post_hook="{{ save_months_built(dq_outliers_fingerprints()) }}"
+    )
+}}
+{#-
+    Incremental by month like dq_published_mismatches (macros/incremental.sql): a month is checked
+    again when the district facts of that month or of the month before changed, or the threshold;
+    the months' fingerprints are kept beside the table, since most months have no outlier.
+-#}
 {%- set threshold = var('outlier_coverage_change_pp') %}
+{%- set months = months_to_rebuild(dq_outliers_fingerprints(), sparse=true) %}
+{%- do remember_months_built(months) %}
 with
 
 facts as (
     select district_code, month, coverage_pct
     from {{ ref('fct_coverage_district_month') }}
+    -- the months checked and the months before them (a change is measured from the month before)
+    where {{ in_months('month', months) }}
+        or {{ in_months("(month + interval '1 month')::date", months) }}
 ),
 
 with_previous as (
@@ -18,6 +38,11 @@ with_previous as (
     from facts
 ),
 
+months_checked as (
+    select * from with_previous
+    where {{ in_months('month', months) }}
+),
+
 flagged as (
     select
         district_code,
@@ -27,7 +52,7 @@ flagged as (
         previous_coverage_pct,
         coverage_pct - previous_coverage_pct as change_pp,
         {{ threshold }}::numeric as threshold
-    from with_previous
+    from months_checked
     where previous_month = (month - interval '1 month')::date
         and abs(coverage_pct - previous_coverage_pct) > {{ threshold }}
 
@@ -41,7 +66,7 @@ flagged as (
         previous_coverage_pct,
         coverage_pct - previous_coverage_pct,
         100
-    from with_previous
+    from months_checked
     where coverage_pct > 100
 ),
 

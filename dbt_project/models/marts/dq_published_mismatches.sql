@@ -1,30 +1,67 @@
 {#- Where a source publishes its own percentage or total: the published figure next to the one
     recomputed from the source's parts, listed when they disagree (percentages by more than the
     var published_pct_tolerance percentage points, counts by any amount) -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['month'],
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ delete_months_built() }}",
+        post_hook="{{ save_months_built(dq_published_mismatches_fingerprints()) }}"
+    )
+}}
+{#-
+    Incremental by month like the coverage facts (macros/incremental.sql): a run rebuilds the
+    months whose loads changed. A month's checks read the membership and participants-by-age
+    loads of that month, and the Dukcapil loads of its semester (the Dukcapil checks are dated
+    by the semester's first month); the tolerance is part of every month's fingerprint. A month
+    may have no mismatch: the months' fingerprints are kept beside the table
+    (`intermediate.dq_published_mismatches__months`, by the post-hook), and the pre-hook deletes
+    every row of the months rebuilt first (delete+insert alone replaces only the months it
+    inserts rows for).
+-#}
 {%- set tolerance = var('published_pct_tolerance') %}
+{%- set months = months_to_rebuild(dq_published_mismatches_fingerprints(), sparse=true) %}
+{%- do remember_months_built(months) %}
+{#- the semesters (their first months) of the months rebuilt: the Dukcapil rows they read -#}
+{%- set semesters = none -%}
+{%- if months is not none -%}
+    {%- set semesters = [] -%}
+    {%- for month in months -%}
+        {%- do semesters.append(month[:5] ~ ('01-01' if month[5:7] | int <= 6 else '07-01')) -%}
+    {%- endfor -%}
+    {%- set semesters = semesters | unique | list -%}
+{%- endif %}
 with
 
 memberships as (
     select * from {{ ref('stg_bpjs__memberships') }}
+    where {{ in_months('month', months) }}
 ),
 
 segments as (
     select district_code, month, sum(participants) as segment_participants
     from {{ ref('int_memberships_unpivoted') }}
+    where {{ in_months('month', months) }}
     group by district_code, month
 ),
 
 dukcapil as (
     select * from {{ ref('stg_dukcapil__residents') }}
+    where {{ in_months('semester_start_month', semesters) }}
 ),
 
 dukcapil_by_age as (
     select * from {{ ref('stg_dukcapil__residents_by_age') }}
+    where {{ in_months('semester_start_month', semesters) }}
 ),
 
 participants_by_age as (
     select * from {{ ref('stg_bpjs__participants_by_age') }}
+    where {{ in_months('month', months) }}
 ),
+
 
 checks as (
     -- the workbook's "Cakupan (%)" against its own Jumlah Peserta / Jumlah Penduduk
@@ -157,22 +194,26 @@ checks as (
 
 final as (
     select
-        source_name,
-        district_code,
-        month,
-        measure,
-        detail,
-        published_value,
-        recomputed_value,
-        published_value - recomputed_value as difference,
-        tolerance,
-        recomputed_as,
-        source_file,
-        source_row,
-        load_id
+        checks.source_name,
+        checks.district_code,
+        checks.month,
+        checks.measure,
+        checks.detail,
+        checks.published_value,
+        checks.recomputed_value,
+        checks.published_value - checks.recomputed_value as difference,
+        checks.tolerance,
+        checks.recomputed_as,
+        checks.source_file,
+        checks.source_row,
+        checks.load_id
     from checks
-    where abs(published_value - recomputed_value) > tolerance
-        or (published_value is null) <> (recomputed_value is null)
+    -- only the months rebuilt (a Dukcapil check is dated by its semester's first month)
+    where {{ in_months('checks.month', months) }}
+        and (
+            abs(checks.published_value - checks.recomputed_value) > checks.tolerance
+            or (checks.published_value is null) <> (checks.recomputed_value is null)
+        )
 )
 
 select * from final

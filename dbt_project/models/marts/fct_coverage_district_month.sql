@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['month'],
+        indexes=[{'columns': ['month']}],
         on_schema_change='sync_all_columns'
     )
 }}
@@ -41,6 +42,7 @@
         on membership_loads.month = residents_loads.month
 {%- endset %}
 {%- set months = months_to_rebuild(fingerprints_sql) %}
+{%- do remember_months_built(months) %}
 with
 
 districts as (

@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['month'],
+        indexes=[{'columns': ['month']}],
         on_schema_change='sync_all_columns'
     )
 }}
@@ -32,18 +33,19 @@
         from {{ ref('stg_bpjs__memberships') }}
         group by month
         union all
-        select
-            month,
-            'groups:' || string_agg(
-                distinct concat_ws('/', participants_load_id, residents_load_id), ','
-                order by concat_ws('/', participants_load_id, residents_load_id)
-            ) as load_ids
-        from {{ ref('int_group_participants_month') }}
+        -- the distinct load pairs first (a hash aggregate), then one text per month: a sorted
+        -- distinct over every row of the table would sort it all
+        select month, 'groups:' || string_agg(load_pair, ',' order by load_pair) as load_ids
+        from (
+            select distinct month, concat_ws('/', participants_load_id, residents_load_id) as load_pair
+            from {{ ref('int_group_participants_month') }}
+        ) as group_loads
         group by month
     ) as loads
     group by loads.month
 {%- endset %}
 {%- set months = months_to_rebuild(fingerprints_sql) %}
+{%- do remember_months_built(months) %}
 with
 
 segments as (

@@ -1,9 +1,34 @@
-{#- one row per month for Indonesia, summed from the district facts; percentages recomputed from
-    the sums -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['month'],
+        on_schema_change='sync_all_columns'
+    )
+}}
+{#- One row per month for Indonesia, summed from the district facts; percentages recomputed
+    from the sums.
+    Incremental by month: a month is rebuilt when the district facts of that month were (their
+    inputs fingerprint, which covers the districts and provinces too, changed), so a new month
+    does not re-sum the history; `--full-refresh` gives the same rows. -#}
+{%- set fingerprints_sql -%}
+    select month, md5(string_agg(distinct inputs_fingerprint, ' ' order by inputs_fingerprint)) as inputs_fingerprint
+    from {{ ref('fct_coverage_district_month') }}
+    group by month
+{%- endset %}
+{%- set months = months_to_rebuild(fingerprints_sql) %}
+{%- do remember_months_built(months) %}
 with
 
 district_facts as (
     select * from {{ ref('fct_coverage_district_month') }}
+    where {{ in_months('month', months) }}
+),
+
+month_fingerprints as (
+    select month, inputs_fingerprint
+    from ({{ fingerprints_sql }}) as fingerprints
+    where {{ in_months('month', months) }}
 ),
 
 summed as (
@@ -30,7 +55,7 @@ summed as (
 
 final as (
     select
-        month,
+        summed.month,
         provinces,
         districts,
         districts_with_data,
@@ -49,8 +74,10 @@ final as (
         min_coverage_pct,
         min_active_pct,
         greatest(0, ceil(residents * min_coverage_pct / 100.0) - participants)::bigint as people_to_uhc,
-        people_to_uhc_in_districts
+        summed.people_to_uhc_in_districts,
+        month_fingerprints.inputs_fingerprint
     from summed
+    inner join month_fingerprints on summed.month = month_fingerprints.month
 )
 
 select * from final

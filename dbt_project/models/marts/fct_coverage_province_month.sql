@@ -1,9 +1,34 @@
-{#- one row per province per month, summed from the district facts; percentages recomputed from
-    the sums, never averaged -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['month'],
+        on_schema_change='sync_all_columns'
+    )
+}}
+{#- One row per province per month, summed from the district facts; percentages recomputed
+    from the sums, never averaged.
+    Incremental by month: a month is rebuilt when the district facts of that month were (their
+    inputs fingerprint, which covers the districts and provinces too, changed), so a new month
+    does not re-sum the history; `--full-refresh` gives the same rows. -#}
+{%- set fingerprints_sql -%}
+    select month, md5(string_agg(distinct inputs_fingerprint, ' ' order by inputs_fingerprint)) as inputs_fingerprint
+    from {{ ref('fct_coverage_district_month') }}
+    group by month
+{%- endset %}
+{%- set months = months_to_rebuild(fingerprints_sql) %}
+{%- do remember_months_built(months) %}
 with
 
 district_facts as (
     select * from {{ ref('fct_coverage_district_month') }}
+    where {{ in_months('month', months) }}
+),
+
+month_fingerprints as (
+    select month, inputs_fingerprint
+    from ({{ fingerprints_sql }}) as fingerprints
+    where {{ in_months('month', months) }}
 ),
 
 provinces as (
@@ -55,8 +80,10 @@ final as (
         summed.min_active_pct,
         greatest(0, ceil(summed.residents * summed.min_coverage_pct / 100.0) - summed.participants)::bigint
             as people_to_uhc,
-        summed.people_to_uhc_in_districts
+        summed.people_to_uhc_in_districts,
+        month_fingerprints.inputs_fingerprint
     from summed
+    inner join month_fingerprints on summed.month = month_fingerprints.month
     left join provinces on summed.province_code = provinces.province_code
 )
 

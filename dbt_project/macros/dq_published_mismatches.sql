@@ -1,0 +1,23 @@
+{#- The inputs fingerprint of each month dq_published_mismatches checks (macros/incremental.sql):
+    the loads its checks read, and the tolerance. -#}
+{% macro dq_published_mismatches_fingerprints() -%}
+    select
+        month,
+        md5('{{ var('published_pct_tolerance') }} ' || string_agg(source_name || ':' || load_id, ',' order by source_name, load_id))
+            as inputs_fingerprint
+    from (
+        select distinct 'bpjs_membership' as source_name, month, load_id
+        from {{ ref('stg_bpjs__memberships') }}
+        union
+        select distinct 'bpjs_participants_by_age', month, load_id
+        from {{ ref('stg_bpjs__participants_by_age') }}
+        union
+        select distinct 'dukcapil_residents', semester_month::date, load_id
+        from (select distinct semester_start_month, semester_end_date, load_id from {{ ref('stg_dukcapil__residents') }}) as semesters
+        cross join lateral generate_series(semester_start_month, semester_end_date, interval '1 month') as semester_month
+        union
+        select distinct 'dukcapil_residents_by_age', semester_start_month, load_id
+        from {{ ref('stg_dukcapil__residents_by_age') }}
+    ) as loads
+    group by month
+{%- endmacro %}
