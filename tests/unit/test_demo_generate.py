@@ -242,3 +242,37 @@ def test_reference_files(demo):
     assert len(bridge) == 514
     assert bridge["6403"]["kode_dagri"] == "6402"
     assert bridge["9107"]["kode_dagri"] == "9201"  # Kabupaten Sorong before the Papua split
+
+
+def test_a_longer_history_before_2022(tmp_path):
+    """`start` back to 2014 (the bench's history): earlier months from their own generators, the
+    kab/kota as the decree of the time lists them; the 2022 files keep their bytes."""
+    from cakupan.parsing.regions import RegionResolver
+
+    generate(tmp_path, start="2014-01", end="2022-01")
+    assert len(list((tmp_path / "bpjs").glob("*.xlsx"))) == 97
+    assert len(list((tmp_path / "dukcapil").glob("penduduk_kabkota_*.csv"))) == 17
+    again = generate(tmp_path / "again", start="2016-07", end="2016-07")
+    assert len(again) == 2 + 1 + 1
+    generate(tmp_path / "w2022", start="2022-01", end="2022-01")  # the demo's first month
+    full = _digest(tmp_path)
+    for window in ("again", "w2022"):
+        for name, digest in _digest(tmp_path / window).items():
+            assert full[name] == digest, (window, name)
+
+    residents = _residents(tmp_path, 2016, 1)
+    assert "91.01" in residents and "93.01" not in residents  # Merauke before the Papua split
+    assert len(residents) == 514
+    assert residents["11.01"] < _residents(tmp_path, 2022, 1)["11.01"]  # fewer residents then
+    resolver = RegionResolver.default()
+    rows = _workbook(tmp_path, 2014, 1)[6:-1]
+    codes = {resolver.resolve_name(r[COL_NAME], r[1]).code for r in rows}
+    assert len(rows) == len(codes) == 514 and None not in codes
+    names = {r[COL_NAME] for r in rows}
+    assert "KAB. MERAUKE" in names and "KAB. TOBA SAMOSIR" in names
+    coverage_2014 = sum(_number(r[COL_PARTICIPANTS]) for r in rows) / sum(
+        _number(r[COL_RESIDENTS]) for r in rows
+    )
+    assert 0.4 < coverage_2014 < 0.75
+    with pytest.raises(ValueError, match="outside 2014-01"):
+        generate(tmp_path / "too_early", start="2013-12", end="2014-01")
