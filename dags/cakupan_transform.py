@@ -160,10 +160,13 @@ def cakupan_transform():
             load_method=LoadMode.DBT_MANIFEST,
             select=WATCHED or [],
             test_behavior=TestBehavior.NONE if BUILD_IN_PRODUCER else TEST_BEHAVIOR,
+            # no per-model Assets (`postgres://host/db/schema/model`): no DAG is scheduled on
+            # them, emitting them costs each model task an asset event and the producer its URIs,
+            # and a Unix-socket host makes no valid URI (the consumers would fail). Cosmos takes
+            # this from the RenderConfig: an `emit_datasets` in operator_args is overridden.
+            emit_datasets=False,
         ),
-        # no per-model Assets (`postgres://host/db/schema/model`): no DAG is scheduled on them,
-        # and emitting them cost each model task an asset event and the producer its URIs
-        operator_args={"emit_datasets": False, "pre_execute": set_dbt_connection_env},
+        operator_args={"pre_execute": set_dbt_connection_env},
         default_args=DEFAULT_ARGS,
     )
     if WATCHED:

@@ -129,6 +129,12 @@ def test_transform_runs_one_dbt_build_with_its_tests_after_freshness(dagbag):
     assert len(marts) >= 10 and "fct_coverage_district_month" in marts
     assert _watched(dag) == marts
     assert not any(t.task_id.endswith("_test") for t in dag.tasks)  # the tests run in the build
+    # no per-model Assets: nobody schedules on them, and a Unix-socket host makes no valid URI
+    assert producer._should_generate_model_uris is False
+    dbt_tasks = [t for t in dag.tasks if hasattr(t, "emit_datasets")]
+    assert dbt_tasks and not any(t.emit_datasets for t in dbt_tasks)
+    # every dbt task sets libpq's variables from the connection before dbt runs
+    assert all(t._pre_execute_hook for t in dbt_tasks)
     for watcher in (t for t in dag.tasks if t.task_id.endswith("_run")):
         # each starts after the producer, directly or through its parents
         upstream = {u for u in watcher.upstream_task_ids if u.startswith("dbt.")}
