@@ -299,12 +299,17 @@ def SOURCES_DEC_2025() -> Path:  # noqa: N802 - reads like the constant it is
 
 def _ensure_sources(history: History) -> Path:
     """The history's source files, generated (deterministically) when missing."""
+    from cakupan.demo.generate import generate, generate_extras
+
     sources = history.sources()
     if not history.newest_month().exists():
-        from cakupan.demo.generate import generate
-
         note(f"# generating the {history.months}-month sources into {sources}")
         generate(sources, start=history.first_month, extras=True)
+    elif not (sources / "bpjs_demografi").exists():
+        # sources an earlier bench wrote without the population-group files `make demo` writes:
+        # both histories have every kind of source
+        note(f"# generating the population-group sources into {sources}")
+        generate_extras(sources, start=history.first_month)
     return sources
 
 
@@ -396,8 +401,9 @@ def _environ(settings: dict[str, str]):
 def _admin_exec(statement, *args) -> list[tuple]:
     import psycopg2
 
-    admin, _ = _admin_and_bench_params()
-    conn = psycopg2.connect(**admin.dsn_kwargs())
+    from cakupan.warehouse import resolve_params
+
+    conn = psycopg2.connect(**resolve_params().dsn_kwargs())  # the admin database, not a bench one
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
