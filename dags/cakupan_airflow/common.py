@@ -21,8 +21,8 @@ DEFAULT_ARGS = {
     "max_retry_delay": dt.timedelta(minutes=30),
     "execution_timeout": dt.timedelta(hours=1),
     # Airflow notifiers: a webhook (connection `cakupan_alerts`) and e-mail (`smtp_default`)
-    "on_failure_callback": alert_on_failure(),
-    "on_retry_callback": alert_on_retry(),
+    "on_failure_callback": alert_on_failure,
+    "on_retry_callback": alert_on_retry,
 }
 
 

@@ -27,13 +27,8 @@ import requests
 import tenacity
 from airflow.sdk._shared.secrets_masker import redact
 from airflow.sdk.exceptions import AirflowException
-from cakupan_airflow.notify import (
-    RETRY_ARGS,
-    EmailAlert,
-    WebhookAlert,
-    alert_on_failure,
-    payload,
-)
+from cakupan_airflow.alerts import RETRY_ARGS, EmailAlert, WebhookAlert, payload
+from cakupan_airflow.notify import alert_on_failure
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -148,14 +143,31 @@ def test_payload_of_an_empty_context():
 
 
 def test_default_args_carry_both_notifiers():
+    from cakupan_airflow.alerts import notifiers
     from cakupan_airflow.common import DEFAULT_ARGS
+    from cakupan_airflow.notify import alert_on_retry
 
-    for key, event in (("on_failure_callback", "failure"), ("on_retry_callback", "retry")):
-        webhook, mailer = DEFAULT_ARGS[key]
+    assert DEFAULT_ARGS["on_failure_callback"] is alert_on_failure
+    assert DEFAULT_ARGS["on_retry_callback"] is alert_on_retry
+    for event in ("failure", "retry"):
+        webhook, mailer = notifiers(event)
         assert isinstance(webhook, WebhookAlert) and isinstance(mailer, EmailAlert)
         assert webhook.http_conn_id == "cakupan_alerts"
         assert mailer.smtp_conn_id == "smtp_default"
         assert webhook.event == mailer.event == event
+
+
+def test_parsing_a_dag_loads_no_notifier():
+    """The providers' notifiers (aiohttp, requests) load only when an alert is due."""
+    code = (
+        "import sys; sys.path.insert(0, 'dags'); import cakupan_airflow.common;"
+        "print(sorted(m for m in sys.modules if m.startswith(('aiohttp', 'cakupan_airflow.alerts',"
+        " 'airflow.providers.http.notifications', 'airflow.providers.smtp.notifications'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
 # --- the webhook -------------------------------------------------------------------------
@@ -179,8 +191,7 @@ def test_failure_alert_reaches_the_receiver(httpserver, hook_url, capsys):
 def test_every_failure_notifier_runs(httpserver, hook_url):
     """The list in DEFAULT_ARGS: the webhook is called; the e-mail has no connection."""
     httpserver.expect_request("/hooks/cakupan", method="POST").respond_with_data("ok")
-    for notifier in alert_on_failure():
-        notifier(_context())
+    alert_on_failure(_context())
     assert [b["event"] for b in _received(httpserver)] == ["failure"]
 
 
