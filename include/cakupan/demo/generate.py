@@ -347,31 +347,39 @@ def build_model() -> tuple[District, ...]:
     )  # fmt: skip
 
     for i, d in enumerate(districts):
-        dr = draws[i]
-        if fixed[i]:
-            dr.p, dr.q, dr.jump = 1.0, 1.5, 0.0
-        cov = _curve(c22[i], c23[i], c25[i], dr)
-        pin = PINS.get(d.region.code)
-        if pin is not None and pin.active is not None:
-            # active rates so the months around the published figure look like it
-            dr.active_drift = 0.0
-            shares = _shares(dr, pin.month)
-            want = pin.active / (pin.active + pin.non_active)
-            lo, hi = 0.5, 1.3
-            for _ in range(50):
-                dr.active_k = (lo + hi) / 2
-                if sum(a * b for a, b in zip(shares, _rates(dr, pin.month), strict=True)) < want:
-                    lo = dr.active_k
-                else:
-                    hi = dr.active_k
-        if pin is not None:
-            want = 100 * pin.participants / _interp_residents(d.residents, pin.month)
-            delta = want - cov[pin.month]
-            cov = [c + delta * math.exp(-(((m - pin.month) / 5) ** 2)) for m, c in enumerate(cov)]
-        d.coverage = cov
-        for m in range(N_MONTHS):
-            _fill_month(d, dr, m, pin if pin is not None and pin.month == m else None)
+        _fill_district(d, draws[i], fixed[i], (c22[i], c23[i], c25[i]))
     return tuple(districts)
+
+
+def _pin_active_rate(dr, pin) -> None:
+    """Active rates so the months around a published figure look like it (bisection)."""
+    dr.active_drift = 0.0
+    shares = _shares(dr, pin.month)
+    want = pin.active / (pin.active + pin.non_active)
+    lo, hi = 0.5, 1.3
+    for _ in range(50):
+        dr.active_k = (lo + hi) / 2
+        if sum(a * b for a, b in zip(shares, _rates(dr, pin.month), strict=True)) < want:
+            lo = dr.active_k
+        else:
+            hi = dr.active_k
+
+
+def _fill_district(d: District, dr, fixed: bool, anchors: tuple[float, float, float]) -> None:
+    """One district's coverage curve (through its published figure, if any) and its months."""
+    if fixed:
+        dr.p, dr.q, dr.jump = 1.0, 1.5, 0.0
+    cov = _curve(*anchors, dr)
+    pin = PINS.get(d.region.code)
+    if pin is not None and pin.active is not None:
+        _pin_active_rate(dr, pin)
+    if pin is not None:
+        want = 100 * pin.participants / _interp_residents(d.residents, pin.month)
+        delta = want - cov[pin.month]
+        cov = [c + delta * math.exp(-(((m - pin.month) / 5) ** 2)) for m, c in enumerate(cov)]
+    d.coverage = cov
+    for m in range(N_MONTHS):
+        _fill_month(d, dr, m, pin if pin is not None and pin.month == m else None)
 
 
 @dataclass
@@ -544,11 +552,85 @@ def _display_name(region: Region, m: int, rng: random.Random) -> str:
     return name
 
 
+def _workbook_formats(wb) -> dict:
+    """The cell formats of a membership workbook, plain and bold (the total row)."""
+    add = wb.add_format
+    return {
+        "title": add({"bold": True, "font_size": 12, "align": "center"}),
+        "head": add(
+            {"bold": True, "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True}
+        ),
+        "text": add({"border": 1}),
+        "int": add({"border": 1, "num_format": "#,##0"}),
+        "pct": add({"border": 1, "num_format": "0.00"}),
+        "right": add({"border": 1, "align": "right"}),
+        "total": add({"border": 1, "bold": True}),
+        "total_int": add({"border": 1, "bold": True, "num_format": "#,##0"}),
+        "total_pct": add({"border": 1, "bold": True, "num_format": "0.00"}),
+        "total_right": add({"border": 1, "bold": True, "align": "right"}),
+    }
+
+
+def _write_membership_header(ws, m: int, labels, ncols: int, f: dict) -> None:
+    """Title rows, then the two-row merged header (segment / Aktif, Non Aktif)."""
+    ws.merge_range(0, 0, 0, ncols - 1, "REKAPITULASI PESERTA JKN PER KABUPATEN/KOTA", f["title"])
+    ws.write_string(1, 0, _period_text(m))
+    ws.write_string(2, 0, "Sumber: BPJS Kesehatan (data sintetis untuk demo Cakupan)")
+    for col, head in enumerate(("No", "Provinsi", "Kabupaten/Kota")):
+        ws.merge_range(4, col, 5, col, head, f["head"])
+    for i, label in enumerate(labels):
+        c = 3 + 2 * i
+        ws.merge_range(4, c, 4, c + 1, label, f["head"])
+        ws.write_string(5, c, "Aktif", f["head"])
+        ws.write_string(5, c + 1, "Non Aktif", f["head"])
+    for j, head in enumerate(("Jumlah Peserta", "Jumlah Penduduk", "Cakupan (%)")):
+        ws.merge_range(4, ncols - 3 + j, 5, ncols - 3 + j, head, f["head"])
+    ws.set_column(0, 0, 5)
+    ws.set_column(1, 2, 26)
+    ws.set_column(3, ncols - 1, 13)
+
+
+def _numbers_writer(ws, ncols: int, as_text: bool, f: dict):
+    """Writes a row's counts and coverage: as numbers, or as Indonesian number text."""
+
+    def put_numbers(row: int, values: list[int], coverage: float, cov_text: str | None, total):
+        right = f["total_right" if total else "right"]
+        for j, v in enumerate(values):
+            if as_text:
+                ws.write_string(row, 3 + j, _id_number(v), right)
+            else:
+                ws.write_number(row, 3 + j, v, f["total_int" if total else "int"])
+        col = ncols - 1
+        if cov_text is not None:
+            ws.write_string(row, col, cov_text, right)
+        elif as_text:
+            ws.write_string(row, col, _id_percent(coverage), right)
+        else:
+            ws.write_number(row, col, round(coverage, 2), f["total_pct" if total else "pct"])
+
+    return put_numbers
+
+
+def _district_row(d: District, m: int, provinces: dict, rng) -> tuple[str, str, list, float, str]:
+    """One district's province, name (as listed that month), counts, coverage and its text."""
+    year = _month(m)[0]
+    participants, segments = month_members(d, m)
+    values = [v for pair in segments for v in pair]
+    residents = semester_residents(d, m // 6)[0]
+    values += [participants, residents]
+    pin = PINS.get(d.region.code)
+    cov_text = pin.coverage_text if pin is not None and pin.month == m else None
+    province, name = provinces[d.region.province_code], _display_name(d.region, m, rng)
+    listed = _listed(d.region, year)
+    if listed is not None:  # before 2022: as the decree of the time lists it
+        province, name = provinces[listed[0][:2]], listed[1]
+    return province, name, values, 100 * participants / residents, cov_text
+
+
 def _write_workbook(path: Path, m: int, districts: tuple[District, ...]) -> None:
     year, month = _month(m)
     provinces = {r.code: r.name for r in load_regions() if r.level == "province"}
     labels = SEGMENT_LABELS["2024" if year >= 2024 else "2022"]
-    text = _text_month(m)
     upper = _upper_month(m)
     rng = random.Random(f"{SEED}:names:{year}-{month:02d}")
     ncols = 3 + 2 * len(SEGMENTS) + 3
@@ -561,75 +643,23 @@ def _write_workbook(path: Path, m: int, districts: tuple[District, ...]) -> None
             "created": dt.datetime(2025, 1, 1, 0, 0, 0),
         }
     )
-    f_title = wb.add_format({"bold": True, "font_size": 12, "align": "center"})
-    f_head = wb.add_format(
-        {"bold": True, "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True}
-    )
-    f_text = wb.add_format({"border": 1})
-    f_int = wb.add_format({"border": 1, "num_format": "#,##0"})
-    f_pct = wb.add_format({"border": 1, "num_format": "0.00"})
-    f_right = wb.add_format({"border": 1, "align": "right"})
-    f_total = wb.add_format({"border": 1, "bold": True})
-    f_total_int = wb.add_format({"border": 1, "bold": True, "num_format": "#,##0"})
-    f_total_pct = wb.add_format({"border": 1, "bold": True, "num_format": "0.00"})
-    f_total_right = wb.add_format({"border": 1, "bold": True, "align": "right"})
-
+    f = _workbook_formats(wb)
     ws = wb.add_worksheet("Rekap Kab-Kota")
-    ws.merge_range(0, 0, 0, ncols - 1, "REKAPITULASI PESERTA JKN PER KABUPATEN/KOTA", f_title)
-    ws.write_string(1, 0, _period_text(m))
-    ws.write_string(2, 0, "Sumber: BPJS Kesehatan (data sintetis untuk demo Cakupan)")
-    for col, head in enumerate(("No", "Provinsi", "Kabupaten/Kota")):
-        ws.merge_range(4, col, 5, col, head, f_head)
-    for i, label in enumerate(labels):
-        c = 3 + 2 * i
-        ws.merge_range(4, c, 4, c + 1, label, f_head)
-        ws.write_string(5, c, "Aktif", f_head)
-        ws.write_string(5, c + 1, "Non Aktif", f_head)
-    for j, head in enumerate(("Jumlah Peserta", "Jumlah Penduduk", "Cakupan (%)")):
-        ws.merge_range(4, ncols - 3 + j, 5, ncols - 3 + j, head, f_head)
-    ws.set_column(0, 0, 5)
-    ws.set_column(1, 2, 26)
-    ws.set_column(3, ncols - 1, 13)
-
-    def put_numbers(row: int, values: list[int], coverage: float, cov_text: str | None, total):
-        for j, v in enumerate(values):
-            if text:
-                ws.write_string(row, 3 + j, _id_number(v), f_total_right if total else f_right)
-            else:
-                ws.write_number(row, 3 + j, v, f_total_int if total else f_int)
-        col = ncols - 1
-        if cov_text is not None:
-            ws.write_string(row, col, cov_text, f_total_right if total else f_right)
-        elif text:
-            ws.write_string(row, col, _id_percent(coverage), f_total_right if total else f_right)
-        else:
-            ws.write_number(row, col, round(coverage, 2), f_total_pct if total else f_pct)
-
+    _write_membership_header(ws, m, labels, ncols, f)
+    put_numbers = _numbers_writer(ws, ncols, _text_month(m), f)
     sums = [0] * (2 * len(SEGMENTS) + 2)
     row = 6
-    semester = m // 6
     for no, d in enumerate(districts, start=1):
-        province = provinces[d.region.province_code]
-        participants, segments = month_members(d, m)
-        values = [v for pair in segments for v in pair]
-        residents = semester_residents(d, semester)[0]
-        values += [participants, residents]
-        coverage = 100 * participants / residents
-        pin = PINS.get(d.region.code)
-        cov_text = pin.coverage_text if pin is not None and pin.month == m else None
-        name = _display_name(d.region, m, rng)
-        listed = _listed(d.region, year)
-        if listed is not None:  # before 2022: as the decree of the time lists it
-            province, name = provinces[listed[0][:2]], listed[1]
-        ws.write_number(row, 0, no, f_text)
-        ws.write_string(row, 1, province.upper() if upper else province, f_text)
-        ws.write_string(row, 2, name, f_text)
+        province, name, values, coverage, cov_text = _district_row(d, m, provinces, rng)
+        ws.write_number(row, 0, no, f["text"])
+        ws.write_string(row, 1, province.upper() if upper else province, f["text"])
+        ws.write_string(row, 2, name, f["text"])
         put_numbers(row, values, coverage, cov_text, False)
         sums = [a + b for a, b in zip(sums, values, strict=True)]
         row += 1
-    ws.write_blank(row, 0, None, f_total)
-    ws.write_blank(row, 1, None, f_total)
-    ws.write_string(row, 2, "TOTAL NASIONAL" if year >= 2024 else "JUMLAH", f_total)
+    ws.write_blank(row, 0, None, f["total"])
+    ws.write_blank(row, 1, None, f["total"])
+    ws.write_string(row, 2, "TOTAL NASIONAL" if year >= 2024 else "JUMLAH", f["total"])
     put_numbers(row, sums, 100 * sums[-2] / sums[-1], None, True)
     wb.close()
 
