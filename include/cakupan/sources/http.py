@@ -284,6 +284,62 @@ def _try_json(body: bytes) -> Any:
         return None
 
 
+def _retry_logger(shown: str, secrets, policy):
+    """tenacity's `before_sleep`: one WARNING per retry, with the reason and the wait."""
+
+    def log_retry(state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception()
+        how = "Retry-After" if _retry_after(state) is not None else "backoff"
+        logger.warning(
+            "GET %s: %s; retry %d of %d in %.2f s (%s)",
+            shown,
+            _scrub(exc.detail, secrets),
+            state.attempt_number,
+            policy.max_attempts - 1,
+            state.upcoming_sleep,
+            how,
+        )
+
+    return log_retry
+
+
+def _why_given_up(state: tenacity.RetryCallState, policy) -> str:
+    n, wait, retry_after = state.attempt_number, state.upcoming_sleep, _retry_after(state)
+    if n >= policy.max_attempts:
+        return f"gave up after max_attempts={policy.max_attempts}"
+    if retry_after is not None and retry_after > policy.max_retry_after:
+        return (
+            f"the server asked to wait {retry_after:.1f} s (Retry-After), more than "
+            f"max_retry_after={policy.max_retry_after:g} s"
+        )
+    how = "Retry-After" if retry_after is not None else "backoff"
+    return (
+        f"waiting {wait:.1f} s ({how}) would exceed the time budget of "
+        f"{policy.max_total_seconds:g} s"
+    )
+
+
+def _give_up(shown: str, secrets, policy):
+    """tenacity's `retry_error_callback`: one `ApiError` naming the URL, tries and reason."""
+
+    def give_up(state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception()
+        n = state.attempt_number
+        message = f"GET {shown} failed after {n} attempt{'s' if n != 1 else ''}"
+        message += f" in {state.seconds_since_start:.1f} s: last status {exc.status}"
+        if exc.detail != f"HTTP {exc.status}":
+            message += f" ({exc.detail})"
+        raise ApiError(
+            _scrub(f"{message}; {_why_given_up(state, policy)}", secrets),
+            url=shown,
+            status=exc.status,
+            payload=exc.payload,
+            attempts=n,
+        ) from None
+
+    return give_up
+
+
 class ApiClient:
     """A pooled `httpx.Client` with the retry policy; use it as a context manager, one per run.
 
@@ -341,48 +397,6 @@ class ApiClient:
         policy = self.retry
         started = time.monotonic()
 
-        def log_retry(state: tenacity.RetryCallState) -> None:
-            exc = state.outcome.exception()
-            how = "Retry-After" if _retry_after(state) is not None else "backoff"
-            logger.warning(
-                "GET %s: %s; retry %d of %d in %.2f s (%s)",
-                shown,
-                _scrub(exc.detail, secrets),
-                state.attempt_number,
-                policy.max_attempts - 1,
-                state.upcoming_sleep,
-                how,
-            )
-
-        def give_up(state: tenacity.RetryCallState) -> None:
-            exc = state.outcome.exception()
-            n = state.attempt_number
-            wait, retry_after = state.upcoming_sleep, _retry_after(state)
-            if n >= policy.max_attempts:
-                why = f"gave up after max_attempts={policy.max_attempts}"
-            elif retry_after is not None and retry_after > policy.max_retry_after:
-                why = (
-                    f"the server asked to wait {retry_after:.1f} s (Retry-After), more than "
-                    f"max_retry_after={policy.max_retry_after:g} s"
-                )
-            else:
-                how = "Retry-After" if retry_after is not None else "backoff"
-                why = (
-                    f"waiting {wait:.1f} s ({how}) would exceed the time budget of "
-                    f"{policy.max_total_seconds:g} s"
-                )
-            message = f"GET {shown} failed after {n} attempt{'s' if n != 1 else ''}"
-            message += f" in {state.seconds_since_start:.1f} s: last status {exc.status}"
-            if exc.detail != f"HTTP {exc.status}":
-                message += f" ({exc.detail})"
-            raise ApiError(
-                _scrub(f"{message}; {why}", secrets),
-                url=shown,
-                status=exc.status,
-                payload=exc.payload,
-                attempts=n,
-            ) from None
-
         retrying = tenacity.Retrying(
             stop=(
                 tenacity.stop_after_attempt(policy.max_attempts)
@@ -395,8 +409,8 @@ class ApiClient:
                 )
             ),
             retry=tenacity.retry_if_exception_type(_Transient),
-            before_sleep=log_retry,
-            retry_error_callback=give_up,
+            before_sleep=_retry_logger(shown, secrets, policy),
+            retry_error_callback=_give_up(shown, secrets, policy),
             sleep=self._sleep,
         )
         for attempt in retrying:
