@@ -196,20 +196,7 @@ class CkanClient:
                     f"CKAN resource {resource_id}: total changed from {total} to "
                     f"{result['total']} at offset {offset}; the resource changed while paging"
                 )
-            for record in page:
-                if not isinstance(record, dict) or "_id" not in record:
-                    raise ApiError(
-                        f"CKAN resource {resource_id}: a record at offset {offset} has no `_id`; "
-                        "cannot check the pages"
-                    )
-                record_id = record["_id"]
-                if record_id in first_seen:
-                    raise ApiError(
-                        f"CKAN resource {resource_id}: the page at offset {offset} repeats "
-                        f"record _id {record_id} of the page at offset {first_seen[record_id]} "
-                        f"(pages at offsets {', '.join(map(str, offsets))})"
-                    )
-                first_seen[record_id] = offset
+            _check_page_ids(resource_id, page, offset, first_seen, offsets)
             records.extend(page)
             if not page:
                 break
@@ -224,14 +211,7 @@ class CkanClient:
 
         assert total is not None
         if not estimated and len(records) != total:
-            raise ApiError(
-                f"CKAN resource {resource_id}: short read: got {len(records)} of total {total} "
-                f"records; the page at offset {offsets[-1]} returned "
-                f"{len(page)} (pages at offsets {', '.join(map(str, offsets))})"
-                if len(records) < total
-                else f"CKAN resource {resource_id}: got {len(records)} records, more than total "
-                f"{total} (pages at offsets {', '.join(map(str, offsets))})"
-            )
+            raise _count_mismatch(resource_id, len(records), total, len(page), offsets)
         return CkanResult(
             records=records,
             fields=fields,
@@ -241,6 +221,41 @@ class CkanClient:
             resource_id=resource_id,
             offsets=offsets,
         )
+
+
+def _check_page_ids(
+    resource_id: str, page: list, offset: int, first_seen: dict[Any, int], offsets: list[int]
+) -> None:
+    """Every record has an `_id`, and no page repeats a record of an earlier page."""
+    for record in page:
+        if not isinstance(record, dict) or "_id" not in record:
+            raise ApiError(
+                f"CKAN resource {resource_id}: a record at offset {offset} has no `_id`; "
+                "cannot check the pages"
+            )
+        record_id = record["_id"]
+        if record_id in first_seen:
+            raise ApiError(
+                f"CKAN resource {resource_id}: the page at offset {offset} repeats "
+                f"record _id {record_id} of the page at offset {first_seen[record_id]} "
+                f"(pages at offsets {', '.join(map(str, offsets))})"
+            )
+        first_seen[record_id] = offset
+
+
+def _count_mismatch(
+    resource_id: str, got: int, total: int, last_page: int, offsets: list[int]
+) -> ApiError:
+    pages = ", ".join(map(str, offsets))
+    if got < total:
+        return ApiError(
+            f"CKAN resource {resource_id}: short read: got {got} of total {total} records; the"
+            f" page at offset {offsets[-1]} returned {last_page} (pages at offsets {pages})"
+        )
+    return ApiError(
+        f"CKAN resource {resource_id}: got {got} records, more than total {total}"
+        f" (pages at offsets {pages})"
+    )
 
 
 def datastore_search_all(
