@@ -197,6 +197,37 @@ def _check_status(payload: Mapping[str, Any], source: str) -> None:
         raise ApiError(f"BPS {source}: unexpected data-availability {availability!r}", url=source)
 
 
+def _key_candidates(lists: dict, source: str) -> dict[str, tuple[str, ...]]:
+    """datacontent key -> the code tuple it concatenates; two tuples on one key are refused."""
+    candidates: dict[str, tuple[str, ...]] = {}
+    for combo in product(*(lists[name] for name in _DIMENSIONS)):
+        codes = tuple(entry["code"] for entry in combo)
+        key = "".join(codes)
+        other = candidates.get(key)
+        if other is not None:
+            raise BpsAmbiguousKey(
+                f"BPS {source}: datacontent key {key!r} is ambiguous: both "
+                f"({_describe(other)}) and ({_describe(codes)}) concatenate to it",
+                url=source,
+            )
+        candidates[key] = codes
+    return candidates
+
+
+def _check_keys(datacontent: Mapping, candidates: Mapping, source: str) -> None:
+    """Every datacontent key is a combination of the listed codes."""
+    unexplained = [key for key in datacontent if str(key) not in candidates]
+    if unexplained:
+        listed = ", ".join(repr(k) for k in unexplained[:_MAX_LISTED])
+        extra = len(unexplained) - _MAX_LISTED
+        more = f" and {extra} more" if extra > 0 else ""
+        raise ApiError(
+            f"BPS {source}: {len(unexplained)} datacontent key(s) match no combination of "
+            f"vervar/var/turvar/tahun/turtahun codes: {listed}{more}",
+            url=source,
+        )
+
+
 def parse_bps_data(payload: Mapping[str, Any], *, source: str = "response") -> list[BpsRecord]:
     """The records of a `list/model/data` response.
 
@@ -214,29 +245,7 @@ def parse_bps_data(payload: Mapping[str, Any], *, source: str = "response") -> l
         raise ApiError(f"BPS {source}: datacontent is a {type(datacontent).__name__}, not a dict")
     years = {entry["code"]: _year(entry, source) for entry in lists["tahun"]}
 
-    candidates: dict[str, tuple[str, ...]] = {}
-    for combo in product(*(lists[name] for name in _DIMENSIONS)):
-        codes = tuple(entry["code"] for entry in combo)
-        key = "".join(codes)
-        other = candidates.get(key)
-        if other is not None:
-            raise BpsAmbiguousKey(
-                f"BPS {source}: datacontent key {key!r} is ambiguous: both "
-                f"({_describe(other)}) and ({_describe(codes)}) concatenate to it",
-                url=source,
-            )
-        candidates[key] = codes
-
-    unexplained = [key for key in datacontent if str(key) not in candidates]
-    if unexplained:
-        listed = ", ".join(repr(k) for k in unexplained[:_MAX_LISTED])
-        extra = len(unexplained) - _MAX_LISTED
-        more = f" and {extra} more" if extra > 0 else ""
-        raise ApiError(
-            f"BPS {source}: {len(unexplained)} datacontent key(s) match no combination of "
-            f"vervar/var/turvar/tahun/turtahun codes: {listed}{more}",
-            url=source,
-        )
+    _check_keys(datacontent, _key_candidates(lists, source), source)
 
     records: list[BpsRecord] = []
     for vervar, var, turvar, tahun, turtahun in product(*(lists[name] for name in _DIMENSIONS)):
