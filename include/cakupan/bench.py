@@ -456,8 +456,9 @@ def incremental_figures(params, history: History = HISTORY_48) -> dict[str, floa
     Full: `dbt build --full-refresh` of the whole project on the history's sources up to November
     2025 (seeds, every model, data and unit tests). One month: December 2025 loaded (not timed,
     the loaders have their own figures), then `cakupan transform --after bpjs_membership`: the
-    tables and incremental models the new month changes and their data tests. Both start from a
-    parsed project (dbt's partial parse), as the warehouse's dbt does once it has run.
+    tables and incremental models the new month changes and their data tests; `ONE_MONTH_REPEATS`
+    times, the fastest kept. Both start from a parsed project (dbt's partial parse), as the
+    warehouse's dbt does once it has run.
     """
     from cakupan.pipeline import load_file, run_dbt, transform
     from cakupan.warehouse import connect
@@ -478,25 +479,34 @@ def incremental_figures(params, history: History = HISTORY_48) -> dict[str, floa
         full = _timed(lambda: transform(full_refresh=True, params=params, quiet=True))
         full_nodes, full_facts = _run_results(target)
         full_sql = _sql_seconds(logs / "dbt.log", target)
-        conn = connect(params)
-        try:
-            with _environ({"CAKUPAN_SOURCES_DIR": str(history.sources())}):
-                load_file(history.newest_month(), conn=conn)
-        finally:
-            conn.close()
-        one = _timed(lambda: transform(after=["bpjs_membership"], params=params, quiet=True))
-        one_nodes, one_facts = _run_results(target)
-        one_sql = _sql_seconds(logs / "dbt.log", target)
+        runs = []
+        for _ in range(ONE_MONTH_REPEATS):
+            conn = connect(params)
+            try:
+                with _environ({"CAKUPAN_SOURCES_DIR": str(history.sources())}):
+                    load_file(history.newest_month(), conn=conn)
+            finally:
+                conn.close()
+            one = _timed(lambda: transform(after=["bpjs_membership"], params=params, quiet=True))
+            one_nodes, one_facts = _run_results(target)
+            runs.append((one, one_nodes, one_facts, _sql_seconds(logs / "dbt.log", target)))
+    one, one_nodes, one_facts, one_sql = min(runs)
     return {
         "full_sql_s": full_sql,
         "one_month_sql_s": one_sql,
         "full_build_s": full,
         "one_month_s": one,
+        "one_month_runs_s": [round(r[0], 1) for r in runs],
         "full_nodes": full_nodes,
         "one_month_nodes": one_nodes,
         "full_facts_s": full_facts,
         "one_month_facts_s": one_facts,
     }
+
+
+# the one-month build three times (December 2025 loaded, then loaded again twice: each time one
+# month's inputs change, the same work), the fastest compared: the machines are shared
+ONE_MONTH_REPEATS = 3
 
 
 def _sql_seconds(log: Path, target: Path) -> float:
@@ -780,7 +790,7 @@ def _say_incremental(figures: dict[str, float], history: History) -> None:
         f"# {history.months} months ({history.first_month}..2025-12): dbt build: full refresh "
         f"{figures['full_build_s']:.1f} s ({figures['full_nodes']} nodes), one new month "
         f"(cakupan transform --after bpjs_membership) {figures['one_month_s']:.1f} s "
-        f"({figures['one_month_nodes']} nodes)"
+        f"({figures['one_month_nodes']} nodes; the fastest of {figures['one_month_runs_s']} s)"
     )
     say(
         f"# {history.months} months: incremental fact models: full refresh "
