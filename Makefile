@@ -59,7 +59,7 @@ integration: install manifest
 	@$(BIN)/python -m pytest -q tests/integration
 
 bench: install manifest
-	@$(BIN)/python -m cakupan.bench
+	@$(BIN)/python benchmarks/bench.py
 
 stop: install
 	@$(BIN)/cakupan warehouse stop

@@ -1,4 +1,7 @@
-"""`make bench`: measure in one run, print one `name=value` line per figure.
+"""`make bench` (`python benchmarks/bench.py [csv] [xlsx] [dags] [dbt] [airflow] [cosmos]`): measure
+in one run, print one `name=value` line per figure.
+
+Tooling, not product: it lives outside `include/cakupan` and is not in the production image.
 
 Ratios, not seconds: these machines are shared and noisy, and a ratio of two runs taken side by
 side on the same machine says more than either time alone. Big inputs are generated once into
@@ -20,10 +23,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cakupan import config
 from psycopg2 import sql
 
-from cakupan import config
-
+BENCHMARKS = Path(__file__).resolve().parent
 ROWS = int(os.environ.get("CAKUPAN_BENCH_ROWS", "1000000"))
 BENCH_DB = "cakupan_bench"
 HEADER = ["ID", "KODE_WILAYAH", "BULAN", "PBI", "PPU", "PBPU", "BP", "JUMLAH"]
@@ -174,7 +177,8 @@ def _load_in_child(path: Path, params) -> dict:
     """Load one file with the project's loader in a child process; time and peak memory."""
     code = (
         "import json, sys, time, resource\n"
-        "from cakupan.bench import load_once\n"
+        f"sys.path.insert(0, {str(BENCHMARKS)!r})\n"
+        "from bench import load_once\n"
         # the modules a load task has imported before it loads (not the load's own time)
         "import cakupan.landing.load, cakupan.sources.extract, cakupan.warehouse\n"
         "t = time.perf_counter(); result = load_once(sys.argv[1])\n"
@@ -328,7 +332,7 @@ def _loaded_key(sources: Path, last_month: str) -> str:
     import hashlib
 
     digest = hashlib.sha256(last_month.encode())
-    package = Path(__file__).resolve().parent
+    package = config.PACKAGE_DIR
     files = [p for part in _LOADER_CODE for p in sorted((package / part).rglob("*"))]
     for path in [*files, *_history_files(sources, last_month)]:
         if path.is_file() and "__pycache__" not in path.parts:
@@ -400,7 +404,6 @@ def _environ(settings: dict[str, str]):
 
 def _admin_exec(statement, *args) -> list[tuple]:
     import psycopg2
-
     from cakupan.warehouse import resolve_params
 
     conn = psycopg2.connect(**resolve_params().dsn_kwargs())  # the admin database, not a bench one
@@ -626,7 +629,6 @@ def _bench_airflow_env(params) -> dict[str, str]:
 def _ensure_built_through(params, last_month: str) -> None:
     """The bench warehouse loaded up to `last_month` and built once (when `dbt` did not run)."""
     import psycopg2
-
     from cakupan.pipeline import run_dbt
 
     conn = psycopg2.connect(**params.dsn_kwargs())
@@ -643,7 +645,7 @@ def _ensure_built_through(params, last_month: str) -> None:
 
 
 def airflow_runs_warm(env: dict[str, str], runs: list[dict]) -> dict:
-    """DAG runs in one Airflow process that is already up (`cakupan_airflow.timing`)."""
+    """DAG runs in one Airflow process that is already up (`benchmarks/airflow_timing.py`)."""
     from cakupan import config
 
     env = dict(env)
@@ -653,7 +655,7 @@ def airflow_runs_warm(env: dict[str, str], runs: list[dict]) -> dict:
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "w") as out:
         result = subprocess.run(
-            [sys.executable, "-m", "cakupan_airflow.timing", json.dumps(runs)],
+            [sys.executable, str(BENCHMARKS / "airflow_timing.py"), json.dumps(runs)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=out,

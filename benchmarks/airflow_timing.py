@@ -1,12 +1,12 @@
 """Time DAG runs in an Airflow that is already up, as a deployment's services are (`make bench`).
 
-`python -m cakupan_airflow.timing RUNS_JSON` (with the dags folder on PYTHONPATH and the
-Airflow environment set) imports Airflow and the DAG files once, then runs each DAG run of
-RUNS_JSON in order with `DAG.test()` (every task through Airflow's task runner and execution
-API, in this process) and prints one JSON object: the seconds of each run and of the start-up.
-RUNS_JSON is a list of `{"dag_id", "logical_date", "conf"}`; a run marked `"warm_up": true`
-pays what a running deployment has already paid (the execution API's first requests) and is
-reported apart.
+`python benchmarks/airflow_timing.py RUNS_JSON` (`make bench` runs it, with the dags folder on
+PYTHONPATH and the Airflow environment set) imports Airflow and the DAG files once, then runs
+each DAG run of RUNS_JSON in order with `DAG.test()` (every task through Airflow's task runner
+and execution API, in this process) and prints one JSON object: the seconds of each run and of
+the start-up. RUNS_JSON is a list of `{"dag_id", "logical_date", "conf"}`; a run marked
+`"warm_up": true` pays what a running deployment has already paid (the execution API's first
+requests) and is reported apart.
 """
 
 from __future__ import annotations
