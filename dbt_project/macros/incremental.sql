@@ -40,8 +40,32 @@
             {{ fingerprints_sql }}
         ),
 
+        -- the months built, one index probe each (a loose index scan on the month index):
+        -- `select distinct` would read every row of the fact, which grows with the history
+        months_built as (
+            with recursive months as (
+                (select month from {{ built_months or this }} order by month limit 1)
+                union all
+                select (
+                    select t.month from {{ built_months or this }} as t
+                    where t.month > months.month order by t.month limit 1
+                )
+                from months
+                where months.month is not null
+            )
+
+            select month from months where month is not null
+        ),
+
         built as (
-            select distinct month, inputs_fingerprint from {{ built_months or this }}
+            -- every row of a month carries the month's one fingerprint
+            select
+                months_built.month,
+                (
+                    select t.inputs_fingerprint from {{ built_months or this }} as t
+                    where t.month = months_built.month limit 1
+                ) as inputs_fingerprint
+            from months_built
         )
 
         select distinct to_char(coalesce(inputs.month, built.month), 'YYYY-MM-DD') as month
