@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 
@@ -99,21 +100,32 @@ def _summary(args) -> int:
 
 
 def _load(args) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from cakupan.pipeline import load_file
     from cakupan.warehouse import connect
 
     # one connection for every file, tried before the first file is read
     conn = connect(_checked_warehouse(), application_name="cakupan-load")
-    try:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    # the progress on stderr, gone when done (rich prints stdout's lines above it)
+    bar = Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    with bar, contextlib.closing(conn):
+        files = bar.add_task("loading", total=len(args.files))
+
+        def step(message: str) -> None:
+            bar.update(files, description=message)
+
         for path in args.files:
-            result = load_file(path, args.contract, conn=conn, progress=print)
+            step(f"{path}: reading")
+            result = load_file(path, args.contract, conn=conn, progress=step)
             print(
                 f"{path}: load {result['load_id']}: read {result['rows_read']}, landed "
                 f"{result['rows_landed']}, rejected {result['rows_rejected']}, skipped "
                 f"{result['rows_skipped']}"
             )
-    finally:
-        conn.close()
+            bar.advance(files)
     return 0
 
 
