@@ -46,7 +46,7 @@
 with
 
 districts as (
-    select district_code, province_code from {{ ref('dim_districts') }}
+    select district_code, district_name, province_code, province_name from {{ ref('dim_districts') }}
 ),
 
 memberships as (
@@ -116,7 +116,12 @@ months as (
 ),
 
 district_months as (
-    select districts.district_code, districts.province_code, months.month
+    select
+        districts.district_code,
+        districts.district_name,
+        districts.province_code,
+        districts.province_name,
+        months.month
     from districts
     cross join months
 ),
@@ -130,7 +135,9 @@ month_fingerprints as (
 months_to_build as (
     select
         district_months.district_code,
+        district_months.district_name,
         district_months.province_code,
+        district_months.province_name,
         district_months.month,
         -- which loads the row is built from
         concat_ws(
@@ -153,7 +160,9 @@ months_to_build as (
 joined as (
     select
         months_to_build.district_code,
+        months_to_build.district_name,
         months_to_build.province_code,
+        months_to_build.province_name,
         months_to_build.month,
         residents.residents,
         residents.residents_source,
@@ -224,24 +233,28 @@ awards_met as (
 ),
 
 final as (
+    -- the columns' types are the contract BI reads (_marts__models.yml): counts bigint,
+    -- percentages numeric, codes text
     select
-        measured.district_code,
-        measured.province_code,
-        measured.month,
-        measured.residents,
-        measured.residents_source,
-        measured.residents_as_of_date,
-        measured.participants,
-        measured.active_participants,
-        measured.inactive_participants,
-        measured.segment_participants,
-        measured.coverage_pct,
-        measured.active_pct,
-        measured.active_coverage_pct,
-        measured.coverage_pct_published,
-        measured.uhc_rule_code,
-        measured.min_coverage_pct,
-        measured.min_active_pct,
+        measured.district_code::text as district_code,
+        measured.district_name::text as district_name,
+        measured.province_code::text as province_code,
+        measured.province_name::text as province_name,
+        measured.month::date as month,
+        measured.residents::bigint as residents,
+        measured.residents_source::text as residents_source,
+        measured.residents_as_of_date::date as residents_as_of_date,
+        measured.participants::bigint as participants,
+        measured.active_participants::bigint as active_participants,
+        measured.inactive_participants::bigint as inactive_participants,
+        measured.segment_participants::bigint as segment_participants,
+        measured.coverage_pct::numeric as coverage_pct,
+        measured.active_pct::numeric as active_pct,
+        measured.active_coverage_pct::numeric as active_coverage_pct,
+        measured.coverage_pct_published::numeric as coverage_pct_published,
+        measured.uhc_rule_code::text as uhc_rule_code,
+        measured.min_coverage_pct::numeric as min_coverage_pct,
+        measured.min_active_pct::numeric as min_active_pct,
         case
             when measured.coverage_pct is null or measured.active_pct is null then null
             else measured.coverage_pct >= measured.min_coverage_pct
@@ -252,17 +265,17 @@ final as (
         greatest(0, ceil(measured.participants * measured.min_active_pct / 100.0) - measured.active_participants)::bigint
             as active_people_to_target,
         measured.participants is not null as has_membership_data,
-        measured.load_id,
-        measured.residents_dukcapil,
-        measured.residents_bps,
-        measured.reported_under_code,
-        measured.pemda_registered_participants,
-        measured.pemda_registered_pct,
-        awards_met.award_tier as uhc_award_tier,
-        awards_met.uhc_award_rule_code,
-        measured.residents_load_id,
-        measured.source_load_ids,
-        measured.inputs_fingerprint
+        measured.load_id::bigint as load_id,
+        measured.residents_dukcapil::bigint as residents_dukcapil,
+        measured.residents_bps::bigint as residents_bps,
+        measured.reported_under_code::text as reported_under_code,
+        measured.pemda_registered_participants::bigint as pemda_registered_participants,
+        measured.pemda_registered_pct::numeric as pemda_registered_pct,
+        awards_met.award_tier::text as uhc_award_tier,
+        awards_met.uhc_award_rule_code::text as uhc_award_rule_code,
+        measured.residents_load_id::bigint as residents_load_id,
+        measured.source_load_ids::text as source_load_ids,
+        measured.inputs_fingerprint::text as inputs_fingerprint
     from measured
     left join awards_met
         on measured.district_code = awards_met.district_code

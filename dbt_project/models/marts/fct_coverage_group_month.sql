@@ -65,7 +65,7 @@ month_fingerprints as (
 ),
 
 districts as (
-    select district_code, province_code from {{ ref('dim_districts') }}
+    select district_code, district_name, province_code, province_name from {{ ref('dim_districts') }}
 ),
 
 groups as (
@@ -136,24 +136,28 @@ district_participants as (
 ),
 
 final as (
+    -- the columns' types are the contract BI reads (_marts__models.yml): counts bigint,
+    -- percentages numeric, codes text
     select
-        rows_to_build.district_code,
-        districts.province_code,
-        rows_to_build.month,
-        rows_to_build.population_group_code,
-        rows_to_build.participants,
-        rows_to_build.active_participants,
-        rows_to_build.residents,
-        {{ pct('rows_to_build.participants', 'rows_to_build.residents') }} as coverage_pct,
-        {{ pct('rows_to_build.participants', 'district_participants.segment_participants') }}
+        rows_to_build.district_code::text as district_code,
+        districts.district_name::text as district_name,
+        districts.province_code::text as province_code,
+        districts.province_name::text as province_name,
+        rows_to_build.month::date as month,
+        rows_to_build.population_group_code::text as population_group_code,
+        rows_to_build.participants::bigint as participants,
+        rows_to_build.active_participants::bigint as active_participants,
+        rows_to_build.residents::bigint as residents,
+        {{ pct('rows_to_build.participants', 'rows_to_build.residents') }}::numeric as coverage_pct,
+        {{ pct('rows_to_build.participants', 'district_participants.segment_participants') }}::numeric
             as share_of_participants_pct,
-        groups.population_group_family,
-        labels.label_id as label_id_published,
-        rows_to_build.residents_source,
-        rows_to_build.residents_as_of_date,
-        rows_to_build.reported_under_code,
-        rows_to_build.source_load_ids,
-        rows_to_build.inputs_fingerprint
+        groups.population_group_family::text as population_group_family,
+        labels.label_id::text as label_id_published,
+        rows_to_build.residents_source::text as residents_source,
+        rows_to_build.residents_as_of_date::date as residents_as_of_date,
+        rows_to_build.reported_under_code::text as reported_under_code,
+        rows_to_build.source_load_ids::text as source_load_ids,
+        rows_to_build.inputs_fingerprint::text as inputs_fingerprint
     from rows_to_build
     inner join districts on rows_to_build.district_code = districts.district_code
     left join groups on rows_to_build.population_group_code = groups.population_group_code

@@ -54,28 +54,30 @@ summed as (
 ),
 
 final as (
+    -- the columns' types are the contract BI reads (_marts__models.yml): counts bigint,
+    -- percentages numeric, codes text
     select
-        summed.month,
-        provinces,
-        districts,
-        districts_with_data,
-        districts_meeting_uhc,
-        districts_with_uhc_award_tier,
-        residents,
-        residents_source,
-        participants,
-        active_participants,
-        inactive_participants,
-        pemda_registered_participants,
-        {{ pct('participants', 'residents') }} as coverage_pct,
-        {{ pct('active_participants', 'participants') }} as active_pct,
-        {{ pct('active_participants', 'residents') }} as active_coverage_pct,
-        uhc_rule_code,
-        min_coverage_pct,
-        min_active_pct,
+        summed.month::date as month,
+        provinces::bigint as provinces,
+        districts::bigint as districts,
+        districts_with_data::bigint as districts_with_data,
+        districts_meeting_uhc::bigint as districts_meeting_uhc,
+        districts_with_uhc_award_tier::bigint as districts_with_uhc_award_tier,
+        residents::bigint as residents,
+        residents_source::text as residents_source,
+        participants::bigint as participants,
+        active_participants::bigint as active_participants,
+        inactive_participants::bigint as inactive_participants,
+        pemda_registered_participants::bigint as pemda_registered_participants,
+        {{ pct('participants', 'residents') }}::numeric as coverage_pct,
+        {{ pct('active_participants', 'participants') }}::numeric as active_pct,
+        {{ pct('active_participants', 'residents') }}::numeric as active_coverage_pct,
+        uhc_rule_code::text as uhc_rule_code,
+        min_coverage_pct::numeric as min_coverage_pct,
+        min_active_pct::numeric as min_active_pct,
         greatest(0, ceil(residents * min_coverage_pct / 100.0) - participants)::bigint as people_to_uhc,
-        summed.people_to_uhc_in_districts,
-        month_fingerprints.inputs_fingerprint
+        summed.people_to_uhc_in_districts::bigint as people_to_uhc_in_districts,
+        month_fingerprints.inputs_fingerprint::text as inputs_fingerprint
     from summed
     inner join month_fingerprints on summed.month = month_fingerprints.month
 )

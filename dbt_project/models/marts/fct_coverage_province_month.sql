@@ -58,30 +58,32 @@ summed as (
 ),
 
 final as (
+    -- the columns' types are the contract BI reads (_marts__models.yml): counts bigint,
+    -- percentages numeric, codes text
     select
-        summed.province_code,
-        provinces.province_name,
-        summed.month,
-        summed.districts,
-        summed.districts_with_data,
-        summed.districts_meeting_uhc,
-        summed.districts_with_uhc_award_tier,
-        summed.residents,
-        summed.residents_source,
-        summed.participants,
-        summed.active_participants,
-        summed.inactive_participants,
-        summed.pemda_registered_participants,
-        {{ pct('summed.participants', 'summed.residents') }} as coverage_pct,
-        {{ pct('summed.active_participants', 'summed.participants') }} as active_pct,
-        {{ pct('summed.active_participants', 'summed.residents') }} as active_coverage_pct,
-        summed.uhc_rule_code,
-        summed.min_coverage_pct,
-        summed.min_active_pct,
+        summed.province_code::text as province_code,
+        provinces.province_name::text as province_name,
+        summed.month::date as month,
+        summed.districts::bigint as districts,
+        summed.districts_with_data::bigint as districts_with_data,
+        summed.districts_meeting_uhc::bigint as districts_meeting_uhc,
+        summed.districts_with_uhc_award_tier::bigint as districts_with_uhc_award_tier,
+        summed.residents::bigint as residents,
+        summed.residents_source::text as residents_source,
+        summed.participants::bigint as participants,
+        summed.active_participants::bigint as active_participants,
+        summed.inactive_participants::bigint as inactive_participants,
+        summed.pemda_registered_participants::bigint as pemda_registered_participants,
+        {{ pct('summed.participants', 'summed.residents') }}::numeric as coverage_pct,
+        {{ pct('summed.active_participants', 'summed.participants') }}::numeric as active_pct,
+        {{ pct('summed.active_participants', 'summed.residents') }}::numeric as active_coverage_pct,
+        summed.uhc_rule_code::text as uhc_rule_code,
+        summed.min_coverage_pct::numeric as min_coverage_pct,
+        summed.min_active_pct::numeric as min_active_pct,
         greatest(0, ceil(summed.residents * summed.min_coverage_pct / 100.0) - summed.participants)::bigint
             as people_to_uhc,
-        summed.people_to_uhc_in_districts,
-        month_fingerprints.inputs_fingerprint
+        summed.people_to_uhc_in_districts::bigint as people_to_uhc_in_districts,
+        month_fingerprints.inputs_fingerprint::text as inputs_fingerprint
     from summed
     inner join month_fingerprints on summed.month = month_fingerprints.month
     left join provinces on summed.province_code = provinces.province_code
