@@ -6,7 +6,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['month'],
-        on_schema_change='sync_all_columns',
+        on_schema_change='fail',
         pre_hook="{{ delete_months_built() }}",
         post_hook="{{ save_months_built(dq_published_mismatches_fingerprints()) }}"
     )

@@ -4,7 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['month'],
         indexes=[{'columns': ['month']}],
-        on_schema_change='sync_all_columns'
+        on_schema_change='fail'
     )
 }}
 {#-

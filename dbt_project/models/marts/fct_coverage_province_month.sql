@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['month'],
-        on_schema_change='sync_all_columns'
+        on_schema_change='fail'
     )
 }}
 {#- One row per province per month, summed from the district facts; percentages recomputed
