@@ -1,4 +1,4 @@
-{#- models land in exactly the schema they name (staging, intermediate, marts), not target_schema -#}
+{#- models land in exactly the schema they name (staging, intermediate, marts, dq), not target_schema -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- if custom_schema_name is none -%}
         {{ target.schema }}

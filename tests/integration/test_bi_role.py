@@ -1,4 +1,4 @@
-"""The read-only role BI tools use, after the pipeline: it reads `marts` and nothing else.
+"""The read-only role BI tools use, after the pipeline: it reads `marts` and `dq` and nothing else.
 
 Connects as `bi_reader` (`CAKUPAN_BI_ROLE`) with the password `cakupan.warehouse.roles.bi_password`
 gives, to the warehouse `cakupan demo` built (run once with test_coverage_model.py).
@@ -9,7 +9,7 @@ from __future__ import annotations
 import psycopg2
 import pytest
 from cakupan import config
-from cakupan.warehouse.roles import bi_password
+from cakupan.warehouse.roles import BI_SCHEMAS, bi_password
 from psycopg2 import errorcodes, sql
 from test_coverage_model import run_demo_once
 
@@ -29,8 +29,8 @@ def tables(demo, warehouse) -> dict[str, list[str]]:
     with psycopg2.connect(**warehouse.dsn_kwargs()) as conn, conn.cursor() as cur:
         cur.execute(
             "select table_schema, table_name from information_schema.tables"
-            " where table_schema in ('marts', 'raw', 'staging', 'intermediate', 'reference')"
-            " order by 1, 2"
+            " where table_schema = any(%s) order by 1, 2",
+            ([*BI_SCHEMAS, *DENIED_SCHEMAS],),
         )
         found: dict[str, list[str]] = {}
         for schema, table in cur.fetchall():
@@ -42,13 +42,9 @@ def tables(demo, warehouse) -> dict[str, list[str]]:
 def bi(demo, warehouse):
     password, source = bi_password(generate=False)
     assert password, f"no BI password ({source})"
+    # the session's connection (host, port, database, TLS, ...) as the BI role
     conn = psycopg2.connect(
-        host=warehouse.host,
-        port=warehouse.port,
-        dbname=warehouse.dbname,
-        user=config.bi_role(),
-        password=password,
-        **warehouse.options,
+        **warehouse.replace(user=config.bi_role(), password=password).dsn_kwargs()
     )
     yield conn
     conn.close()
@@ -68,14 +64,28 @@ def _fails(conn, statement: sql.Composable | str, *, read_write: bool = False) -
     pytest.fail(f"{statement!r} succeeded as the BI role")
 
 
-def test_reads_every_marts_table(bi, tables):
+def test_reads_every_table_of_the_bi_schemas(bi, tables):
+    assert BI_SCHEMAS == ("marts", "dq")
     assert {"dim_districts", "fct_coverage_district_month", "fct_coverage_group_month"} <= set(
         tables["marts"]
     )
+    assert not any(table.startswith("dq_") for table in tables["marts"])
+    assert {
+        "dq_loads",
+        "dq_rejected_rows",
+        "dq_published_mismatches",
+        "dq_source_completeness",
+        "dq_outliers",
+    } <= set(tables["dq"])
     with bi.cursor() as cur:
-        for table in tables["marts"]:
-            cur.execute(sql.SQL("select count(*) from marts.{}").format(sql.Identifier(table)))
-            assert cur.fetchone()[0] >= 0
+        for schema in BI_SCHEMAS:
+            for table in tables[schema]:
+                cur.execute(
+                    sql.SQL("select count(*) from {}.{}").format(
+                        sql.Identifier(schema), sql.Identifier(table)
+                    )
+                )
+                assert cur.fetchone()[0] >= 0
         cur.execute("select count(*) from marts.fct_coverage_district_month")
         assert cur.fetchone()[0] == 514 * 48
     bi.rollback()
@@ -107,6 +117,8 @@ def test_cannot_write(bi, read_write):
         "drop table marts.dim_districts",
         "alter table marts.dim_districts add column bi_test integer",
         "create view marts.bi_test as select 1 as i",
+        "delete from dq.dq_loads",
+        "create table dq.bi_test (i integer)",
     ]
     for statement in statements:
         assert _fails(bi, statement, read_write=read_write) in expected, statement

@@ -121,18 +121,22 @@ def _all(conn, query: str, *params):
 
 
 def _checksum(conn, table: str, order: str) -> str:
-    """A digest of a marts table's rows, its columns taken by name (not by position)."""
+    """A digest of a table's rows (`marts` unless `schema.table`), its columns taken by name (not
+    by position)."""
+    schema, _, table = table.rpartition(".")
+    schema = schema or "marts"
     columns = [
         r[0]
         for r in _all(
             conn,
             "select column_name from information_schema.columns"
-            " where table_schema = 'marts' and table_name = %s order by column_name",
+            " where table_schema = %s and table_name = %s order by column_name",
+            schema,
             table,
         )
     ]
     select = ", ".join(f'"{c}"::text' for c in columns)
-    rows = _all(conn, f"select {select} from marts.{table} order by {order}")  # noqa: S608
+    rows = _all(conn, f"select {select} from {schema}.{table} order by {order}")  # noqa: S608
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
@@ -204,7 +208,7 @@ def test_published_mismatches(built, conn):
     rows = _all(
         conn,
         "select district_code, month::text, measure, published_value, recomputed_value,"
-        " difference from marts.dq_published_mismatches where source_name = 'bpjs_membership'"
+        " difference from dq.dq_published_mismatches where source_name = 'bpjs_membership'"
         " order by district_code, measure",
     )
     assert [(r[0], r[1], r[2]) for r in rows] == [
@@ -218,7 +222,7 @@ def test_published_mismatches(built, conn):
     assert (
         _one(
             conn,
-            "select count(*) from marts.dq_published_mismatches"
+            "select count(*) from dq.dq_published_mismatches"
             " where source_name <> 'bpjs_membership'",
         )[0]
         == 0
@@ -229,7 +233,7 @@ def test_rejected_rows_and_loads(built, conn):
     rejects = _all(
         conn,
         "select source_name, source_location, column_name, reason, source_row"
-        " from marts.dq_rejected_rows order by source_location",
+        " from dq.dq_rejected_rows order by source_location",
     )
     assert rejects == _all(
         conn,
@@ -242,17 +246,17 @@ def test_rejected_rows_and_loads(built, conn):
         conn,
         "select count(*) filter (where status = 'succeeded'),"
         " count(*) filter (where rows_balance), (select count(*) from raw.loads)"
-        " from marts.dq_loads",
+        " from dq.dq_loads",
     )
     assert total == balanced and total > 0
-    assert loads == _one(conn, "select count(*) from marts.dq_loads")[0]
+    assert loads == _one(conn, "select count(*) from dq.dq_loads")[0]
 
 
 def test_source_completeness(built, conn):
     rows = _all(
         conn,
         "select source_name, count(*), min(districts_reported), max(districts_expected),"
-        " max(unknown_districts) from marts.dq_source_completeness group by 1 order by 1",
+        " max(unknown_districts) from dq.dq_source_completeness group by 1 order by 1",
     )
     by_source = {r[0]: r[1:] for r in rows}
     assert by_source["bpjs_membership"] == (48, 514, 514, 0)
@@ -270,12 +274,12 @@ def test_outliers(built, conn):
     assert (
         above
         == _one(
-            conn, "select count(*) from marts.dq_outliers where check_name = 'coverage_above_100'"
+            conn, "select count(*) from dq.dq_outliers where check_name = 'coverage_above_100'"
         )[0]
     )
     threshold = _one(
         conn,
-        "select coalesce(min(threshold), 3) from marts.dq_outliers"
+        "select coalesce(min(threshold), 3) from dq.dq_outliers"
         " where check_name = 'coverage_change'",
     )[0]
     changes = _one(
@@ -287,9 +291,7 @@ def test_outliers(built, conn):
     )[0]
     assert (
         changes
-        == _one(
-            conn, "select count(*) from marts.dq_outliers where check_name = 'coverage_change'"
-        )[0]
+        == _one(conn, "select count(*) from dq.dq_outliers where check_name = 'coverage_change'")[0]
     )
 
 
@@ -616,15 +618,62 @@ def test_a_new_month_does_not_rebuild_history(built, conn):
         "fct_coverage_group_month": "district_code, month, population_group_code",
         "fct_coverage_province_month": "province_code, month",
         "fct_coverage_national_month": "month",
-        "dq_outliers": "district_code, month, check_name",
-        "dq_published_mismatches": "source_name, district_code, month, measure, detail",
+        "dq.dq_outliers": "district_code, month, check_name",
+        "dq.dq_published_mismatches": "source_name, district_code, month, measure, detail",
     }
     incremental = {t: _checksum(conn, t, order) for t, order in orders.items()}
     _transform(env, tmp, "--full-refresh")
     assert {t: _checksum(conn, t, order) for t, order in orders.items()} == incremental
 
 
-# ---------------------------------------------------------------- 9. dbt unit tests and docs
+# ---------------------------------------------------------------- 9. the interface BI reads
+
+
+def test_bi_interface_types_names_and_comments(built, conn):
+    """Counts are integers, percentages numeric, codes text (the enforced contracts); names
+    beside codes; the dq models in `dq`; descriptions stored as comments (persist_docs)."""
+    types = dict(
+        _all(
+            conn,
+            "select table_schema || '.' || table_name || '.' || column_name, data_type"
+            " from information_schema.columns where table_schema in ('marts', 'dq')",
+        )
+    )
+    for table in ("fct_coverage_district_month", "fct_coverage_group_month"):
+        for column in ("participants", "active_participants", "residents"):
+            assert types[f"marts.{table}.{column}"] == "bigint", (table, column)
+        for column in ("district_code", "district_name", "province_code", "province_name"):
+            assert types[f"marts.{table}.{column}"] == "text", (table, column)
+        assert types[f"marts.{table}.coverage_pct"] == "numeric"
+    for table in ("fct_coverage_province_month", "fct_coverage_national_month"):
+        assert types[f"marts.{table}.participants"] == "bigint"
+        assert types[f"marts.{table}.districts_meeting_uhc"] == "bigint"
+        assert types[f"marts.{table}.active_pct"] == "numeric"
+    assert types["marts.fct_coverage_province_month.province_name"] == "text"
+    assert types["marts.fct_wbp_enrolment_facility.district_name"] == "text"
+    assert not any(name.startswith("marts.dq_") for name in types)
+    assert types["dq.dq_loads.rows_read"] == "integer"
+    named = _one(
+        conn,
+        "select count(*), count(*) filter (where fact.district_name = dim.district_name"
+        " and fact.province_name = dim.province_name and fact.province_code = dim.province_code)"
+        " from marts.fct_coverage_district_month as fact"
+        " join marts.dim_districts as dim using (district_code)",
+    )
+    assert named[0] > 0 and named[0] == named[1]
+    comments = _one(
+        conn,
+        "select obj_description('marts.fct_coverage_district_month'::regclass),"
+        " col_description('marts.fct_coverage_district_month'::regclass, ("
+        "   select attnum from pg_attribute"
+        "   where attrelid = 'marts.fct_coverage_district_month'::regclass"
+        "   and attname = 'district_name')),"
+        " obj_description('dq.dq_loads'::regclass)",
+    )
+    assert all(comments), comments
+
+
+# ---------------------------------------------------------------- 10. dbt unit tests and docs
 
 
 def test_dbt_unit_tests_and_docs(built):

@@ -1,8 +1,9 @@
-"""The read-only role BI tools use: it reads `marts` and nothing else.
+"""The read-only role BI tools use: it reads the BI schemas, `marts` and `dq`, and nothing else.
 
-The role gets USAGE on `marts`, SELECT on its tables now and, through default privileges, on
-every table dbt creates there later; it has no privilege on `raw`, `staging`, `intermediate` or
-`reference`, its transactions are read-only and its statements time out.
+The role gets USAGE on each BI schema (`BI_SCHEMAS`), SELECT on its tables now and, through
+default privileges, on every table dbt creates there later; it has no privilege on `raw`,
+`staging`, `intermediate` or `reference`, its transactions are read-only and its statements time
+out.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from psycopg2 import sql
@@ -17,6 +19,9 @@ from psycopg2 import sql
 from cakupan import config
 
 log = logging.getLogger(__name__)
+
+# the schemas BI tools read: the marts (facts, dimensions, rollups) and the data-quality models
+BI_SCHEMAS = ("marts", "dq")
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,7 @@ def ensure_bi_role(
     role: str | None = None,
     password: str | None = None,
     statement_timeout: str | None = None,
-    schema: str = "marts",
+    schemas: Sequence[str] = BI_SCHEMAS,
 ) -> BiRole:
     """Create or update the BI role and its grants; idempotent. Commits."""
     role = role or config.bi_role()
@@ -74,21 +79,26 @@ def ensure_bi_role(
         cur.execute(
             sql.SQL("grant connect on database {} to {}").format(sql.Identifier(database), ident)
         )
-        cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
-        cur.execute(sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(schema), ident))
-        cur.execute(
-            sql.SQL("grant select on all tables in schema {} to {}").format(
-                sql.Identifier(schema), ident
+        for schema in schemas:
+            name = sql.Identifier(schema)
+            cur.execute(sql.SQL("create schema if not exists {}").format(name))
+            cur.execute(sql.SQL("grant usage on schema {} to {}").format(name, ident))
+            cur.execute(
+                sql.SQL("grant select on all tables in schema {} to {}").format(name, ident)
             )
-        )
-        cur.execute(
-            sql.SQL(
-                "alter default privileges for role {} in schema {} grant select on tables to {}"
-            ).format(sql.Identifier(owner), sql.Identifier(schema), ident)
-        )
+            cur.execute(
+                sql.SQL(
+                    "alter default privileges for role {} in schema {} grant select on tables to {}"
+                ).format(sql.Identifier(owner), name, ident)
+            )
         # nothing else: the public schema's default CREATE is gone since PostgreSQL 15,
         # and no other schema grants anything to PUBLIC
         cur.execute(sql.SQL("revoke create on schema public from {}").format(ident))
     conn.commit()
-    log.info("BI role %s reads schema %s (statement_timeout %s)", role, schema, statement_timeout)
+    log.info(
+        "BI role %s reads schemas %s (statement_timeout %s)",
+        role,
+        ", ".join(schemas),
+        statement_timeout,
+    )
     return BiRole(role, password, source, statement_timeout)
