@@ -140,7 +140,7 @@ def cakupan_transform():
 
     @task
     def grant_bi_access() -> str:
-        """The read-only BI role reads marts, now and every table dbt creates there later."""
+        """The read-only BI role reads marts and dq, now and every table dbt creates there later."""
         from cakupan.warehouse import connect
         from cakupan.warehouse.roles import ensure_bi_role
         from cakupan_airflow.common import warehouse_params

@@ -27,7 +27,7 @@ def _run_demo(env, *extra) -> str:
 
 
 def _snapshot(conn) -> dict[str, str]:
-    """A digest of every marts table's contents, ordered, without load ids.
+    """A digest of every table's contents in the BI schemas (marts, dq), ordered, without load ids.
 
     Load ids are provenance: a rerun is a new load, so they, and the incremental facts'
     `inputs_fingerprint` hashed from them, change by design; every other column must come out
@@ -36,24 +36,25 @@ def _snapshot(conn) -> dict[str, str]:
     digests = {}
     with conn.cursor() as cur:
         cur.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts'"
-            " and table_name <> 'dq_loads' order by table_name"
+            "select table_schema, table_name from information_schema.tables"
+            " where table_schema in ('marts', 'dq') and table_name <> 'dq_loads'"
+            " order by table_schema, table_name"
         )
-        for (table,) in cur.fetchall():
+        for schema, table in cur.fetchall():
             cur.execute(
-                "select column_name from information_schema.columns where table_schema = 'marts'"
+                "select column_name from information_schema.columns where table_schema = %s"
                 " and table_name = %s and column_name !~ 'load_ids?$' and column_name !~ '_at$'"
                 " and column_name <> 'inputs_fingerprint'"
                 " order by ordinal_position",
-                (table,),
+                (schema, table),
             )
             columns = [row[0] for row in cur.fetchall()]
-            query = sql.SQL("select {cols} from marts.{table} order by {cols}").format(
+            query = sql.SQL("select {cols} from {table} order by {cols}").format(
                 cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
-                table=sql.Identifier(table),
+                table=sql.Identifier(schema, table),
             )
             cur.execute(query)
-            digests[table] = hashlib.sha256(repr(cur.fetchall()).encode()).hexdigest()
+            digests[f"{schema}.{table}"] = hashlib.sha256(repr(cur.fetchall()).encode()).hexdigest()
     return digests
 
 

@@ -74,6 +74,6 @@ def run(*, generate: bool = True, from_month: str = FIRST_MONTH) -> int:
     _, password_source = bi_password(generate=False)
     # the BI role logs in with its own password, shown masked
     bi_url = params.replace(user=config.bi_role(), password="-").url(mask=True)
-    say(f"BI tools connect to: {bi_url} (schema marts; password: {password_source})")
+    say(f"BI tools connect to: {bi_url} (schemas marts and dq; password: {password_source})")
     say(f"Done in {time.monotonic() - started:.0f} s.")
     return 0
