@@ -147,8 +147,9 @@ def transform_args(
     With `after` (contract names, `bpjs_membership`), only the tables and incremental models
     downstream of those raw tables and of the load log are built, and the data tests downstream
     of them run (those on staging views too). Views are not recreated: they read the raw tables
-    as they are, so new rows need no view rebuilt; unit tests are left out: they test the SQL,
-    which new data does not change. After changing models, build the whole project.
+    as they are, so new rows need no view rebuilt; unit tests and the data tests tagged `logic`
+    are left out: they test the SQL, which new data does not change. After changing models,
+    build the whole project.
     """
     args = ["build"]
     if full_refresh:
@@ -165,7 +166,16 @@ def transform_args(
                 f"{source},config.materialized:incremental",
                 f"{source},resource_type:test",
             ]
-        args += ["--select", *select, "--exclude-resource-type", "unit_test"]
+        # tests of the SQL's logic (tag `logic`) read the whole history and new data cannot
+        # break them: a whole build runs them
+        args += [
+            "--select",
+            *select,
+            "--exclude",
+            "tag:logic",
+            "--exclude-resource-type",
+            "unit_test",
+        ]
     return args
 
 
