@@ -682,3 +682,33 @@ def test_dbt_unit_tests_and_docs(built):
     assert "ERROR=0" in out and "FAIL" not in out.replace("FAIL=0", "")
     _dbt(env, tmp, "docs", "generate")
     assert (tmp / "dbt_target" / "catalog.json").is_file()
+
+
+def test_the_database_refuses_rows_the_contracts_forbid(built, conn):
+    """The row rules are constraints of the contracts: PostgreSQL refuses a bad row as it is
+    written, whichever process writes it (an incremental month included)."""
+    import psycopg2
+
+    statements = {
+        "check": "update marts.fct_coverage_district_month set coverage_pct = -1"
+        " where month = (select max(month) from marts.fct_coverage_district_month)",
+        "not_null": "update marts.fct_coverage_district_month set district_code = null",
+        "unique": "insert into marts.fct_coverage_group_month select * from"
+        " marts.fct_coverage_group_month limit 1",
+        "accepted": "update marts.dim_districts set district_type = 'kecamatan'",
+    }
+    sqlstates = {}
+    for name, statement in statements.items():
+        try:
+            with conn.cursor() as cur:
+                cur.execute(statement)
+        except psycopg2.Error as exc:
+            sqlstates[name] = exc.pgcode
+        conn.rollback()
+    # check_violation, not_null_violation, unique_violation, check_violation
+    assert sqlstates == {
+        "check": "23514",
+        "not_null": "23502",
+        "unique": "23505",
+        "accepted": "23514",
+    }
