@@ -9,7 +9,7 @@ import sys
 
 
 def _checked_warehouse():
-    """The warehouse connection, tried once: one clear error before any file is read."""
+    """The warehouse connection, tried once before dbt runs: one clear error, not dbt's."""
     from cakupan.warehouse import check, resolve_params
 
     params = resolve_params()
@@ -88,9 +88,9 @@ def _transform(args) -> int:
 
 def _summary(args) -> int:
     from cakupan.summary import read_summary
-    from cakupan.warehouse import connect
+    from cakupan.warehouse import connect, resolve_params
 
-    conn = connect(_checked_warehouse())
+    conn = connect(resolve_params())  # fails first, with the one-line connection error
     try:
         for line in read_summary(conn).lines():
             print(line)
@@ -104,10 +104,11 @@ def _load(args) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from cakupan.pipeline import load_file
-    from cakupan.warehouse import connect
+    from cakupan.warehouse import connect, resolve_params
 
-    # one connection for every file, tried before the first file is read
-    conn = connect(_checked_warehouse(), application_name="cakupan-load")
+    # one connection for every file, opened before the first file is read (a connection that
+    # cannot work fails here, with the one-line error)
+    conn = connect(resolve_params(), application_name="cakupan-load")
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     # the progress on stderr, gone when done (rich prints stdout's lines above it)
     bar = Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True), transient=True)

@@ -12,6 +12,7 @@ and a description of the connection that never shows its password.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Mapping
@@ -166,20 +167,15 @@ def _text(value) -> str:
     return str(value)
 
 
-_ENV_VARS: dict[str, str] | None = None
-
-
+@functools.cache
 def libpq_env_vars() -> dict[str, str]:
     """libpq's own map of connection keywords to environment variables (`sslmode: PGSSLMODE`)."""
-    global _ENV_VARS
-    if _ENV_VARS is None:
-        from psycopg import pq
+    from psycopg import pq
 
-        _ENV_VARS = {
-            o.keyword.decode(): o.envvar.decode() if o.envvar else ""
-            for o in pq.Conninfo.get_defaults()
-        }
-    return _ENV_VARS
+    return {
+        o.keyword.decode(): o.envvar.decode() if o.envvar else ""
+        for o in pq.Conninfo.get_defaults()
+    }
 
 
 def from_airflow_fields(
