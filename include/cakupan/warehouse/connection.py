@@ -265,11 +265,8 @@ def connect(params: WarehouseParams | None = None, *, application_name: str = "c
     params = params or resolve_params()
     try:
         return psycopg2.connect(fallback_application_name=application_name, **params.dsn_kwargs())
-    except psycopg2.OperationalError as exc:
-        raise WarehouseUnreachable(
-            f"cannot connect to the warehouse ({params.describe()}): {server_reason(exc)}"
-        ) from None
-    except psycopg2.ProgrammingError as exc:  # an option libpq does not know
+    # OperationalError: the server's reason; ProgrammingError: an option libpq does not know
+    except (psycopg2.OperationalError, psycopg2.ProgrammingError) as exc:
         raise WarehouseUnreachable(
             f"cannot connect to the warehouse ({params.describe()}): {server_reason(exc)}"
         ) from None
