@@ -53,20 +53,35 @@ def _list_files_task(dag_id: str, contracts: list[str]):
     return list_files
 
 
+def load_one(dag_id: str, file: dict, run_id: str | None = None) -> dict:
+    """What a load task runs: one file by its contract into its raw table.
+
+    A fault of the file itself (unsafe, unreadable, a missing column: `SourceFileError`) or of
+    its contract (`ContractError`) is the same on every try: the task fails at once, without
+    its retries, and alerts. Anything else (a lost connection, a server restarting) may pass:
+    it is raised as it is, and Airflow retries it."""
+    from airflow.sdk.exceptions import AirflowFailException
+    from cakupan.pipeline import load_file
+    from cakupan.sources.errors import ContractError, SourceFileError
+    from cakupan.warehouse import connect
+
+    from cakupan_airflow.common import warehouse_params
+
+    conn = connect(warehouse_params(), application_name=f"{dag_id}.load")
+    try:
+        return load_file(file["path"], file["contract"], conn=conn, run_id=run_id)
+    except (SourceFileError, ContractError) as exc:
+        raise AirflowFailException(f"{exc} (a fault of the file: not retried)") from exc
+    finally:
+        conn.close()
+
+
 def _load_task(dag_id: str, contracts: list[str]):
     @task(outlets=[RAW, *map(contract_asset, contracts)], max_active_tis_per_dag=2)
     def load(file: dict, run_id=None) -> dict:
-        """Extract one file by its contract and land it in its raw table (one transaction)."""
-        from cakupan.pipeline import load_file
-        from cakupan.warehouse import connect
-
-        from cakupan_airflow.common import warehouse_params
-
-        conn = connect(warehouse_params(), application_name=f"{dag_id}.load")
-        try:
-            return load_file(file["path"], file["contract"], conn=conn, run_id=run_id)
-        finally:
-            conn.close()
+        """Extract one file by its contract and land it in its raw table; a fault of the file
+        fails at once, a transient one (the connection) is retried."""
+        return load_one(dag_id, file, run_id)
 
     return load
 

@@ -20,8 +20,10 @@
 
     Returns none (build every month) outside an incremental run and on a table built by an older
     version of the model; else a list of 'YYYY-MM-DD' strings, empty when nothing changed. A
-    month that is no longer in the inputs is listed too, but delete+insert leaves its rows: a
-    `--full-refresh` removes them. -#}
+    month that is no longer in the inputs (its loads were removed, `cakupan loads remove`) is
+    listed too: delete+insert alone would leave its rows, since it replaces only the months it
+    inserts rows for, so every such model deletes the listed months first (pre-hook
+    `delete_months_built`) and ends as a `--full-refresh` would. -#}
 {% macro months_to_rebuild(fingerprints_sql, sparse=false) %}
     {%- set built_months = none -%}
     {%- if sparse -%}
@@ -145,9 +147,10 @@
     {{ return(api.Relation.create(database=this.database, schema='intermediate', identifier=this.identifier ~ '__months')) }}
 {% endmacro %}
 
-{#- Hooks of such a table, inside the model's transaction. Before: delete the rows of the months the
-    model body chose (`remember_months_built`); delete+insert alone replaces only the months it
-    inserts rows for. After: record those months' fingerprints (every month's on a full build). -#}
+{#- Hooks of an incremental model, inside the model's transaction. Before (every such model): delete
+    the rows of the months the model body chose (`remember_months_built`); delete+insert alone
+    replaces only the months it inserts rows for. After (a table of exceptions only): record those
+    months' fingerprints (every month's on a full build). -#}
 {% macro delete_months_built() %}
     {%- if execute and is_incremental() -%}
         delete from {{ this }} where {{ in_months('month', months_built(this)) }}

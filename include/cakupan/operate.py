@@ -575,16 +575,25 @@ def _started(run: dict) -> str | None:
 # --- `cakupan loads` ---------------------------------------------------------------------
 
 LOADS_SQL = """
-select load_id, source, coalesce(source_file, '-'), periods, rows_read, rows_landed,
+select load_id, source, coalesce(source_file, source_url, '-'), periods, rows_read, rows_landed,
        rows_rejected, rows_skipped,
        status || case when superseded_by is not null and status = 'succeeded'
                       then ' (replaced)' else '' end,
-       to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), error
+       to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), error,
+       to_char(removed_at, 'YYYY-MM-DD HH24:MI:SS'), removed_by
 from raw.loads
-where %(source)s::text is null or source = %(source)s
-order by load_id desc
+where (%(source)s::text is null or source = %(source)s)
+  and (%(status)s::text is null or status = %(status)s)
+  and (%(first)s::date is null
+       or exists (select from unnest(periods) as p where p between %(first)s and %(last)s))
+  and (%(files)s::text[] is null or source_file = any(%(files)s)
+       or strpos(source_file, %(part)s) > 0)
+order by started_at desc, load_id desc
 limit %(limit)s
 """
+LOAD_STATUSES = ("landed", "running", "succeeded", "failed", "removed")
+_YEAR = re.compile(r"^(\d{4})$")
+_SEMESTER = re.compile(r"^(\d{4})-[sS]([12])$")
 
 
 def format_periods(periods) -> str:
@@ -594,22 +603,71 @@ def format_periods(periods) -> str:
     return f"{months[0]:%Y-%m}..{months[-1]:%Y-%m} ({len(months)})"
 
 
-def cmd_loads(args) -> int:
+def period_range(value: str) -> tuple[dt.date, dt.date]:
+    """`2024-03` (a month), `2024-s1` (a semester) or `2024` (a year): its first and last month."""
+    value = (value or "").strip()
+    if m := _YEAR.match(value):
+        return dt.date(int(m[1]), 1, 1), dt.date(int(m[1]), 12, 1)
+    if m := _SEMESTER.match(value):
+        first = dt.date(int(m[1]), 1 if m[2] == "1" else 7, 1)
+        return first, dt.date(first.year, first.month + 5, 1)
+    try:
+        month = parse_month(value)
+    except UsageError:
+        raise UsageError(f"--period must be YYYY-MM, YYYY-S1/S2 or YYYY, not {value!r}") from None
+    return month, month
+
+
+def file_names(path: str) -> list[str]:
+    """How the load log may name a file: as given, and relative to the sources folder (as the
+    loader records it) when it lies there."""
+    from cakupan.pipeline import relative_source_path
+
+    return list(dict.fromkeys([path, relative_source_path(Path(path))]))
+
+
+def _open_load_log(application_name: str = "cakupan-loads"):
+    """A connection to the warehouse and whether it has a load log; loads a crash interrupted
+    are marked failed first (`recover_interrupted`), so that none shows as still under way."""
     import psycopg2
 
+    from cakupan.landing.raw import recover_interrupted
     from cakupan.warehouse import connect
 
-    conn = connect(application_name="cakupan-loads")
+    conn = connect(application_name=application_name)
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass('raw.loads') is not null")
+        exists = cur.fetchone()[0]
+    conn.commit()
+    if exists:
+        try:
+            for load_id in recover_interrupted(conn):
+                say(f"load {load_id} was interrupted (its process or connection ended):"
+                    " marked failed, its landed copy dropped")  # fmt: skip
+        except psycopg2.errors.InsufficientPrivilege:
+            conn.rollback()  # a reader that may not write: the list as it is
+    return conn, exists
+
+
+def cmd_loads_list(args) -> int:
+    first, last = period_range(args.period) if args.period else (None, None)
+    conn, exists = _open_load_log()
     try:
+        if not exists:
+            say("no loads yet")
+            return 0
         with conn.cursor() as cur:
-            cur.execute(LOADS_SQL, {"source": args.source, "limit": args.limit})
+            cur.execute(
+                LOADS_SQL,
+                {"source": args.source, "status": args.status, "first": first, "last": last,
+                 "files": file_names(args.file) if args.file else None, "part": args.file,
+                 "limit": args.limit},
+            )  # fmt: skip
             rows = cur.fetchall()
-    except psycopg2.errors.UndefinedTable:
-        rows = []
     finally:
         conn.close()
     if not rows:
-        say("no loads yet")
+        say("no loads match" if _filtered(args) else "no loads yet")
         return 0
     headers = ["LOAD", "SOURCE", "FILE", "PERIODS", "READ", "LANDED", "REJECTED", "SKIPPED",
                "STATUS", "STARTED"]  # fmt: skip
@@ -617,7 +675,116 @@ def cmd_loads(args) -> int:
     for row in rows:
         if row[10]:
             say(f"load {row[0]}: {row[10].splitlines()[0][:200]}")
+        if row[11]:
+            say(f"load {row[0]}: removed {row[11]} by {row[12] or 'an unknown user'}")
     return 0
+
+
+def _filtered(args) -> bool:
+    return any((args.source, args.period, args.file, args.status))
+
+
+def _who() -> str | None:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in this environment (a container's uid)
+        return None
+
+
+def cmd_loads_remove(args) -> int:
+    from cakupan.landing.raw import (
+        LoadRemovalError,
+        current_loads_of_files,
+        ensure_landing_schema,
+        remove_loads,
+    )
+
+    if not args.load_ids and not args.file:
+        raise UsageError("name the loads to remove: LOAD_ID ... or --file PATH")
+    conn, exists = _open_load_log()
+    try:
+        if not exists:
+            raise OperateError("no loads yet: nothing to remove")
+        ensure_landing_schema(conn)  # a load log of an older version learns `removed`
+        with conn.cursor() as cur:
+            ids = list(args.load_ids)
+            for path in args.file or []:
+                found = current_loads_of_files(cur, file_names(path))
+                if not found:
+                    raise OperateError(
+                        f"{path}: no current load of this file (see `cakupan loads list --file"
+                        f" {path}`)"
+                    )
+                ids += found
+            try:
+                removal = remove_loads(cur, ids, removed_by=_who())
+            except LoadRemovalError as exc:
+                raise OperateError(str(exc)) from None
+        if args.dry_run:
+            conn.rollback()
+        else:
+            conn.commit()
+    finally:
+        conn.close()
+    _report_removal(removal, dry_run=args.dry_run)
+    return 0
+
+
+def _report_removal(removal, *, dry_run: bool) -> None:
+    verb = "would remove" if dry_run else "removed"
+    for load in removal.removed:
+        say(
+            f"{verb} load {load.load_id} ({load.source}, {load.source_file or '-'}, was"
+            f" {load.status}): {load.rows_deleted:,} rows from {load.raw_table},"
+            f" {load.rejects_deleted:,} rejects, {load.landed_tables_dropped} landed table(s)"
+        )
+    for load_id in removal.already_removed:
+        say(f"load {load_id} was removed before: nothing to do")
+    if dry_run:
+        say("dry run: nothing changed")
+    elif removal.removed:
+        say("the marts show these rows until the next transform: run `cakupan transform`")
+
+
+def _register_loads(subparsers) -> None:
+    loads = subparsers.add_parser(
+        "loads", help="the load log (raw.loads): list loads, remove loads"
+    )
+    sub = loads.add_subparsers(dest="loads_command", metavar="{list,remove}")
+    # `cakupan loads` alone lists the latest loads
+    loads.set_defaults(
+        func=_guard(cmd_loads_list), source=None, period=None, file=None, status=None, limit=20
+    )
+    listing = sub.add_parser(
+        "list",
+        help="the latest loads, newest first; loads a crash interrupted are marked failed first",
+    )
+    listing.add_argument("--source", help="only this source (contract name)")
+    listing.add_argument(
+        "--period", help="only loads covering this month (YYYY-MM), semester (YYYY-S1) or year"
+    )
+    listing.add_argument("--file", help="only loads of this file (its path, or part of it)")
+    listing.add_argument("--status", choices=LOAD_STATUSES, help="only loads with this status")
+    listing.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    listing.set_defaults(func=_guard(cmd_loads_list))
+
+    remove = sub.add_parser(
+        "remove",
+        help="take loads out: their rows, rejects and landed copy, in one transaction",
+    )
+    remove.add_argument("load_ids", nargs="*", type=int, metavar="LOAD_ID")
+    remove.add_argument(
+        "--file",
+        action="append",
+        metavar="PATH",
+        help="the current load of this file (repeatable)",
+    )
+    remove.add_argument(
+        "--dry-run", action="store_true", help="say what would be removed, change nothing"
+    )
+    remove.set_defaults(func=_guard(cmd_loads_remove))
 
 
 # --- the command line --------------------------------------------------------------------
@@ -637,7 +804,7 @@ def _guard(func):
 
 
 def register(subparsers) -> None:
-    """Add `cakupan airflow ...` and `cakupan loads` to the `cakupan` command line."""
+    """Add `cakupan airflow ...` and `cakupan loads list|remove` to the `cakupan` command line."""
     airflow = subparsers.add_parser(
         "airflow",
         help="run the local Airflow (airflow standalone), trigger and backfill DAGs, list runs",
@@ -648,10 +815,7 @@ def register(subparsers) -> None:
     _register_services(sub)
     _register_runs(sub)
 
-    loads = subparsers.add_parser("loads", help="the last loads into the warehouse (raw.loads)")
-    loads.add_argument("--limit", type=int, default=20)
-    loads.add_argument("--source", help="only this source (contract name)")
-    loads.set_defaults(func=_guard(cmd_loads))
+    _register_loads(subparsers)
 
 
 def _register_services(sub) -> None:

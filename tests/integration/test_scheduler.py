@@ -230,7 +230,7 @@ def test_operator_commands_see_the_run(reference_run, airflow_up):
     line = next(row for row in runs.stdout.splitlines() if reference_run["run_id"] in row)
     assert "success" in line
 
-    loads = _cakupan(env, "loads", "--limit", "4", "--source", "kemendagri_regions")
+    loads = _cakupan(env, "loads", "list", "--limit", "4", "--source", "kemendagri_regions")
     assert loads.returncode == 0, loads.stderr
     assert "kemendagri_regions" in loads.stdout and "succeeded" in loads.stdout
     assert " 552 " in loads.stdout

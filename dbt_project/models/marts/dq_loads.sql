@@ -20,14 +20,17 @@ final as (
         rows_landed,
         rows_rejected,
         rows_skipped,
-        status = 'succeeded' and rows_read = rows_landed + rows_rejected as rows_balance,
+        status in ('succeeded', 'removed') and rows_read = rows_landed + rows_rejected
+            as rows_balance,
         status,
         error_message,
         superseded_by_load_id,
         is_current,
         started_at,
         finished_at,
-        extract(epoch from finished_at - started_at)::numeric(12, 3) as duration_seconds
+        extract(epoch from finished_at - started_at)::numeric(12, 3) as duration_seconds,
+        removed_at,
+        removed_by
     from loads
 )
 

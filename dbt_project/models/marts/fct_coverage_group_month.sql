@@ -4,7 +4,8 @@
         incremental_strategy='delete+insert',
         unique_key=['month'],
         indexes=[{'columns': ['month']}],
-        on_schema_change='fail'
+        on_schema_change='fail',
+        pre_hook="{{ delete_months_built() }}"
     )
 }}
 {#-

@@ -3,7 +3,8 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['month'],
-        on_schema_change='fail'
+        on_schema_change='fail',
+        pre_hook="{{ delete_months_built() }}"
     )
 }}
 {#- One row per month for Indonesia, summed from the district facts; percentages recomputed

@@ -5,8 +5,14 @@
 2. **Accept** (`cakupan.sources.accept`, the rules `cakupan sources check` runs too): typed,
    region-matched rows into the contract's raw table and every row that cannot be understood
    into `raw.rejects`; what earlier loads of the same file or periods landed is replaced;
-   `raw.loads` gets its counts and `succeeded`. All or nothing again: a fault leaves the landed
-   rows, marks the load `failed` with the error, and a rerun of the file replaces both.
+   `raw.loads` gets its counts and `succeeded`. All or nothing again: a fault marks the load
+   `failed` with the error and drops its landed rows.
+
+From its landing to its end the load's session holds the load's lock (`hold_load_lock`): a load
+that a crash interrupts (its process killed, its connection lost, the server restarted) is left
+`landed` with its lock free, and the next load, or `cakupan loads list`, marks it `failed` and
+drops its landed copy (`recover_interrupted`). A lost connection is reported with the server's
+own words (`WarehouseConnectionLost`), not with what the dead connection says when used again.
 """
 
 from __future__ import annotations
@@ -25,8 +31,11 @@ from cakupan.landing.raw import (
     ensure_landed_schema,
     ensure_landing_schema,
     ensure_raw_table,
+    hold_load_lock,
     record_failure,
+    recover_interrupted,
     register,
+    release_load_lock,
     replace_previous,
     split_table,
 )
@@ -34,6 +43,7 @@ from cakupan.sources.accept import Acceptance, plans_for
 from cakupan.sources.contracts import Contract
 from cakupan.sources.extract import Extraction
 from cakupan.sources.landed import LandedSheet, land_sheet, landed_relname, sheets_to_land
+from cakupan.warehouse.connection import WarehouseConnectionLost, server_reason
 
 log = logging.getLogger(__name__)
 
@@ -66,17 +76,36 @@ def land_file(
     progress: Callable[[str], None] | None = None,
 ) -> LoadResult:
     load = _Load(contract, extraction, source_file, run_id, dt.datetime.now(dt.UTC))
+    try:
+        return _land_and_accept(conn, load, progress)
+    except Exception as exc:
+        if conn.closed:  # the server's words, not what the dead connection said afterwards
+            raise _connection_lost(load, exc) from exc
+        raise
+    finally:
+        release_load_lock(conn, load.load_id)
+
+
+def _land_and_accept(conn, load: _Load, progress: Callable[[str], None] | None) -> LoadResult:
     _land(conn, load)
     landed_at = dt.datetime.now(dt.UTC)
     if progress is not None:
         progress(
-            f"{source_file}: {load.rows_landed:,} rows landed as text"
+            f"{load.source_file}: {load.rows_landed:,} rows landed as text"
             f" in {(landed_at - load.started).total_seconds():.1f} s; accepting"
         )
-    log.info("%s: %s rows landed as text (load %s)", source_file, load.rows_landed, load.load_id)
+    log.info("%s: %s rows landed as text (load %s)", load.source_file, load.rows_landed,
+             load.load_id)  # fmt: skip
     result = _accept(conn, load)
     result.accept_seconds = result.seconds - (landed_at - load.started).total_seconds()
     return result
+
+
+def _connection_lost(load: _Load, exc: Exception) -> WarehouseConnectionLost:
+    during = f" during load {load.load_id}" if load.load_id else ""
+    return WarehouseConnectionLost(
+        f"{load.source_file}: the warehouse connection was lost{during}: {server_reason(exc)}"
+    )
 
 
 def _land(conn, load: _Load) -> None:
@@ -85,6 +114,7 @@ def _land(conn, load: _Load) -> None:
     try:
         ensure_landing_schema(conn)
         ensure_landed_schema(conn)
+        recover_interrupted(conn)  # loads a crash interrupted before this one
         with conn.cursor() as cur:
             cur.execute(
                 "insert into raw.loads (source, raw_table, source_file, source_sha256, status,"
@@ -94,6 +124,7 @@ def _land(conn, load: _Load) -> None:
                  load.started),
             )  # fmt: skip
             load.load_id = cur.fetchone()[0]
+            hold_load_lock(cur, load.load_id)  # held before the row is seen, until the end
             load.landed = []
             for index, item in enumerate(sheets_to_land(extraction)):
                 relname = landed_relname(contract.raw_table, load.load_id, index)
@@ -109,8 +140,10 @@ def _land(conn, load: _Load) -> None:
             )
         conn.commit()
     except BaseException as exc:
-        conn.rollback()
         extraction.close()
+        if conn.closed:
+            raise  # nothing was committed; the caller reports the server's words
+        conn.rollback()
         record_failure(
             conn,
             contract.name,
@@ -158,6 +191,18 @@ def _accept(conn, load: _Load) -> LoadResult:
             _finish(cur, load, result)
         conn.commit()
     except BaseException as exc:
+        _record_accept_failure(conn, load, exc)
+        raise
+    return result
+
+
+def _record_accept_failure(conn, load: _Load, exc: BaseException) -> None:
+    """Mark the load `failed` with its error and drop its landed copy. With the connection
+    gone, the next load or listing does it (`recover_interrupted`): the original error is what
+    the caller must see, not the dead connection's."""
+    if conn.closed:
+        return
+    try:
         conn.rollback()
         with conn.cursor() as cur:
             cur.execute(
@@ -167,8 +212,8 @@ def _accept(conn, load: _Load) -> LoadResult:
             )
             drop_landed(cur, [load.load_id])
         conn.commit()
-        raise
-    return result
+    except Exception:  # the load's own error matters more than its bookkeeping
+        log.warning("could not record the failure of load %s", load.load_id, exc_info=True)
 
 
 def _finish(cur, load: _Load, result: LoadResult) -> None:

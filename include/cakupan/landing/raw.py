@@ -2,7 +2,9 @@
 
 Every load is recorded in `raw.loads`. A load replaces exactly what earlier loads of the same
 source file or of the same periods landed (`replace_previous`), so reruns of an interval leave
-the same rows. A failed load is recorded with status `failed` (`record_failure`).
+the same rows. A failed load is recorded with status `failed` (`record_failure`). A load under
+way holds a lock of its own (`hold_load_lock`), so one that a crash interrupted is found by the
+next load or listing (`recover_interrupted`); `remove_loads` takes loads out again.
 """
 
 from __future__ import annotations
@@ -55,7 +57,10 @@ create table if not exists raw.loads (
 create index if not exists loads_source_idx on raw.loads (source, status);
 alter table raw.loads drop constraint if exists loads_status_check;
 alter table raw.loads add constraint loads_status_check
-    check (status in ('running', 'landed', 'succeeded', 'failed'));
+    check (status in ('running', 'landed', 'succeeded', 'failed', 'removed'));
+-- `cakupan loads remove`: when and by whom (remove_loads)
+alter table raw.loads add column if not exists removed_at timestamptz;
+alter table raw.loads add column if not exists removed_by text;
 create table if not exists raw.rejects (
     _load_id       bigint not null,
     _loaded_at     timestamptz not null,
@@ -111,7 +116,10 @@ _LANDING_SCHEMA_CURRENT = """
 select exists (
     select 1 from pg_constraint c
     where c.conrelid = to_regclass('raw.loads') and c.conname = 'loads_status_check'
-      and pg_get_constraintdef(c.oid) like '%landed%'
+      and pg_get_constraintdef(c.oid) like '%removed%'
+) and exists (
+    select 1 from pg_attribute a
+    where a.attrelid = to_regclass('raw.loads') and a.attname = 'removed_by' and not a.attisdropped
 ) and to_regclass('raw.loads_source_idx') is not null
   and to_regclass('raw.rejects_load_idx') is not null
 """
@@ -251,7 +259,8 @@ def record_failure(conn, source, raw_table, source_file, sha256, url, run_id, st
         conn.commit()
     except Exception:  # the original error matters more than the bookkeeping
         log.exception("could not record the failed load of %s", source_file or url)
-        conn.rollback()
+        if not conn.closed:  # a lost connection would raise again, hiding the original error
+            conn.rollback()
 
 
 def ensure_landed_schema(conn) -> None:
@@ -292,3 +301,207 @@ def drop_landed(cur, load_ids: list[int]) -> None:
     )
     for (relname,) in cur.fetchall():
         cur.execute(sql.SQL("drop table if exists raw.{}").format(sql.Identifier(relname)))
+
+
+# --- loads under way and loads a crash interrupted ------------------------------------------
+#
+# A load is `landed` (or `running`) in `raw.loads` from the commit of its landing until its
+# acceptance ends. Its session holds a session-level advisory lock keyed by its load id for all
+# that time (taken in the landing transaction, before the row is visible to anyone). A killed
+# process, a lost connection or a server restart ends the session and frees the lock, so a
+# `landed` load whose lock is free has no one left to finish it. Every writer of a `landed` or
+# `running` row must hold this lock, or the next load takes it for an interrupted one.
+
+INTERRUPTED_ERROR = (
+    "interrupted: the loading process or its warehouse connection ended before the load"
+    " finished (killed, crashed, or the server restarted); nothing it was to replace was"
+    " touched and its landed copy was dropped; load the file again"
+)
+
+
+def _lock_key(load_id: int) -> int:
+    """The load's key in the two-int advisory-lock space `(hashtext('cakupan.load'), key)`,
+    apart from the one-bigint locks taken on raw tables' names."""
+    return load_id % 2_147_483_647
+
+
+def hold_load_lock(cur, load_id: int) -> None:
+    """Hold the load's lock for the session: until `release_load_lock` or the session's end."""
+    cur.execute("select pg_advisory_lock(hashtext('cakupan.load'), %s)", (_lock_key(load_id),))
+
+
+def release_load_lock(conn, load_id: int) -> None:
+    """Release the load's lock once its row says how it ended. A connection that is gone has
+    released it already; a release that fails leaves it until the session ends, which harms
+    nothing: recovery only looks at loads still `landed`."""
+    if not load_id or conn.closed:
+        return
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "select pg_advisory_unlock(hashtext('cakupan.load'), %s)", (_lock_key(load_id),)
+            )
+        conn.commit()
+    except Exception:  # the load's own outcome matters more; the lock ends with the session
+        log.warning("could not release the lock of load %s", load_id, exc_info=True)
+
+
+def recover_interrupted(conn) -> list[int]:
+    """Mark `failed` every `landed`/`running` load whose lock is free (its session is gone),
+    with `INTERRUPTED_ERROR` and an end time, and drop its landed copy; committed here.
+
+    Returns the load ids recovered. The lock is tried per load inside this transaction: a load
+    whose session is alive keeps its lock and is left alone, and the update checks the status
+    again, so a load that ended between the listing and the try is not touched."""
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass('raw.loads') is not null")
+        if not cur.fetchone()[0]:
+            conn.commit()
+            return []
+        cur.execute(
+            "select load_id from raw.loads where status in ('landed', 'running') order by load_id"
+        )
+        interrupted = []
+        for (load_id,) in cur.fetchall():
+            cur.execute(
+                "select pg_try_advisory_xact_lock(hashtext('cakupan.load'), %s)",
+                (_lock_key(load_id),),
+            )
+            if not cur.fetchone()[0]:
+                continue  # its session is alive: still under way
+            cur.execute(
+                "update raw.loads set status = 'failed', error = %s, finished_at = now()"
+                " where load_id = %s and status in ('landed', 'running') returning load_id",
+                (INTERRUPTED_ERROR, load_id),
+            )
+            interrupted += [row[0] for row in cur.fetchall()]
+        cur.execute("select to_regclass('raw.landed_sheets') is not null")
+        if interrupted and cur.fetchone()[0]:
+            drop_landed(cur, interrupted)
+    conn.commit()
+    if interrupted:
+        log.warning("loads %s were interrupted; marked failed", ", ".join(map(str, interrupted)))
+    return interrupted
+
+
+# --- removing loads -------------------------------------------------------------------------
+
+
+class LoadRemovalError(ValueError):
+    """Loads that cannot be removed (unknown, or still under way); nothing was changed."""
+
+
+@dataclass
+class RemovedLoad:
+    load_id: int
+    source: str
+    raw_table: str
+    source_file: str | None
+    status: str  # before the removal
+    rows_deleted: int = 0
+    rejects_deleted: int = 0
+    landed_tables_dropped: int = 0
+
+
+@dataclass
+class Removal:
+    """What `remove_loads` did: the loads removed, and those that had been removed before."""
+
+    removed: list[RemovedLoad] = field(default_factory=list)
+    already_removed: list[int] = field(default_factory=list)
+
+    @property
+    def rows_deleted(self) -> int:
+        return sum(load.rows_deleted for load in self.removed)
+
+
+def remove_loads(cur, load_ids: list[int], *, removed_by: str | None = None) -> Removal:
+    """Take loads out of the warehouse: their rows in their raw tables, their rejects and their
+    landed copies are deleted, and `raw.loads` keeps each with status `removed`, when and by
+    whom (the database user, after `removed_by` when given). In the caller's transaction: the
+    caller commits, and an error leaves everything as it was.
+
+    A load still under way (`landed`, `running`) cannot be removed; run `recover_interrupted`
+    first so that an interrupted one is `failed`. Loads already removed are reported, not
+    changed. The next transform rebuilds the months of the removed loads from what remains."""
+    removal = Removal()
+    loads = _loads_to_remove(cur, sorted(set(load_ids)), removal)
+    if not loads:
+        return removal
+    ids = [load.load_id for load in loads]
+    by_table: dict[str, list[RemovedLoad]] = {}
+    for load in loads:
+        by_table.setdefault(load.raw_table, []).append(load)
+    for raw_table in sorted(by_table):
+        _delete_rows(cur, raw_table, by_table[raw_table])
+    cur.execute(
+        "with gone as (delete from raw.rejects where _load_id = any(%s) returning _load_id)"
+        " select _load_id, count(*) from gone group by _load_id",
+        (ids,),
+    )
+    rejects = dict(cur.fetchall())
+    cur.execute("select load_id, count(*) from raw.landed_sheets where load_id = any(%s)"
+                " group by load_id", (ids,))  # fmt: skip
+    landed = dict(cur.fetchall())
+    drop_landed(cur, ids)
+    cur.execute(
+        "update raw.loads set status = 'removed', removed_at = now(),"
+        " removed_by = concat_ws(' as ', %s::text, session_user) where load_id = any(%s)",
+        (removed_by, ids),
+    )
+    for load in loads:
+        load.rejects_deleted = rejects.get(load.load_id, 0)
+        load.landed_tables_dropped = landed.get(load.load_id, 0)
+    removal.removed = loads
+    return removal
+
+
+def _loads_to_remove(cur, load_ids: list[int], removal: Removal) -> list[RemovedLoad]:
+    """The loads to remove, locked; a LoadRemovalError for unknown loads and loads under way."""
+    cur.execute(
+        "select load_id, source, raw_table, source_file, status from raw.loads"
+        " where load_id = any(%s) order by load_id for update",
+        (load_ids,),
+    )
+    found = {row[0]: RemovedLoad(*row) for row in cur.fetchall()}
+    unknown = [str(i) for i in load_ids if i not in found]
+    if unknown:
+        raise LoadRemovalError(
+            f"no load {', '.join(unknown)} in the load log (see `cakupan loads list`)"
+        )
+    running = [str(i) for i, load in found.items() if load.status in ("landed", "running")]
+    if running:
+        raise LoadRemovalError(
+            f"load {', '.join(running)} is still under way; remove it once it has ended"
+        )
+    removal.already_removed = [i for i, load in found.items() if load.status == "removed"]
+    return [load for load in found.values() if load.status != "removed"]
+
+
+def _delete_rows(cur, raw_table: str, loads: list[RemovedLoad]) -> None:
+    """Delete the loads' rows from their raw table, under the lock its acceptors take."""
+    cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (raw_table,))
+    schema, table = split_table(raw_table)
+    cur.execute("select to_regclass(%s) is not null", (f'"{schema}"."{table}"',))
+    if not cur.fetchone()[0]:
+        return  # loads that failed before their raw table was created
+    cur.execute(
+        sql.SQL(
+            "with gone as (delete from {}.{} where _load_id = any(%s) returning _load_id)"
+            " select _load_id, count(*) from gone group by _load_id"
+        ).format(sql.Identifier(schema), sql.Identifier(table)),
+        ([load.load_id for load in loads],),
+    )
+    deleted = dict(cur.fetchall())
+    for load in loads:
+        load.rows_deleted = deleted.get(load.load_id, 0)
+
+
+def current_loads_of_files(cur, source_files: list[str]) -> list[int]:
+    """The loads whose rows stand for these files now: succeeded, not replaced, not removed."""
+    cur.execute(
+        "select load_id from raw.loads where source_file = any(%s) and status = 'succeeded'"
+        " and superseded_by is null order by load_id",
+        (source_files,),
+    )
+    return [row[0] for row in cur.fetchall()]

@@ -1,6 +1,7 @@
 """The warehouse: the Airflow connection `warehouse`, or an embedded PostgreSQL for the demo."""
 
 from cakupan.warehouse.connection import (
+    WarehouseConnectionLost,
     WarehouseParams,
     WarehouseUnreachable,
     check,
@@ -11,6 +12,7 @@ from cakupan.warehouse.connection import (
 )
 
 __all__ = [
+    "WarehouseConnectionLost",
     "WarehouseParams",
     "WarehouseUnreachable",
     "check",

@@ -45,6 +45,11 @@ class WarehouseUnreachable(RuntimeError):
     """The warehouse connection cannot work: one line for a person, no password in it."""
 
 
+class WarehouseConnectionLost(RuntimeError):
+    """A connection that worked was lost (the server ended it, restarted or crashed, or the
+    network failed): the message carries the server's own words. A retry may succeed."""
+
+
 @dataclass(frozen=True)
 class WarehouseParams:
     """A warehouse connection as libpq keywords (what the connection says; libpq fills the rest)."""

@@ -19,9 +19,11 @@ renamed as (
         status,
         error as error_message,
         superseded_by as superseded_by_load_id,
-        superseded_by is null as is_current,
+        superseded_by is null and status <> 'removed' as is_current,
         started_at,
-        finished_at
+        finished_at,
+        removed_at,
+        removed_by
     from source
 )
 

@@ -1,0 +1,308 @@
+"""Loads are manageable, on a real PostgreSQL: a load a crash interrupts (its process killed,
+its session ended by the server, the server restarted) is marked failed by the next load or
+`cakupan loads list`, with its landed copy dropped; a lost connection is reported with the
+server's words; `cakupan loads list` filters; `cakupan loads remove` takes a load's rows,
+rejects and landed copy out in one transaction and records it in the load log.
+
+A load is paused deterministically in its acceptance: the test holds the advisory lock on the
+raw table's name that every acceptor takes first (`landing/load.py`, `_accept`), so the
+`cakupan load` subprocess waits on it with its load `landed` and its landed copy in `raw`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg2
+import pytest
+from cakupan.cli import main
+from cakupan.landing.raw import record_failure
+from cakupan.pipeline import load_file
+from psycopg2 import sql
+
+pytestmark = pytest.mark.integration
+
+CAKUPAN = [sys.executable, "-m", "cakupan.cli"]
+HEADER = "KODE_WILAYAH;NAMA_WILAYAH;LAKI_LAKI;PEREMPUAN;JUMLAH_PENDUDUK\n"
+ROWS = "33.75;Kota Pekalongan;160000;156933;316933\n33.25;Kabupaten Batang;415000;413576;828576\n"
+RAW_TABLE = "raw.dukcapil_residents"
+
+
+def _write(sources: Path, name: str, body: str = ROWS) -> Path:
+    path = sources / "dukcapil" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\ufeff" + HEADER + body, encoding="utf-8")
+    return path
+
+
+def _one(conn, query, *args):
+    with conn.cursor() as cur:
+        cur.execute(query, args)
+        row = cur.fetchone()
+    conn.commit()
+    return row[0] if row is not None and len(row) == 1 else row
+
+
+def _env(params, sources: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["AIRFLOW_CONN_WAREHOUSE"] = params.url(mask=False)
+    env["CAKUPAN_SOURCES_DIR"] = str(sources)
+    return env
+
+
+def _cakupan(env, *args, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*CAKUPAN, *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def _landed_tables(conn) -> int:
+    return _one(
+        conn,
+        "select count(*) from pg_tables where schemaname = 'raw'"
+        " and tablename like 'dukcapil_residents\\_\\_l%%'",
+    )
+
+
+def _wait(predicate, what: str, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class PausedLoad:
+    """`cakupan load FILE` in a subprocess, held in its acceptance by the raw table's lock."""
+
+    def __init__(self, params, sources: Path, path: Path):
+        self.params = params
+        self.blocker = psycopg2.connect(**params.dsn_kwargs())
+        self.blocker.autocommit = True
+        with self.blocker.cursor() as cur:  # held until release(): the acceptor waits on it
+            cur.execute("select pg_advisory_lock(hashtext(%s))", (RAW_TABLE,))
+        self.held = True
+        self.process = subprocess.Popen(
+            [*CAKUPAN, "load", str(path)],
+            env=_env(params, sources),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.pid = _wait(self._waiting_backend, "the load to wait in its acceptance")
+
+    def _waiting_backend(self):
+        assert self.process.poll() is None, self.process.communicate()
+        return _one(
+            self.blocker,
+            "select pid from pg_stat_activity where application_name = 'cakupan-load'"
+            " and datname = current_database() and wait_event_type = 'Lock'",
+        )
+
+    def release(self) -> None:
+        if self.held and not self.blocker.closed:
+            with self.blocker.cursor() as cur:
+                cur.execute("select pg_advisory_unlock(hashtext(%s))", (RAW_TABLE,))
+        self.held = False
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.release()
+        self.blocker.close()
+
+
+def _lost_connection_words(params) -> str:
+    """What the CLI must say of a session the server ended: the server's own words. psycopg 3
+    keeps them (AdminShutdown); psycopg2 drops the server's message and has only libpq's."""
+    from cakupan.warehouse import connect
+
+    conn = connect(params)
+    try:
+        psycopg3 = type(conn).__module__.split(".")[0] == "psycopg"
+    finally:
+        conn.close()
+    if psycopg3:
+        return "terminating connection due to administrator command"
+    return "server closed the connection unexpectedly"
+
+
+@pytest.fixture()
+def sources(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("CAKUPAN_SOURCES_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_a_load_killed_during_acceptance_is_marked_failed_by_the_next_listing(
+    db, warehouse, sources
+):
+    path = _write(sources, "penduduk_kabkota_2023_s1.csv")
+    paused = PausedLoad(warehouse, sources, path)
+    try:
+        load_id, status = _one(db, "select load_id, status from raw.loads")
+        assert status == "landed" and _landed_tables(db) == 1
+        # alive, though waiting: the listing leaves it alone
+        listing = _cakupan(_env(warehouse, sources), "loads", "list")
+        assert listing.returncode == 0, listing.stderr
+        assert re.search(rf"^\s*{load_id}\s.*\slanded\s", listing.stdout, re.MULTILINE)
+        assert _one(db, "select status from raw.loads") == "landed"
+
+        paused.process.kill()  # SIGKILL: no except, no finally runs in the loader
+        paused.process.wait()
+        paused.release()  # its backend gets the lock, finds its client gone and ends
+        _wait(lambda: _one(db, "select count(*) from pg_stat_activity"
+                                " where pid = %s", paused.pid) == 0,
+              "the killed load's backend to end")  # fmt: skip
+        assert _one(db, "select status from raw.loads") == "landed"  # nobody noticed yet
+    finally:
+        paused.close()
+
+    listing = _cakupan(_env(warehouse, sources), "loads", "list")
+    assert listing.returncode == 0, listing.stderr
+    assert f"load {load_id} was interrupted" in listing.stdout
+    assert re.search(rf"^\s*{load_id}\s.*\sfailed\s", listing.stdout, re.MULTILINE)
+    status, error, finished = _one(
+        db, "select status, error, finished_at is not null from raw.loads where load_id = %s",
+        load_id,
+    )  # fmt: skip
+    assert (status, finished) == ("failed", True)
+    assert error.startswith("interrupted: the loading process or its warehouse connection ended")
+    assert _landed_tables(db) == 0
+    assert _one(db, "select count(*) from raw.landed_sheets") == 0
+    assert _one(db, "select to_regclass('raw.dukcapil_residents')") is None  # nothing accepted
+
+    again = load_file(path, conn=db)  # the file loads as if nothing had happened
+    assert again["rows_landed"] == 2
+    assert _one(db, "select count(*) from raw.loads where status = 'landed'") == 0
+
+
+def test_the_next_load_recovers_an_interrupted_one(db, sources):
+    """Without `cakupan loads list`: the next load of any file finds it."""
+    with db.cursor() as cur:  # a load whose session is gone: `landed`, its lock free
+        first = load_file(_write(sources, "penduduk_kabkota_2022_s1.csv"), conn=db)
+        cur.execute(
+            "insert into raw.loads (source, raw_table, source_file, status, started_at)"
+            " values ('dukcapil_residents', %s, 'dukcapil/x.csv', 'landed', now())"
+            " returning load_id",
+            (RAW_TABLE,),
+        )
+        orphan = cur.fetchone()[0]
+        cur.execute(sql.SQL("create table raw.{} (x int)").format(
+            sql.Identifier(f"dukcapil_residents__l{orphan}_0")))  # fmt: skip
+        cur.execute(
+            "insert into raw.landed_sheets values (%s, 0, null, %s, 1, false, '[]', 0)",
+            (orphan, f"dukcapil_residents__l{orphan}_0"),
+        )
+    db.commit()
+    second = load_file(_write(sources, "penduduk_kabkota_2022_s2.csv"), conn=db)
+    assert second["rows_landed"] == 2
+    assert _one(db, "select status from raw.loads where load_id = %s", orphan) == "failed"
+    assert _one(db, "select to_regclass(%s)", f"raw.dukcapil_residents__l{orphan}_0") is None
+    # the earlier, finished loads keep their landed copies (acceptance reads them)
+    assert _one(db, "select count(*) from raw.landed_sheets where load_id = any(%s)",
+                [first["load_id"], second["load_id"]]) == 2  # fmt: skip
+
+
+def test_a_terminated_session_is_reported_with_the_servers_words(db, warehouse, sources):
+    path = _write(sources, "penduduk_kabkota_2023_s2.csv")
+    paused = PausedLoad(warehouse, sources, path)
+    try:
+        assert _one(db, "select pg_terminate_backend(%s)", paused.pid) is True
+        _, stderr = paused.process.communicate(timeout=60)
+    finally:
+        paused.close()
+    assert paused.process.returncode == 1
+    assert _lost_connection_words(warehouse) in stderr, stderr
+    assert "dukcapil/penduduk_kabkota_2023_s2.csv" in stderr
+    assert "the warehouse connection was lost during load" in stderr
+    assert "connection already closed" not in stderr
+    listing = _cakupan(_env(warehouse, sources), "loads", "list", "--status", "failed")
+    assert "was interrupted" in listing.stdout and _landed_tables(db) == 0
+
+
+def test_list_filters_by_source_period_file_and_status(db, warehouse, sources, capsys,
+                                                      monkeypatch):  # fmt: skip
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", warehouse.url(mask=False))
+    a = load_file(_write(sources, "penduduk_kabkota_2021_s1.csv"), conn=db)["load_id"]
+    b = load_file(_write(sources, "penduduk_kabkota_2021_s2.csv"), conn=db)["load_id"]
+    c = load_file(_write(sources, "penduduk_kabkota_2022_s2.csv"), conn=db)["load_id"]
+    now = dt.datetime.now(dt.UTC)
+    broken = "dukcapil/penduduk_kabkota_2020_s1.csv"
+    record_failure(db, "dukcapil_residents", RAW_TABLE, broken, None, None, None, now,
+                   OSError("disk went away"))  # fmt: skip
+    failed = _one(db, "select max(load_id) from raw.loads where status = 'failed'")
+
+    def listed(*args) -> list[int]:
+        capsys.readouterr()
+        assert main(["loads", "list", *args]) == 0
+        out = capsys.readouterr().out
+        return [int(m[1]) for m in re.finditer(r"^\s*(\d+)\s", out, re.MULTILINE)]
+
+    assert listed() == [failed, c, b, a]  # newest first
+    assert listed("--limit", "2") == [failed, c]
+    assert listed("--period", "2021") == [b, a]
+    assert listed("--period", "2021-07") == [b]
+    assert listed("--period", "2021-s1") == [a]
+    assert listed("--file", "dukcapil/penduduk_kabkota_2022_s2.csv") == [c]
+    assert listed("--file", str(sources / "dukcapil" / "penduduk_kabkota_2021_s1.csv")) == [a]
+    assert listed("--file", "2021_s") == [b, a]  # part of a path
+    assert listed("--status", "failed") == [failed]
+    assert listed("--source", "dukcapil_residents", "--status", "succeeded") == [c, b, a]
+    assert listed("--source", "bps_population") == []
+    assert main(["loads"]) == 0  # `cakupan loads` alone lists too
+    assert main(["loads", "list", "--period", "2021-13"]) == 2
+
+
+def test_remove_by_id_and_by_file(db, warehouse, sources, capsys, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", warehouse.url(mask=False))
+    keep = load_file(_write(sources, "penduduk_kabkota_2024_s1.csv"), conn=db)["load_id"]
+    bad_rows = ROWS + "99.99;Negeri Antah;1;1;2\n"
+    by_id = load_file(_write(sources, "penduduk_kabkota_2024_s2.csv", bad_rows), conn=db)
+    by_file = load_file(_write(sources, "penduduk_kabkota_2025_s1.csv", bad_rows), conn=db)
+    assert by_id["rows_rejected"] == 1 and _landed_tables(db) == 3
+    rows = "select count(*) from raw.dukcapil_residents where _load_id = %s"
+    rejects = "select count(*) from raw.rejects where _load_id = %s"
+
+    # a dry run and an unknown load change nothing
+    assert main(["loads", "remove", str(by_id["load_id"]), "--dry-run"]) == 0
+    assert "would remove load" in capsys.readouterr().out
+    assert main(["loads", "remove", str(by_id["load_id"]), "999999"]) == 1
+    assert "no load 999999" in capsys.readouterr().err
+    assert _one(db, rows, by_id["load_id"]) == 2 and _one(db, rejects, by_id["load_id"]) == 1
+
+    assert main(["loads", "remove", str(by_id["load_id"])]) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"removed load {by_id['load_id']} (dukcapil_residents,"
+        " dukcapil/penduduk_kabkota_2024_s2.csv, was succeeded): 2 rows from"
+        " raw.dukcapil_residents, 1 rejects, 1 landed table(s)"
+    ) in out
+    assert "cakupan transform" in out
+    assert main(["loads", "remove", "--file", "dukcapil/penduduk_kabkota_2025_s1.csv"]) == 0
+    assert f"removed load {by_file['load_id']} " in capsys.readouterr().out
+
+    for load in (by_id, by_file):
+        assert _one(db, rows, load["load_id"]) == 0 and _one(db, rejects, load["load_id"]) == 0
+        status, when, who = _one(
+            db, "select status, removed_at is not null, removed_by from raw.loads"
+            " where load_id = %s", load["load_id"],
+        )  # fmt: skip
+        assert (status, when) == ("removed", True)
+        assert who.endswith(f" as {warehouse.user}") or who == warehouse.user
+    assert _one(db, rows, keep) == 2 and _landed_tables(db) == 1  # the other load stays whole
+
+    assert main(["loads", "remove", str(by_id["load_id"])]) == 0
+    assert f"load {by_id['load_id']} was removed before" in capsys.readouterr().out
+    assert main(["loads", "remove", "--file", "dukcapil/penduduk_kabkota_2025_s1.csv"]) == 1
+    assert "no current load of this file" in capsys.readouterr().err
+    assert main(["loads", "list", "--status", "removed"]) == 0
+    assert re.search(r"removed \d{4}-\d\d-\d\d .* by ", capsys.readouterr().out)
