@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import psycopg2
@@ -306,3 +307,113 @@ def test_remove_by_id_and_by_file(db, warehouse, sources, capsys, monkeypatch):
     assert "no current load of this file" in capsys.readouterr().err
     assert main(["loads", "list", "--status", "removed"]) == 0
     assert re.search(r"removed \d{4}-\d\d-\d\d .* by ", capsys.readouterr().out)
+
+
+# ---------------------------------------------------------------- the facts after a removal
+
+FACTS = {
+    "marts.fct_coverage_district_month": "district_code, month",
+    "marts.fct_coverage_province_month": "province_code, month",
+    "marts.fct_coverage_national_month": "month",
+    "marts.fct_coverage_group_month": "district_code, month, population_group_code",
+}
+SEGMENTS = ("pbi_apbn", "pbi_apbd", "ppu_pn", "ppu_bu", "pbpu", "bp")
+
+
+@pytest.fixture(scope="module")
+def two_months(pg_server, clean_env, tmp_path_factory):
+    """A warehouse of its own with the demo's last two months (2025-11, 2025-12) built: the
+    session's warehouse is shared with modules that expect every load they made."""
+    name = f"cakupan_test_loads_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(**pg_server.dsn_kwargs())
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    params = pg_server.replace(dbname=name)
+    tmp = tmp_path_factory.mktemp("loads")
+    env = {
+        **clean_env,
+        "AIRFLOW_CONN_WAREHOUSE": params.url(mask=False),
+        "CAKUPAN_SOURCES_DIR": str(tmp / "sources"),
+        "DBT_TARGET_PATH": str(tmp / "target"),  # the project's target/ is what Cosmos reads
+    }
+    demo = _cakupan(env, "demo", "--from-month", "2025-11", timeout=1200)
+    assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
+    conn = psycopg2.connect(**params.dsn_kwargs())
+    yield {"env": env, "conn": conn, "sources": tmp / "sources"}
+    conn.close()
+    with admin.cursor() as cur:
+        cur.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s", (name,)
+        )
+        cur.execute(sql.SQL("drop database if exists {}").format(sql.Identifier(name)))
+    admin.close()
+
+
+def _checksums(conn, *, without: tuple[str, ...] = ()) -> dict[str, str]:
+    """Per fact, a digest of its rows in key order, without the columns naming loads."""
+    sums = {}
+    for table, order in FACTS.items():
+        schema, name = table.split(".")
+        with conn.cursor() as cur:
+            cur.execute(
+                "select string_agg(quote_ident(column_name), ', ' order by ordinal_position)"
+                " from information_schema.columns where table_schema = %s and table_name = %s"
+                " and column_name not like '%%load_id%%' and column_name <> 'inputs_fingerprint'",
+                (schema, name),
+            )
+            columns = cur.fetchone()[0]
+            cur.execute(
+                f"select md5(string_agg(r::text, '|' order by {order}))"  # noqa: S608 - constants
+                f" from (select {columns} from {table}) as r"
+            )
+            sums[table] = cur.fetchone()[0]
+    conn.commit()
+    return sums
+
+
+def test_removing_a_month_and_transforming_leaves_the_facts_as_the_remaining_sources_say(
+    two_months,
+):
+    """The month's membership load removed, `cakupan transform` (incremental) drops the month
+    from the district, province and national facts and its JKN segments from the group fact
+    (the groups other sources report for it stay), exactly as a full refresh would; loading the
+    file again brings back the facts as they were."""
+    env, conn = two_months["env"], two_months["conn"]
+    december = "select count(*) from {} where month = date '2025-12-01'"
+    before = _checksums(conn)
+    november = _one(conn, december.replace("12-01", "11-01").format(
+        "marts.fct_coverage_district_month"))  # fmt: skip
+    assert november == 514 and _one(conn, december.format("marts.fct_coverage_district_month"))
+
+    removed = _cakupan(env, "loads", "remove", "--file", "bpjs/rekap_peserta_jkn_2025_12.xlsx")
+    assert removed.returncode == 0, removed.stderr
+    assert "514 rows from raw.bpjs_membership" in removed.stdout
+    transform = _cakupan(env, "transform", timeout=900)
+    assert transform.returncode == 0, transform.stdout[-3000:]
+
+    for table in list(FACTS)[:3]:
+        assert _one(conn, december.format(table)) == 0, table
+    groups = "select count(*) from marts.fct_coverage_group_month where month = '2025-12-01'"
+    assert _one(conn, groups + " and population_group_code = any(%s)", list(SEGMENTS)) == 0
+    assert _one(conn, groups + " and population_group_code = 'sex_female'") == 514
+    november_rows = "select count(*) from marts.fct_coverage_district_month where month = %s"
+    assert _one(conn, november_rows, "2025-11-01") == 514
+    status, current, removed_at = _one(
+        conn, "select status, is_current, removed_at is not null from dq.dq_loads"
+        " where source_location = 'bpjs/rekap_peserta_jkn_2025_12.xlsx'",
+    )  # fmt: skip
+    assert (status, current, removed_at) == ("removed", False, True)
+
+    incremental = _checksums(conn)
+    full = _cakupan(env, "transform", "--full-refresh", timeout=900)
+    assert full.returncode == 0, full.stdout[-3000:]
+    assert _checksums(conn) == incremental
+
+    again = _cakupan(
+        env, "load", str(two_months["sources"] / "bpjs/rekap_peserta_jkn_2025_12.xlsx")
+    )
+    assert again.returncode == 0, again.stderr
+    transform = _cakupan(env, "transform", timeout=900)
+    assert transform.returncode == 0, transform.stdout[-3000:]
+    assert _checksums(conn) == before
