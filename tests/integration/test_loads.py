@@ -230,6 +230,64 @@ def test_a_terminated_session_is_reported_with_the_servers_words(db, warehouse, 
     assert "was interrupted" in listing.stdout and _landed_tables(db) == 0
 
 
+@pytest.fixture()
+def own_server():
+    """An embedded PostgreSQL of this test's own, to restart under a load."""
+    import shutil
+    import socket
+    import tempfile
+
+    from cakupan.warehouse import embedded
+    from cakupan.warehouse.connection import WarehouseParams
+
+    root = Path(tempfile.mkdtemp(prefix="cakupan-pgrestart-"))
+    root.chmod(0o755)  # the server runs as its own system user when the tests run as root
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = embedded.start(embedded.Embedded(root / "pgdata", port, root / "pg_password"))
+    params = WarehouseParams.of(
+        host="127.0.0.1",
+        port=port,
+        user=embedded.SUPERUSER,
+        password=server.password(),
+        dbname=embedded.DATABASE,
+    )
+    yield server, params
+    embedded.stop(server)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_server_restart_under_a_load_is_reported_and_recovered(own_server, sources):
+    from cakupan.warehouse import embedded
+
+    server, params = own_server
+    words = _lost_connection_words(params)
+    path = _write(sources, "penduduk_kabkota_2025_s2.csv")
+    paused = PausedLoad(params, sources, path)
+    try:
+        load_id = _one(paused.blocker, "select load_id from raw.loads where status = 'landed'")
+        embedded.stop(server)  # a fast shutdown: every session is ended
+        paused.held = False  # the blocker's session went with it
+        _, stderr = paused.process.communicate(timeout=60)
+    finally:
+        paused.close()
+    assert paused.process.returncode == 1
+    assert "the warehouse connection was lost during load" in stderr, stderr
+    assert words in stderr and "connection already closed" not in stderr
+
+    embedded.start(server)
+    listing = _cakupan(_env(params, sources), "loads", "list")
+    assert listing.returncode == 0, listing.stderr
+    assert f"load {load_id} was interrupted" in listing.stdout
+    conn = psycopg2.connect(**params.dsn_kwargs())
+    try:
+        assert _one(conn, "select status from raw.loads where load_id = %s", load_id) == "failed"
+        assert _landed_tables(conn) == 0
+    finally:
+        conn.close()
+
+
 def test_list_filters_by_source_period_file_and_status(db, warehouse, sources, capsys,
                                                       monkeypatch):  # fmt: skip
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", warehouse.url(mask=False))
@@ -417,3 +475,92 @@ def test_removing_a_month_and_transforming_leaves_the_facts_as_the_remaining_sou
     transform = _cakupan(env, "transform", timeout=900)
     assert transform.returncode == 0, transform.stdout[-3000:]
     assert _checksums(conn) == before
+
+
+# ---------------------------------------------------------------- the DAGs: fail fast or retry
+
+
+@pytest.fixture()
+def load_task(db, warehouse, monkeypatch):
+    """The ingest DAGs' `load` task (cakupan_membership's), whose python callable is what
+    Airflow runs, connected through the Airflow connection `warehouse` to the test database.
+    What Airflow does with the outcome is its own documented rule: AirflowFailException fails
+    the task without its retries; any other exception is retried (`retries` of DEFAULT_ARGS).
+    """
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", warehouse.url(mask=False))
+    import cakupan_membership
+
+    task = cakupan_membership.dag.get_task("load")
+    assert task.retries == 3
+    return task
+
+
+def _zip_bomb(path: Path) -> Path:
+    """A small workbook whose zip directory declares 4 GB uncompressed per entry."""
+    import zipfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>" + " " * 5000)
+        archive.writestr("xl/workbook.xml", "<workbook/>" + " " * 5000)
+    data = bytearray(path.read_bytes())
+    pos = data.find(b"PK\x01\x02")
+    while pos != -1:
+        data[pos + 24 : pos + 28] = (0xFFFF0000).to_bytes(4, "little")
+        pos = data.find(b"PK\x01\x02", pos + 4)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_file_fault_fails_the_dag_task_at_once(load_task, sources):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    bomb = _zip_bomb(sources / "bpjs" / "rekap_peserta_jkn_2024_01.xlsx")
+    with pytest.raises(AirflowFailException, match=r"zip bomb refused.*not retried") as info:
+        load_task.python_callable({"contract": "bpjs_membership", "path": str(bomb)})
+    assert "rekap_peserta_jkn_2024_01.xlsx" in str(info.value)
+
+    missing = sources / "dukcapil" / "penduduk_kabkota_2024_s1.csv"
+    missing.parent.mkdir(parents=True, exist_ok=True)
+    missing.write_text("KODE_WILAYAH;NAMA_WILAYAH;LAKI_LAKI\n33.75;Kota Pekalongan;160000\n")
+    with pytest.raises(AirflowFailException, match="penduduk_kabkota_2024_s1.csv") as info:
+        load_task.python_callable({"contract": "dukcapil_residents", "path": str(missing)})
+    assert "residents" in str(info.value) and "not retried" in str(info.value)
+
+
+def test_a_lost_connection_is_left_to_the_dag_tasks_retries(load_task, db, warehouse, sources):
+    import threading
+
+    from airflow.sdk.exceptions import AirflowFailException
+    from cakupan.warehouse import WarehouseConnectionLost
+
+    path = _write(sources, "penduduk_kabkota_2024_s2.csv")
+    blocker = psycopg2.connect(**warehouse.dsn_kwargs())
+    blocker.autocommit = True
+    watcher = psycopg2.connect(**warehouse.dsn_kwargs())
+    watcher.autocommit = True
+
+    def terminate_when_waiting() -> None:
+        waiting = (
+            "select pg_terminate_backend(pid) from pg_stat_activity where wait_event_type ="
+            " 'Lock' and application_name = 'cakupan_membership.load'"
+        )
+        _wait(lambda: _one(watcher, waiting), "the task's load to wait in its acceptance")
+
+    with blocker.cursor() as cur:
+        cur.execute("select pg_advisory_lock(hashtext(%s))", (RAW_TABLE,))
+    thread = threading.Thread(target=terminate_when_waiting)
+    thread.start()
+    try:
+        with pytest.raises(WarehouseConnectionLost) as info:
+            load_task.python_callable({"contract": "dukcapil_residents", "path": str(path)})
+    finally:
+        thread.join()
+        blocker.close()
+        watcher.close()
+    assert not isinstance(info.value, AirflowFailException)
+    assert _lost_connection_words(warehouse) in str(info.value)
+    # the retry finds the interrupted try, marks it failed, and loads the file
+    result = load_task.python_callable({"contract": "dukcapil_residents", "path": str(path)})
+    assert result["rows_landed"] == 2
+    assert _one(db, "select count(*) from raw.loads where error like 'interrupted:%%'") == 1
