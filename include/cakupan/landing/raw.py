@@ -327,7 +327,9 @@ def _lock_key(load_id: int) -> int:
 
 def hold_load_lock(cur, load_id: int) -> None:
     """Hold the load's lock for the session: until `release_load_lock` or the session's end."""
-    cur.execute("select pg_advisory_lock(hashtext('cakupan.load'), %s)", (_lock_key(load_id),))
+    cur.execute(
+        "select pg_advisory_lock(hashtext('cakupan.load'), %s::integer)", (_lock_key(load_id),)
+    )
 
 
 def release_load_lock(conn, load_id: int) -> None:
@@ -339,7 +341,8 @@ def release_load_lock(conn, load_id: int) -> None:
     try:
         with conn.cursor() as cur:
             cur.execute(
-                "select pg_advisory_unlock(hashtext('cakupan.load'), %s)", (_lock_key(load_id),)
+                "select pg_advisory_unlock(hashtext('cakupan.load'), %s::integer)",
+                (_lock_key(load_id),),
             )
         conn.commit()
     except Exception:  # the load's own outcome matters more; the lock ends with the session
@@ -364,7 +367,7 @@ def recover_interrupted(conn) -> list[int]:
         interrupted = []
         for (load_id,) in cur.fetchall():
             cur.execute(
-                "select pg_try_advisory_xact_lock(hashtext('cakupan.load'), %s)",
+                "select pg_try_advisory_xact_lock(hashtext('cakupan.load'), %s::integer)",
                 (_lock_key(load_id),),
             )
             if not cur.fetchone()[0]:
