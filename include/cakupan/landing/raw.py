@@ -325,10 +325,21 @@ def _lock_key(load_id: int) -> int:
     return load_id % 2_147_483_647
 
 
+# how often the server checks, during a statement, that the loading client is still there
+# (PostgreSQL 14+): a killed loader's session, and its lock, then end within this time even in
+# the middle of a long acceptance, instead of when the statement is done
+CLIENT_CHECK_INTERVAL = "10s"
+
+
 def hold_load_lock(cur, load_id: int) -> None:
     """Hold the load's lock for the session: until `release_load_lock` or the session's end."""
     cur.execute(
         "select pg_advisory_lock(hashtext('cakupan.load'), %s::integer)", (_lock_key(load_id),)
+    )
+    cur.execute(
+        "select set_config(name, %s, false) from pg_settings"
+        " where name = 'client_connection_check_interval'",
+        (CLIENT_CHECK_INTERVAL,),
     )
 
 
