@@ -582,14 +582,15 @@ select load_id, source, coalesce(source_file, source_url, '-'), periods, rows_re
        to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), error,
        to_char(removed_at, 'YYYY-MM-DD HH24:MI:SS'), removed_by
 from raw.loads
-where (%(source)s::text is null or source = %(source)s)
-  and (%(status)s::text is null or status = %(status)s)
+where (%(source)s::text is null or source = %(source)s::text)
+  and (%(status)s::text is null or status = %(status)s::text)
   and (%(first)s::date is null
-       or exists (select from unnest(periods) as p where p between %(first)s and %(last)s))
-  and (%(files)s::text[] is null or source_file = any(%(files)s)
-       or strpos(source_file, %(part)s) > 0)
+       or exists (select from unnest(periods) as p where p between %(first)s::date
+                  and %(last)s::date))
+  and (%(files)s::text[] is null or source_file = any(%(files)s::text[])
+       or strpos(source_file, %(part)s::text) > 0)
 order by started_at desc, load_id desc
-limit %(limit)s
+limit %(limit)s::integer
 """
 LOAD_STATUSES = ("landed", "running", "succeeded", "failed", "removed")
 _YEAR = re.compile(r"^(\d{4})$")

@@ -443,24 +443,24 @@ def remove_loads(cur, load_ids: list[int], *, removed_by: str | None = None) -> 
     if not loads:
         return removal
     ids = [load.load_id for load in loads]
-    by_table: dict[str, list[RemovedLoad]] = {}
-    for load in loads:
-        by_table.setdefault(load.raw_table, []).append(load)
-    for raw_table in sorted(by_table):
-        _delete_rows(cur, raw_table, by_table[raw_table])
+    for raw_table in sorted({load.raw_table for load in loads}):
+        _delete_rows(cur, raw_table, [load for load in loads if load.raw_table == raw_table])
     cur.execute(
-        "with gone as (delete from raw.rejects where _load_id = any(%s) returning _load_id)"
-        " select _load_id, count(*) from gone group by _load_id",
+        "with gone as (delete from raw.rejects where _load_id = any(%s::bigint[])"
+        " returning _load_id) select _load_id, count(*) from gone group by _load_id",
         (ids,),
     )
     rejects = dict(cur.fetchall())
-    cur.execute("select load_id, count(*) from raw.landed_sheets where load_id = any(%s)"
-                " group by load_id", (ids,))  # fmt: skip
+    cur.execute(
+        "select load_id, count(*) from raw.landed_sheets where load_id = any(%s::bigint[])"
+        " group by load_id",
+        (ids,),
+    )
     landed = dict(cur.fetchall())
     drop_landed(cur, ids)
     cur.execute(
-        "update raw.loads set status = 'removed', removed_at = now(),"
-        " removed_by = concat_ws(' as ', %s::text, session_user) where load_id = any(%s)",
+        "update raw.loads set status = 'removed', removed_at = now(), removed_by ="
+        " concat_ws(' as ', %s::text, session_user) where load_id = any(%s::bigint[])",
         (removed_by, ids),
     )
     for load in loads:
@@ -471,10 +471,21 @@ def remove_loads(cur, load_ids: list[int], *, removed_by: str | None = None) -> 
 
 
 def _loads_to_remove(cur, load_ids: list[int], removal: Removal) -> list[RemovedLoad]:
-    """The loads to remove, locked; a LoadRemovalError for unknown loads and loads under way."""
+    """The loads to remove, locked; a LoadRemovalError for unknown loads and loads under way.
+
+    The lock every acceptor of a raw table takes first (`pg_advisory_xact_lock` on its name) is
+    taken here before the load log's rows, in the acceptors' order: an acceptor replacing one of
+    these loads updates its row while holding that lock, so the other order could deadlock."""
+    cur.execute(
+        "select distinct raw_table from raw.loads where load_id = any(%s::bigint[])"
+        " order by raw_table",
+        (load_ids,),
+    )
+    for (raw_table,) in cur.fetchall():
+        cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (raw_table,))
     cur.execute(
         "select load_id, source, raw_table, source_file, status from raw.loads"
-        " where load_id = any(%s) order by load_id for update",
+        " where load_id = any(%s::bigint[]) order by load_id for update",
         (load_ids,),
     )
     found = {row[0]: RemovedLoad(*row) for row in cur.fetchall()}
@@ -493,16 +504,15 @@ def _loads_to_remove(cur, load_ids: list[int], removal: Removal) -> list[Removed
 
 
 def _delete_rows(cur, raw_table: str, loads: list[RemovedLoad]) -> None:
-    """Delete the loads' rows from their raw table, under the lock its acceptors take."""
-    cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (raw_table,))
+    """Delete the loads' rows from their raw table (its acceptors' lock is held already)."""
     schema, table = split_table(raw_table)
     cur.execute("select to_regclass(%s) is not null", (f'"{schema}"."{table}"',))
     if not cur.fetchone()[0]:
         return  # loads that failed before their raw table was created
     cur.execute(
         sql.SQL(
-            "with gone as (delete from {}.{} where _load_id = any(%s) returning _load_id)"
-            " select _load_id, count(*) from gone group by _load_id"
+            "with gone as (delete from {}.{} where _load_id = any(%s::bigint[])"
+            " returning _load_id) select _load_id, count(*) from gone group by _load_id"
         ).format(sql.Identifier(schema), sql.Identifier(table)),
         ([load.load_id for load in loads],),
     )
@@ -514,8 +524,8 @@ def _delete_rows(cur, raw_table: str, loads: list[RemovedLoad]) -> None:
 def current_loads_of_files(cur, source_files: list[str]) -> list[int]:
     """The loads whose rows stand for these files now: succeeded, not replaced, not removed."""
     cur.execute(
-        "select load_id from raw.loads where source_file = any(%s) and status = 'succeeded'"
-        " and superseded_by is null order by load_id",
+        "select load_id from raw.loads where source_file = any(%s::text[])"
+        " and status = 'succeeded' and superseded_by is null order by load_id",
         (source_files,),
     )
     return [row[0] for row in cur.fetchall()]
