@@ -1,5 +1,5 @@
-"""Operate the local Airflow (`cakupan airflow ui|stop|status|trigger|backfill|runs`) and list
-the warehouse's loads (`cakupan loads`).
+"""Operate the local Airflow (`cakupan airflow ui|stop|status|trigger|backfill|runs`) and the
+warehouse's load log (`cakupan loads list|remove`).
 
 Airflow does the work: `airflow standalone` supervises api-server, scheduler, dag-processor and
 triggerer; its REST API (v2) triggers, backfills and lists runs; `airflow dags test` runs a DAG
@@ -13,7 +13,8 @@ What this module adds is what Airflow does not do:
   environment) to stop it or to send commands to its API, whose login it reads from Airflow's
   own password file;
 * `--month YYYY-MM [--to YYYY-MM]` turned into the conf `from_month`/`to_month` of the DAGs that
-  declare those params, and `cakupan loads`, which reads `raw.loads` from the warehouse.
+  declare those params, and `cakupan loads`, which lists `raw.loads` and removes loads (the
+  work is `cakupan.landing.raw`'s: `recover_interrupted`, `remove_loads`).
 
 No Airflow import here: Airflow runs as subprocesses and answers over HTTP.
 Exit codes: 0 done, 1 a run or a command failed, 2 wrong arguments, 3 (`status`) not running.
