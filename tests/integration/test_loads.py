@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -238,7 +239,6 @@ def test_a_terminated_session_is_reported_with_the_servers_words(db, warehouse, 
 def own_server():
     """An embedded PostgreSQL of this test's own, to restart under a load."""
     import shutil
-    import socket
     import tempfile
 
     from cakupan.warehouse import embedded
@@ -568,3 +568,48 @@ def test_a_lost_connection_is_left_to_the_dag_tasks_retries(load_task, db, wareh
     result = load_task.python_callable({"contract": "dukcapil_residents", "path": str(path)})
     assert result["rows_landed"] == 2
     assert _one(db, "select count(*) from raw.loads where error like 'interrupted:%%'") == 1
+
+
+def test_in_a_real_airflow_run_a_file_fault_fails_at_once_and_a_lost_warehouse_is_retried(
+    warehouse, clean_env, sources, monkeypatch, tmp_path
+):
+    """`airflow dags test cakupan_membership` (Airflow's own task runner, as the scheduler's
+    workers run it): the month's file a zip bomb, its `load` task goes from running to `failed`
+    on its first try; the warehouse unreachable instead, it goes to `up_for_retry` (the run is
+    stopped there: the retry waits for its delay)."""
+    import signal
+
+    from cakupan import airflow_local
+
+    _zip_bomb(sources / "bpjs" / "rekap_peserta_jkn_2024_01.xlsx")
+    monkeypatch.setenv("AIRFLOW_HOME", clean_env["AIRFLOW_HOME"])
+    monkeypatch.setenv("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")  # the state changes
+    env = airflow_local.airflow_env(warehouse.airflow_value())
+    airflow_local.ensure_db(env)
+    cmd = [airflow_local.airflow_bin(), "dags", "test", "cakupan_membership", "2024-01-01", "-c",
+           '{"from_month": "2024-01", "to_month": "2024-01"}']  # fmt: skip
+
+    fault = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    log = fault.stdout + fault.stderr
+    assert fault.returncode != 0
+    assert "zip bomb refused" in log and "(a fault of the file: not retried)" in log
+    assert "new_state=failed" in log and "up_for_retry" not in log, log[-3000:]
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env["AIRFLOW_CONN_WAREHOUSE"] = warehouse.replace(port=str(port)).airflow_value()
+    out = tmp_path / "transient.log"
+    with open(out, "w") as sink:
+        run = subprocess.Popen(cmd, env=env, stdout=sink, stderr=subprocess.STDOUT,
+                               start_new_session=True)  # fmt: skip
+    try:
+        retrying = lambda: "new_state=up_for_retry" in out.read_text(errors="replace")  # noqa: E731
+        _wait(lambda: retrying() or run.poll() is not None, "the retry", timeout=300)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+    log = out.read_text(errors="replace")
+    assert "new_state=up_for_retry" in log, log[-3000:]
+    assert "cannot connect to the warehouse" in log and "not retried" not in log
