@@ -394,7 +394,10 @@ def recover_interrupted(conn) -> list[int]:
             drop_landed(cur, interrupted)
     conn.commit()
     if interrupted:
-        log.warning("loads %s were interrupted; marked failed", ", ".join(map(str, interrupted)))
+        log.warning(
+            "interrupted load(s) marked failed, their landed copies dropped: %s",
+            ", ".join(map(str, interrupted)),
+        )
     return interrupted
 
 
