@@ -55,7 +55,7 @@ def _list_files_task(dag_id: str, contracts: list[str]):
 
 def _load_task(dag_id: str, contracts: list[str]):
     @task(outlets=[RAW, *map(contract_asset, contracts)], max_active_tis_per_dag=2)
-    def load(file: dict, run_id=None) -> dict:
+    def load(file: dict, run_id=None, params=None) -> dict:
         """Extract one file by its contract and land it in its raw table (one transaction)."""
         from cakupan.pipeline import load_file
         from cakupan.warehouse import connect
@@ -64,7 +64,13 @@ def _load_task(dag_id: str, contracts: list[str]):
 
         conn = connect(warehouse_params(), application_name=f"{dag_id}.load")
         try:
-            return load_file(file["path"], file["contract"], conn=conn, run_id=run_id)
+            return load_file(
+                file["path"],
+                file["contract"],
+                conn=conn,
+                run_id=run_id,
+                allow_shrink=bool((params or {}).get("allow_shrink")),
+            )
         finally:
             conn.close()
 
@@ -98,6 +104,11 @@ def ingest_dag(
             "from_month": Param("", type="string", description="YYYY-MM; empty: the data interval"),
             "to_month": Param(
                 "", type="string", description="YYYY-MM inclusive; empty: the interval"
+            ),
+            "allow_shrink": Param(
+                False,
+                type="boolean",
+                description="load deliveries far smaller than the current load of their periods",
             ),
         },
         doc_md=description,

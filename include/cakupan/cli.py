@@ -120,7 +120,9 @@ def _load(args) -> int:
 
         for path in args.files:
             step(f"{path}: reading")
-            result = load_file(path, args.contract, conn=conn, progress=step)
+            result = load_file(
+                path, args.contract, conn=conn, progress=step, allow_shrink=args.allow_shrink
+            )
             print(
                 f"{path}: load {result['load_id']}: read {result['rows_read']}, landed "
                 f"{result['rows_landed']}, rejected {result['rows_rejected']}, skipped "
@@ -178,6 +180,11 @@ def _add_pipeline(sub) -> None:
     load = sub.add_parser("load", help="load source files into the warehouse now")
     load.add_argument("files", nargs="+")
     load.add_argument("--contract", help="contract name (default: matched by file name)")
+    load.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="load a delivery far smaller than the current load of its periods (refused otherwise)",
+    )
     load.set_defaults(func=_load)
 
 

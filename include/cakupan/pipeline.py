@@ -75,8 +75,11 @@ def load_file(
     conn=None,
     run_id: str | None = None,
     progress=None,
+    allow_shrink: bool = False,
 ) -> dict:
-    """Extract one file by its contract and land it; return the load's counts (for XCom)."""
+    """Extract one file by its contract and land it; return the load's counts (for XCom).
+    A delivery far smaller than the current load of its periods is refused unless
+    `allow_shrink` (`cakupan.landing.scopes`)."""
     from cakupan.landing.load import land_file
     from cakupan.sources.contracts import load_contracts, match_contract
     from cakupan.sources.extract import extract_file
@@ -97,6 +100,7 @@ def load_file(
             source_file=relative_source_path(path),
             run_id=run_id,
             progress=progress,
+            allow_shrink=allow_shrink,
         )
     finally:
         if own:
@@ -157,10 +161,20 @@ def transform_args(
             raise ValueError("a full refresh builds everything: it takes no `after`")
         args.append("--full-refresh")
     if after:
+        from cakupan.sources.contracts import load_contracts
+
+        contracts = load_contracts()
+        # a contract's raw table, and the observations of the dataset it feeds (what the facts
+        # read)
+        datasets = sorted(
+            {contracts[n].feeds.dataset for n in after if n in contracts and contracts[n].feeds}
+        )
         select = []
-        for source in [f"source:*.{name}+" for name in after] + [
-            f"source:{name}+" for name in LOAD_LOG_SOURCES
-        ]:
+        for source in (
+            [f"source:*.{name}+" for name in after]
+            + [f"source:observations.{dataset}+" for dataset in datasets]
+            + [f"source:{name}+" for name in LOAD_LOG_SOURCES]
+        ):
             select += [
                 f"{source},config.materialized:table",
                 f"{source},config.materialized:incremental",
@@ -192,11 +206,31 @@ def transform(
     return run_dbt([*args, "--quiet"] if quiet else args, params=params, check=check)
 
 
+def _explain_failures(params) -> None:
+    """After a failed build: the first rows of each failing data test (the months, sources,
+    loads and files at fault), which dbt itself does not print."""
+    from cakupan.failures import explain
+    from cakupan.warehouse import connect
+
+    run_results = config.dbt_project_dir() / "target" / "run_results.json"
+    try:
+        conn = connect(params, application_name="cakupan-transform-failures")
+    except Exception:  # the build's own error is what matters; nothing more to say
+        return
+    try:
+        for line in explain(conn, run_results):
+            print(line, file=sys.stderr)  # noqa: T201 - the CLI's report
+    finally:
+        conn.close()
+
+
 def run_dbt(args: list[str], *, params=None, check: bool = True) -> int:
     """Run a dbt command in the project folder with the warehouse's credentials."""
     cmd = [dbt_executable(), *args, "--project-dir", str(config.dbt_project_dir())]
     log.info("running %s", " ".join(cmd[:3]))
     result = subprocess.run(cmd, env=dbt_env(params), cwd=config.dbt_project_dir())
+    if result.returncode != 0 and args[:1] == ["build"]:
+        _explain_failures(params)
     if check and result.returncode != 0:
         raise RuntimeError(f"dbt {' '.join(args)} failed with exit code {result.returncode}")
     return result.returncode

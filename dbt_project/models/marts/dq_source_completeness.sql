@@ -7,8 +7,8 @@ districts as (
 ),
 
 reported as (
-    select distinct 'bpjs_membership' as source_name, 'month' as period_grain, month as period_start, district_code
-    from {{ ref('stg_bpjs__memberships') }}
+    select distinct source_name, 'month' as period_grain, month as period_start, district_code
+    from {{ ref('int_memberships_by_source') }}
     union all
     select distinct 'dukcapil_residents', 'semester', semester_start_month, district_code
     from {{ ref('stg_dukcapil__residents') }}

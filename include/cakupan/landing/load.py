@@ -4,9 +4,12 @@
    with the load recorded in `raw.loads` as `landed`. All or nothing: a fault rolls it back.
 2. **Accept** (`cakupan.sources.accept`, the rules `cakupan sources check` runs too): typed,
    region-matched rows into the contract's raw table and every row that cannot be understood
-   into `raw.rejects`; what earlier loads of the same file or periods landed is replaced;
-   `raw.loads` gets its counts and `succeeded`. All or nothing again: a fault leaves the landed
-   rows, marks the load `failed` with the error, and a rerun of the file replaces both.
+   into `raw.rejects`; the measures the contract feeds into `raw.observations`
+   (`cakupan.landing.observations`); the load's scope recorded, and what earlier loads of the
+   same source (and file) it covers superseded, never deleted (`cakupan.landing.scopes`); a
+   delivery far smaller than the current one refused unless allowed; `raw.loads` gets its counts
+   and `succeeded`. All or nothing again: a fault leaves the landed rows, marks the load
+   `failed` with the error, and a rerun of the file replaces both.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
+from cakupan.landing.observations import ensure_observations, write_observations
 from cakupan.landing.raw import (
     PROVENANCE_COLUMNS,
     LoadResult,
@@ -27,9 +31,9 @@ from cakupan.landing.raw import (
     ensure_raw_table,
     record_failure,
     register,
-    replace_previous,
     split_table,
 )
+from cakupan.landing.scopes import ensure_scopes_schema, record_scope, refuse_shrink, supersede
 from cakupan.sources.accept import Acceptance, plans_for
 from cakupan.sources.contracts import Contract
 from cakupan.sources.extract import Extraction
@@ -50,6 +54,7 @@ class _Load:
     load_id: int = 0
     sha256: str | None = None  # a streamed CSV is hashed as it lands
     landed: list[LandedSheet] | None = None
+    allow_shrink: bool = False
 
     @property
     def rows_landed(self) -> int:
@@ -64,8 +69,10 @@ def land_file(
     source_file: str,
     run_id: str | None = None,
     progress: Callable[[str], None] | None = None,
+    allow_shrink: bool = False,
 ) -> LoadResult:
     load = _Load(contract, extraction, source_file, run_id, dt.datetime.now(dt.UTC))
+    load.allow_shrink = allow_shrink
     _land(conn, load)
     landed_at = dt.datetime.now(dt.UTC)
     if progress is not None:
@@ -136,6 +143,9 @@ def _accept(conn, load: _Load) -> LoadResult:
             # first loads of one source would otherwise race on `create table if not exists`
             cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (raw_table,))
         ensure_raw_table(conn, raw_table, contract.field_types())
+        ensure_scopes_schema(conn)
+        if contract.feeds is not None:
+            ensure_observations(conn, contract.feeds.dataset)
         with conn.cursor() as cur:
             acceptance = Acceptance(
                 cur, contract, load.extraction, plans_for(load.extraction, load.landed or [])
@@ -143,6 +153,10 @@ def _accept(conn, load: _Load) -> LoadResult:
             acceptance.decide()
             accepted = _write_accepted(cur, acceptance, load)
             rejected = _write_rejects(cur, acceptance, load)
+            observations = write_observations(cur, contract, load.load_id)
+            record_scope(cur, contract, load.load_id)
+            if not load.allow_shrink:
+                refuse_shrink(cur, load.source_file, contract, load.load_id)
             result = LoadResult(
                 load_id=load.load_id,
                 source=contract.name,
@@ -153,6 +167,7 @@ def _accept(conn, load: _Load) -> LoadResult:
                 rows_rejected=rejected,
                 rows_skipped=acceptance.skipped(),
                 periods=acceptance.periods(),
+                observations=observations,
             )
             cur.execute("drop table _acc")
             _finish(cur, load, result)
@@ -172,17 +187,8 @@ def _accept(conn, load: _Load) -> LoadResult:
 
 
 def _finish(cur, load: _Load, result: LoadResult) -> None:
-    """Replace earlier loads of the file or its periods; record the counts and `succeeded`."""
-    result.replaced_loads = replace_previous(
-        cur,
-        source=result.source,
-        raw_table=result.raw_table,
-        load_id=load.load_id,
-        periods=result.periods,
-        source_file=load.source_file,
-        replace_by_file=True,
-    )
-    drop_landed(cur, result.replaced_loads)
+    """Record the counts and `succeeded`; supersede what earlier loads of the source said of
+    the load's scope (their landed copies go when nothing of them is current)."""
     finished = dt.datetime.now(dt.UTC)
     cur.execute(
         "update raw.loads set status = 'succeeded', periods = %s, rows_read = %s,"
@@ -198,6 +204,13 @@ def _finish(cur, load: _Load, result: LoadResult) -> None:
             load.load_id,
         ),
     )
+    wholly = supersede(cur, result.source)
+    cur.execute(
+        "select load_id from raw.loads where load_id = any(%s) and superseded_by = %s",
+        (wholly, load.load_id),
+    )
+    result.replaced_loads = sorted(r[0] for r in cur.fetchall())
+    drop_landed(cur, wholly)
     result.seconds = (finished - load.started).total_seconds()
 
 

@@ -1,8 +1,8 @@
 """The `raw` schema's bookkeeping: `raw.loads`, `raw.rejects`, `raw.landed_sheets`, raw tables.
 
-Every load is recorded in `raw.loads`. A load replaces exactly what earlier loads of the same
-source file or of the same periods landed (`replace_previous`), so reruns of an interval leave
-the same rows. A failed load is recorded with status `failed` (`record_failure`).
+Every load is recorded in `raw.loads`. A load supersedes what earlier loads of the same source
+said of its scope (`cakupan.landing.scopes`), so reruns of an interval leave the same current
+rows. A failed load is recorded with status `failed` (`record_failure`).
 """
 
 from __future__ import annotations
@@ -98,6 +98,7 @@ class LoadResult:
     rows_skipped: int
     periods: list[dt.date] = field(default_factory=list)
     replaced_loads: list[int] = field(default_factory=list)
+    observations: int = 0  # canonical values written to raw.observations
     seconds: float = 0.0
     accept_seconds: float = 0.0  # files: typing and matching the landed rows (the rest landed them)
 
@@ -194,47 +195,6 @@ def ensure_raw_table(conn, raw_table: str, fields: dict[str, str]) -> list[str]:
             )
         )
     return list(fields)
-
-
-def replace_previous(
-    cur,
-    *,
-    source: str,
-    raw_table: str,
-    load_id: int,
-    periods: list,
-    source_file: str | None,
-    replace_by_file: bool,
-) -> list[int]:
-    """Delete what earlier loads of this file or of these periods landed; mark them superseded."""
-    schema, table = split_table(raw_table)
-    # replace what earlier loads of this file or of these periods landed
-    conditions = [sql.SQL("_period = any(%(periods)s)")]
-    if replace_by_file and source_file is not None:
-        conditions.append(sql.SQL("_source_file = %(file)s"))
-    cur.execute(
-        sql.SQL(
-            "with gone as (delete from {}.{} where _load_id <> %(load)s and ({})"
-            " returning _load_id) select distinct _load_id from gone"
-        ).format(sql.Identifier(schema), sql.Identifier(table), sql.SQL(" or ").join(conditions)),
-        {"periods": periods, "file": source_file, "load": load_id},
-    )
-    replaced = sorted(r[0] for r in cur.fetchall())
-    # loads that landed only rejects of the same file are superseded too
-    if source_file is not None:
-        cur.execute(
-            "select load_id from raw.loads where source = %s and source_file = %s"
-            " and status = 'succeeded' and superseded_by is null and load_id <> %s",
-            (source, source_file, load_id),
-        )
-        replaced = sorted(set(replaced) | {r[0] for r in cur.fetchall()})
-    if replaced:
-        cur.execute("delete from raw.rejects where _load_id = any(%s)", (replaced,))
-        cur.execute(
-            "update raw.loads set superseded_by = %s where load_id = any(%s)",
-            (load_id, replaced),
-        )
-    return replaced
 
 
 def record_failure(conn, source, raw_table, source_file, sha256, url, run_id, started, exc):

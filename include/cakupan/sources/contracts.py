@@ -16,8 +16,8 @@ a file other than the contract YAML, a database or Airflow.
 from __future__ import annotations
 
 import codecs
-import functools
 import fnmatch
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -546,7 +546,10 @@ def _check_period_of_feeds(contract: Contract, feeds: FeedsSpec) -> None:
         if contract.fields[feeds.year_field].type != "integer":
             _fail("feeds.year_field", "the year field must be of type integer")
     elif contract.period is None:
-        _fail("feeds", "a source that feeds measures needs a `period` (or, for grain year, a year_field)")
+        _fail(
+            "feeds",
+            "a source feeding measures needs a `period` (grain year: or a year_field)",
+        )
 
 
 def _check_measure_fields(fed: dict[str, FieldSpec], dataset: str, measures: dict) -> None:
@@ -607,21 +610,27 @@ def load_contract(path: str | Path) -> Contract:
 
 
 def load_contracts(directory: str | Path | None = None) -> dict[str, Contract]:
-    """All contracts of a folder (default: the package's `contracts/`), by name.
+    """All contracts of a folder by name; default: the package's `contracts/` and the folders of
+    `CAKUPAN_CONTRACTS_DIR` (an office's own contracts).
 
-    A contract's `name` must equal its file name without `.yml`.
+    A contract's `name` must equal its file name without `.yml`, and be declared once.
     """
-    folder = Path(directory) if directory is not None else CONTRACTS_DIR
+    from cakupan import config
+
+    folders = [Path(directory)] if directory is not None else [CONTRACTS_DIR]
+    if directory is None:
+        folders += config.extra_contract_dirs()
     contracts: dict[str, Contract] = {}
-    for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
-        contract = load_contract(path)
-        if contract.name != path.stem:
-            raise ContractError(
-                f"{path}: name: {contract.name!r} must equal the file name {path.stem!r}"
-            )
-        if contract.name in contracts:
-            raise ContractError(f"{path}: name: {contract.name!r} is declared twice")
-        contracts[contract.name] = contract
+    for folder in folders:
+        for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
+            contract = load_contract(path)
+            if contract.name != path.stem:
+                raise ContractError(
+                    f"{path}: name: {contract.name!r} must equal the file name {path.stem!r}"
+                )
+            if contract.name in contracts:
+                raise ContractError(f"{path}: name: {contract.name!r} is declared twice")
+            contracts[contract.name] = contract
     return contracts
 
 

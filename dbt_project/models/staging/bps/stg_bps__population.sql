@@ -4,6 +4,8 @@ source as (
     select * from {{ optional_source('bps', 'bps_population', {
         'bps_code': 'text', 'name': 'text', 'year': 'bigint', 'population': 'bigint'
     }) }} as raw_rows
+    -- rows a later load of the same source superseded stay in raw, out of the way
+    where {{ is_current('raw_rows._load_id', 'make_date(raw_rows.year::integer, 1, 1)', 'raw_rows._region_code') }}
 ),
 
 renamed as (

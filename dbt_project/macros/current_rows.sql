@@ -1,0 +1,35 @@
+{#-
+    Which landed rows are current. A later load of the same source supersedes an earlier one
+    where their scopes meet (raw.superseded, written by the loader: per period and region, `*`
+    for every region, a null period for the whole load); superseded rows stay in raw, out of the
+    facts' way, and come back when the newer load is removed.
+-#}
+{% macro is_current(load_id, period, region_code) -%}
+    not exists (
+        select 1
+        from {{ source('cakupan', 'superseded') }} as superseded
+        where superseded.load_id = {{ load_id }}
+            and (superseded.period = {{ period }} or superseded.period is null)
+            and (superseded.region_code = '*' or superseded.region_code = {{ region_code }})
+    )
+{%- endmacro %}
+
+{#- A dataset's observations (raw.observations_<dataset>): the partition when some source has
+    fed it, else no rows with the same columns. -#}
+{% macro observations_of(dataset) -%}
+    {%- set relation = source('observations', dataset) -%}
+    {%- if execute and adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
+    (
+        select
+            null::text as dataset, null::bigint as load_id, null::text as source,
+            null::text as publisher, null::text as measure, null::text as group_code,
+            null::text as detail, null::text as region_level, null::text as region_code,
+            null::date as period, null::text as grain, null::numeric as value,
+            null::text as source_file, null::text as sheet, null::integer as source_row,
+            null::timestamptz as loaded_at
+        where false
+    )
+    {%- else -%}
+    {{ relation }}
+    {%- endif -%}
+{%- endmacro %}
