@@ -212,7 +212,8 @@ def _explain_failures(params) -> None:
     from cakupan.failures import explain
     from cakupan.warehouse import connect
 
-    run_results = config.dbt_project_dir() / "target" / "run_results.json"
+    target = Path(os.environ.get("DBT_TARGET_PATH") or "target")
+    run_results = config.dbt_project_dir() / target / "run_results.json"
     try:
         conn = connect(params, application_name="cakupan-transform-failures")
     except Exception:  # the build's own error is what matters; nothing more to say

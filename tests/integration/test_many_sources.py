@@ -250,10 +250,13 @@ def test_a_disagreement_is_listed_with_both_sources_and_loads(wh):
         " from dq.dq_source_disagreements where month = '2025-12-01' order by 1, 2",
     )
     national = wh["national_dec"]["64.72"][0]
-    assert rows == [
-        ("64.72", "participants", "bpjs_membership", national, "bpjs_kc_samarinda",
-         round(national * 1.05), True),
-    ]  # fmt: skip
+    assert [r[:3] + r[4:5] for r in rows] == [
+        ("64.72", "coverage_pct_published", "bpjs_membership", "bpjs_kc_samarinda"),
+        ("64.72", "participants", "bpjs_membership", "bpjs_kc_samarinda"),
+        ("64.74", "coverage_pct_published", "bpjs_membership", "bpjs_kc_samarinda"),
+    ]
+    assert rows[1][3:] == (national, "bpjs_kc_samarinda", round(national * 1.05), True)
+    assert all(r[6] for r in rows)
     # October: every kab/kota of the branch disagrees (1,000 participants)
     assert _one(
         conn,
