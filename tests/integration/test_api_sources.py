@@ -173,7 +173,8 @@ def _slow(request):
 FAULTS = {
     "429": (lambda: Response("", status=429, headers={"Retry-After": "0"}),
             "failed after 3 attempts", "last status 429"),
-    "503": (lambda: Response("upstream down", status=503), "failed after 3 attempts", "last status 503"),
+    "503": (lambda: Response("upstream down", status=503),
+            "failed after 3 attempts", "last status 503"),
     "timeout": (None, "failed after 3 attempts", "timeout"),
     "malformed": (lambda: Response("<html>Bad gateway</html>", content_type="application/json"),
                   "failed after 3 attempts", "invalid JSON"),
@@ -239,3 +240,98 @@ def test_a_period_the_source_cannot_take_is_refused_before_any_request(db, https
     with pytest.raises(ApiSourceError, match="no BPS WebAPI key"):
         load_api(BPS, "2024", conn=db, credentials=ApiCredentials(url=httpserver.url_for("/")))
     assert httpserver.log == []
+
+
+# -- the DAG: `airflow dags test cakupan_api_sources`, as the scheduler would run it ---------------
+
+
+@pytest.fixture()
+def airflow_run(tmp_path, warehouse, httpserver):
+    """Run the API sources' DAG once against the replay server; return (exit code, log, task
+    states)."""
+    import sqlite3
+
+    from cakupan.airflow_local import airflow_bin, airflow_env, ensure_db
+
+    home = tmp_path / "airflow"
+    home.mkdir()
+    env = airflow_env(warehouse.url(mask=False))
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW_CONN_BPS_WEBAPI": json.dumps(
+                {"conn_type": "http", "host": httpserver.url_for("/v1/api"), "password": KEY}
+            ),
+            "AIRFLOW_CONN_SATUDATA_KALTIM": json.dumps(
+                {"conn_type": "http", "host": httpserver.url_for("/")}
+            ),
+            "CAKUPAN_API_MAX_ATTEMPTS": "3",
+            "CAKUPAN_API_BACKOFF": "0.05",
+        }
+    )
+    ensure_db(env)
+
+    def run() -> tuple[int, str, dict[str, str]]:
+        result = subprocess.run(
+            [airflow_bin(), "dags", "test", "cakupan_api_sources", "2024-06-02T02:00:00+00:00"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        metadata = sqlite3.connect(home / "airflow.db")
+        states = dict(
+            metadata.execute(
+                "select task_id, state from task_instance where dag_id = 'cakupan_api_sources'"
+            ).fetchall()
+        )
+        metadata.close()
+        return result.returncode, result.stdout + result.stderr, states
+
+    return run
+
+
+def test_the_dag_loads_each_api_source_against_the_replay_server(db, httpserver, airflow_run):
+    httpserver.expect_request(BPS_PATH).respond_with_json(bps_year(2024))
+    _ckan_pages(httpserver)
+    code, log, states = airflow_run()
+    assert code == 0, log[-3000:]
+    assert states == {f"load_{BPS}": "success", f"load_{CKAN}": "success"}
+    with db.cursor() as cur:
+        cur.execute(
+            "select source, status, rows_landed, periods::text[], run_id like 'manual__%%'"
+            " or run_id like '%%2024-06-02%%' from raw.loads order by source"
+        )
+        loads = cur.fetchall()
+    db.commit()
+    assert loads == [
+        (BPS, "succeeded", 10, ["2024-01-01"], True),
+        (CKAN, "succeeded", 10, ["2024-01-01"], True),
+    ]
+    assert KEY not in log
+
+
+def test_a_fault_in_the_dag_fails_its_task_once_and_leaves_the_warehouse(
+    db, httpserver, airflow_run
+):
+    httpserver.expect_request(BPS_PATH).respond_with_json(bps_year(2024))
+    _ckan_pages(httpserver)
+    assert airflow_run()[0] == 0
+    before = _state(db)
+    httpserver.clear()
+    httpserver.expect_request(BPS_PATH).respond_with_data("upstream down", status=503)
+    _ckan_pages(httpserver)
+    code, log, states = airflow_run()
+    assert code != 0 or "failed" in log.lower()
+    assert states == {f"load_{BPS}": "failed", f"load_{CKAN}": "success"}
+    bps_requests = [r for r, _ in httpserver.log if r.path == BPS_PATH]
+    assert len(bps_requests) == 3  # the client's bounded retries; the task itself is not retried
+    rows, rejects, _current = _state(db)
+    assert (rows, rejects) == before[:2]  # the BPS rows as they were
+    with db.cursor() as cur:
+        cur.execute("select error from raw.loads where source = %s and status = 'failed'", (BPS,))
+        (error,) = cur.fetchone()
+    db.commit()
+    assert error.startswith(f"{BPS}: GET ") and "last status 503" in error
+    assert error in log and KEY not in log

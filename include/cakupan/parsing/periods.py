@@ -6,8 +6,8 @@ Excel serial numbers, Indonesian and English month names and their usual abbrevi
 (`Agt`, `Agu`, `Ags`, `Nop`, `Peb`, `Des`). `parse_period` also reads semesters
 (`2022_s1`, `S2 2023`, `Semester II 2023` -> January or July) and quarters (`2023 Q2`,
 `Triwulan II 2023` -> April) and a bare year (`2024`, `Tahun 2024` -> January: a yearly
-value's period is its year, dated by its first month). `search_period` finds such a period inside free text
-(`Posisi : 31 Mei 2022`, `Data per Maret 2023`). Two-digit years are 20xx.
+value's period is its year, dated by its first month). `search_period` finds such a period
+inside free text (`Posisi : 31 Mei 2022`, `Data per Maret 2023`). Two-digit years are 20xx.
 
 Kept here because no locked library reads these: `dateutil` knows English month names only, and
 neither it nor `dateparser` reads semesters, triwulan, `202401` or Excel serial numbers as the
