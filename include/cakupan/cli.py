@@ -99,6 +99,34 @@ def _summary(args) -> int:
     return 0
 
 
+class _ToProgress(logging.Handler):
+    """Log records shown as the progress line (the API client's retries: `HTTP 503; retry 1 of
+    4 in 1.0 s`), so that a failure ends in its one error line and nothing else."""
+
+    def __init__(self, step) -> None:
+        super().__init__(logging.WARNING)
+        self.step = step
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.step(record.getMessage())
+
+
+@contextlib.contextmanager
+def _retries_shown(step):
+    logger = logging.getLogger("cakupan.sources.http")
+    if logger.getEffectiveLevel() <= logging.INFO:  # -v: every line, as logged
+        yield
+        return
+    handler = _ToProgress(step)
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+
+
 def _load(args) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -106,10 +134,10 @@ def _load(args) -> int:
     from cakupan.pipeline import load_file
     from cakupan.warehouse import connect, resolve_params
 
-    if bool(args.files) == bool(args.source):
-        raise ValueError("cakupan load: give files, or --source NAME (an API source), not both")
     if args.period and not args.source:
         raise ValueError("cakupan load: --period is for an API source (--source NAME)")
+    if bool(args.files) == bool(args.source):
+        raise ValueError("cakupan load: give files, or --source NAME (an API source), not both")
 
     # one connection for every file, opened before the first file is read (a connection that
     # cannot work fails here, with the one-line error)
@@ -126,8 +154,8 @@ def _load(args) -> int:
         if args.source:
             from cakupan.pipeline import load_api
 
-            step(f"{args.source}: connecting")
-            result = load_api(args.source, args.period, conn=conn, progress=step)
+            with _retries_shown(step):
+                result = load_api(args.source, args.period, conn=conn, progress=step)
             print(
                 f"{args.source}: load {result['load_id']}: {result['source_file']}: read"
                 f" {result['rows_read']}, landed {result['rows_landed']}, rejected"

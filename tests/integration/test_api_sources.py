@@ -335,3 +335,78 @@ def test_a_fault_in_the_dag_fails_its_task_once_and_leaves_the_warehouse(
     db.commit()
     assert error.startswith(f"{BPS}: GET ") and "last status 503" in error
     assert error in log and KEY not in log
+
+
+# -- the CLI: `cakupan load --source NAME --period 2024` -------------------------------------------
+
+
+def _cli(httpserver, warehouse_url: str, *args: str) -> subprocess.CompletedProcess:
+    import os
+    import sys
+
+    env = dict(os.environ)
+    env.update(
+        {
+            "AIRFLOW_CONN_WAREHOUSE": warehouse_url,
+            "AIRFLOW_CONN_BPS_WEBAPI": json.dumps(
+                {"conn_type": "http", "host": httpserver.url_for("/v1/api"), "password": KEY}
+            ),
+            "CAKUPAN_API_MAX_ATTEMPTS": "2",
+            "CAKUPAN_API_BACKOFF": "0.05",
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "cakupan.cli", "load", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_cli_loads_a_source_for_a_year_and_fails_in_one_line(db, warehouse, httpserver):
+    httpserver.expect_request(BPS_PATH).respond_with_json(bps_year(2024))
+    url = warehouse.url(mask=False)
+    done = _cli(httpserver, url, "--source", BPS, "--period", "2024")
+    assert done.returncode == 0, done.stderr
+    endpoint = httpserver.url_for("/v1/api/list/model/data")
+    assert done.stdout.strip().startswith(
+        f"{BPS}: load 1: {endpoint}?lang=ind&domain=6400&var=1975&th=124: read 10, landed 10,"
+        " rejected 0, skipped 1"
+    ), done.stdout
+    before = _state(db)
+
+    httpserver.clear()
+    httpserver.expect_request(BPS_PATH).respond_with_data('{"status": "OK", "data-av', 200)
+    failed = _cli(httpserver, url, "--source", BPS, "--period", "2024")
+    assert failed.returncode == 1 and failed.stdout == ""
+    lines = failed.stderr.strip().splitlines()
+    assert len(lines) == 1, failed.stderr
+    assert lines[0].startswith(f"error: {BPS}: GET http://") and "invalid JSON" in lines[0]
+    assert KEY not in failed.stderr
+    assert _state(db) == before
+
+
+def test_cli_checks_the_warehouse_before_asking_the_api(httpserver):
+    done = _cli(
+        httpserver, "postgresql://nobody@127.0.0.1:1/none", "--source", BPS, "--period", "2024"
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: cannot connect to the warehouse")
+    assert httpserver.log == []
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--source", "no_such_source"], "no source contract 'no_such_source' (API sources:"),
+        (["--source", "bps_population"], "bps_population is a csv file contract"),
+        (["--source", BPS, "--period", "24"], "period '24': expected a year (2024)"),
+        (["--period", "2024"], "--period is for an API source"),
+    ],
+)
+def test_cli_misuse_is_one_line(db, warehouse, httpserver, args, says):
+    done = _cli(httpserver, warehouse.url(mask=False), *args)
+    assert done.returncode in (1, 2)
+    assert says in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert httpserver.log == []
