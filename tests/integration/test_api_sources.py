@@ -311,6 +311,22 @@ def test_the_dag_loads_each_api_source_against_the_replay_server(db, httpserver,
     ]
     assert KEY not in log
 
+    # the next run asks again and replaces: the same rows, from the new loads only
+    assert airflow_run()[0] == 0
+    with db.cursor() as cur:
+        cur.execute(
+            "select source, count(*), count(*) filter (where superseded_by is null)"
+            " from raw.loads group by source order by source"
+        )
+        assert cur.fetchall() == [(BPS, 2, 1), (CKAN, 2, 1)]
+        cur.execute(
+            "select count(*), count(distinct _load_id) from raw.bps_population"
+            " union all select count(*), count(distinct _load_id)"
+            " from raw.satudata_kaltim_jkn_participants"
+        )
+        assert cur.fetchall() == [(10, 1), (10, 1)]
+    db.commit()
+
 
 def test_a_fault_in_the_dag_fails_its_task_once_and_leaves_the_warehouse(
     db, httpserver, airflow_run
