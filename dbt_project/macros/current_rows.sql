@@ -24,6 +24,7 @@
             null::text as dataset, null::bigint as load_id, null::text as source,
             null::text as publisher, null::text as measure, null::text as group_code,
             null::text as detail, null::text as region_level, null::text as region_code,
+            null::text as region_system, null::text as region_code_source,
             null::date as period, null::text as grain, null::numeric as value,
             null::text as source_file, null::text as sheet, null::integer as source_row,
             null::timestamptz as loaded_at

@@ -258,12 +258,15 @@ def test_a_disagreement_is_listed_with_both_sources_and_loads(wh):
     assert rows[1][3:] == (national, "bpjs_kc_samarinda", round(national * 1.05), True)
     assert all(r[6] for r in rows)
     # October: every kab/kota of the branch disagrees (1,000 participants)
-    assert _one(
-        conn,
-        "select count(distinct district_code) from dq.dq_source_disagreements"
-        " where month = '2025-10-01' and other_source_name = 'bpjs_kc_samarinda'"
-        " and measure = 'participants'",
-    ) == 6
+    assert (
+        _one(
+            conn,
+            "select count(distinct district_code) from dq.dq_source_disagreements"
+            " where month = '2025-10-01' and other_source_name = 'bpjs_kc_samarinda'"
+            " and measure = 'participants'",
+        )
+        == 6
+    )
 
 
 def test_a_sources_own_contradiction_is_flagged(wh):
@@ -280,9 +283,7 @@ def test_a_sources_own_contradiction_is_flagged(wh):
 def test_a_made_up_layout_reaches_the_facts_with_only_a_contract(wh):
     conn, env, sources = wh["conn"], wh["env"], wh["sources"]
     national = wh["national_dec"]
-    rows = [
-        [code, "", round(p * 1.01), round(a * 1.01), r] for code, (p, a, r) in national.items()
-    ]
+    rows = [[code, "", round(p * 1.01), round(a * 1.01), r] for code, (p, a, r) in national.items()]
     path = _write_csv(
         sources / "dinkes" / "rekap_dinkes_jkn_2026-01.csv",
         ["KODE WILAYAH", "NAMA KAB/KOTA", "JML PESERTA JKN", "PESERTA AKTIF", "JML PENDUDUK"],

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,6 +102,7 @@ def _land(conn, load: _Load) -> None:
                  load.started),
             )  # fmt: skip
             load.load_id = cur.fetchone()[0]
+            _record_request(cur, load)
             load.landed = []
             for index, item in enumerate(sheets_to_land(extraction)):
                 relname = landed_relname(contract.raw_table, load.load_id, index)
@@ -131,6 +133,18 @@ def _land(conn, load: _Load) -> None:
         )
         raise
     extraction.close()
+
+
+def _record_request(cur, load: _Load) -> None:
+    """An API source's provenance (`cakupan.sources.api.ApiRequest`): endpoint, parameters
+    without any key, fetch time; its response hash is the load's `source_sha256`."""
+    request = getattr(load.extraction, "request", None)
+    if request is not None:
+        cur.execute(
+            "update raw.loads set source_url = %s, source_params = %s::jsonb, fetched_at = %s"
+            " where load_id = %s",
+            (request.endpoint, json.dumps(request.params), request.fetched_at, load.load_id),
+        )
 
 
 def _accept(conn, load: _Load) -> LoadResult:

@@ -32,6 +32,8 @@ create table if not exists raw.observations (
     detail        text not null,
     region_level  text not null,
     region_code   text not null,
+    region_system text,
+    region_code_source text,
     period        date not null,
     grain         text not null,
     value         numeric not null,
@@ -82,6 +84,13 @@ def _detail(contract: Contract) -> sql.Composable:
     return sql.SQL("coalesce(trim(r.{}::text), '')").format(sql.Identifier(feeds.detail))
 
 
+def _code_source(contract: Contract) -> sql.Composable:
+    """The region as the source wrote it (an old code is reported under the current one)."""
+    if contract.region is None:
+        return sql.SQL("null")
+    return sql.SQL("trim(r.{}::text)").format(sql.Identifier(contract.region.field))
+
+
 def _level_filter(level: str) -> sql.Composable:
     # a kab/kota code has a dot (`64.02`), a province's has none (`64`)
     op = "like" if level == "district" else "not like"
@@ -105,11 +114,11 @@ def write_observations(cur, contract: Contract, load_id: int) -> int:
     cur.execute(
         sql.SQL(
             "insert into raw.observations (dataset, load_id, source, publisher, measure,"
-            " group_code, detail, region_level, region_code, period, grain, value, source_file,"
-            " sheet, source_row)"
+            " group_code, detail, region_level, region_code, region_system, region_code_source,"
+            " period, grain, value, source_file, sheet, source_row)"
             " select {dataset}, r._load_id, {source}, {publisher}, m.measure, m.group_code,"
-            " {detail}, {level}, r._region_code, {period}, {grain}, m.value, r._source_file,"
-            " r._sheet, r._source_row"
+            " {detail}, {level}, r._region_code, {system}, {code_source}, {period}, {grain},"
+            " m.value, r._source_file, r._sheet, r._source_row"
             " from {s}.{t} r cross join lateral (values {values}) as m (measure, group_code, value)"
             " where r._load_id = {load} and m.value is not null and r._region_code is not null"
             " and {period} is not null and {level_filter}"
@@ -119,6 +128,8 @@ def write_observations(cur, contract: Contract, load_id: int) -> int:
             publisher=sql.Literal(contract.source_publisher),
             detail=_detail(contract),
             level=sql.Literal(feeds.level),
+            system=sql.Literal(contract.region.system if contract.region else None),
+            code_source=_code_source(contract),
             period=_period(contract),
             grain=sql.Literal(feeds.grain),
             s=sql.Identifier(schema),

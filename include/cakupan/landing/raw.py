@@ -53,6 +53,9 @@ create table if not exists raw.loads (
     finished_at    timestamptz
 );
 create index if not exists loads_source_idx on raw.loads (source, status);
+-- API sources (cakupan.sources.api): parameters without any key, and when they were fetched
+alter table raw.loads add column if not exists source_params jsonb;
+alter table raw.loads add column if not exists fetched_at timestamptz;
 alter table raw.loads drop constraint if exists loads_status_check;
 alter table raw.loads add constraint loads_status_check
     check (status in ('running', 'landed', 'succeeded', 'failed'));
@@ -115,6 +118,10 @@ select exists (
       and pg_get_constraintdef(c.oid) like '%landed%'
 ) and to_regclass('raw.loads_source_idx') is not null
   and to_regclass('raw.rejects_load_idx') is not null
+  and exists (
+    select 1 from information_schema.columns
+    where table_schema = 'raw' and table_name = 'loads' and column_name = 'fetched_at'
+  )
 """
 
 

@@ -51,7 +51,7 @@ ApiKind = Literal["bps_api", "ckan_datastore"]
 Kind = Literal[FileKind, ApiKind]
 FieldType = Literal["text", "integer", "number", "percent", "date", "month"]
 RegionSystem = Literal["kemendagri", "bps", "name"]
-PeriodSource = Literal["filename", "cell", "column"]
+PeriodSource = Literal["filename", "cell", "column", "request"]
 Level = Literal["province", "district"]
 Grain = Literal["month", "semester", "year"]
 Coverage = Literal["national", "partial"]
@@ -270,7 +270,8 @@ class PeriodSpec(_Part):
     source: PeriodSource = Field(alias="from")
     """`filename` (`pattern` searched in the file name), `cell` (the first cell above the header
     matching `pattern`, or the fixed `cell`; without a pattern the first cell naming a month),
-    `column` (the `field` of each row)."""
+    `column` (the `field` of each row), `request` (API kinds: the period asked for, a year such
+    as `2024` or a month `2024-03`: `cakupan load --source NAME --period 2024`)."""
     pattern: OneGroupRegex | None = None
     """A regular expression (case-insensitive) with one group: the period's text."""
     field: StrictStr | None = None
@@ -288,6 +289,8 @@ class PeriodSpec(_Part):
             _fail("field", f"only for from: column (this is from: {self.source})")
         if self.source != "cell" and self.cell is not None:
             _fail("cell", "only for from: cell")
+        if self.source == "request" and self.pattern is not None:
+            _fail("pattern", "not for from: request (the period is the one asked for)")
         return self
 
     def regex(self) -> re.Pattern[str] | None:
@@ -420,9 +423,13 @@ class Contract(_Part):
     url: StrictStr | None = None
     """API kinds: the endpoint (or `connection`)."""
     params: dict[str, Any] = Field(default_factory=dict)
-    """API kinds: query parameters."""
+    """API kinds: the request. bps_api: `domain` (4 digits), `var` (table id), optional `th`
+    (tahun codes; default: the requested year's), `lang`; ckan_datastore: `resource_id`,
+    optional `filters` (a mapping; a value `{year}` or `{period}` takes the requested
+    period), `page_size`."""
     connection: StrictStr | None = None
-    """API kinds: an Airflow connection id (or `url`)."""
+    """API kinds: an Airflow connection id holding the API key as its password (and, as its
+    host, a base URL that overrides `url`); outside Airflow the variable `AIRFLOW_CONN_<ID>`."""
 
     _contract_file: str | None = PrivateAttr(default=None)
 
@@ -448,6 +455,11 @@ class Contract(_Part):
             _fail("url", f"a {self.kind} contract needs url or connection")
         if self.sheets and self.kind == "csv":
             _fail("sheets", "a csv file has no sheets")
+        source = self.period.source if self.period is not None else None
+        if self.is_file and source == "request":
+            _fail("period.from", "request is for API kinds (bps_api, ckan_datastore)")
+        if not self.is_file and source in ("filename", "cell"):
+            _fail("period.from", f"an API source has no {source}: use request or column")
 
     def _check_file_fields(self) -> None:
         if self.is_file and not self.fields:
