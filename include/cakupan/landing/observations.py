@@ -42,6 +42,8 @@ create table if not exists raw.observations (
     source_row    integer,
     loaded_at     timestamptz not null default now()
 ) partition by list (dataset);
+alter table raw.observations add column if not exists region_system text;
+alter table raw.observations add column if not exists region_code_source text;
 create index if not exists observations_period_idx on raw.observations (period);
 create index if not exists observations_load_idx on raw.observations (load_id);
 """
@@ -55,7 +57,11 @@ def ensure_observations(conn, dataset: str) -> None:
     """Create `raw.observations` and the dataset's partition when missing, in a short
     transaction of its own (committed), as the landing's other DDL is."""
     with conn.cursor() as cur:
-        cur.execute("select to_regclass(%s) is not null", (f"raw.{partition_name(dataset)}",))
+        cur.execute(
+            "select to_regclass(%s) is not null and exists (select from pg_attribute"
+            " where attrelid = to_regclass('raw.observations') and attname = 'region_code_source')",
+            (f"raw.{partition_name(dataset)}",),
+        )
         if cur.fetchone()[0]:
             return
         cur.execute("select pg_advisory_xact_lock(hashtext('cakupan.observations_ddl'))")

@@ -27,6 +27,8 @@ renamed as (
         detail,
         region_level,
         region_code,
+        region_system,
+        region_code_source,
         period as month,
         value,
         source_file,
