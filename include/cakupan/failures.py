@@ -36,7 +36,7 @@ def _rows(conn, compiled: str) -> tuple[list[str], list[tuple]]:
     with conn.cursor() as cur:
         cur.execute(
             sql.SQL("select * from ({}) as failing limit {}").format(
-                sql.SQL(compiled.replace("%", "%%")), sql.Literal(ROWS_SHOWN)
+                sql.SQL(compiled), sql.Literal(ROWS_SHOWN)
             )
         )
         columns = [c.name for c in cur.description]

@@ -9,7 +9,7 @@ with
 observations as (
     select * from {{ ref('stg_observations__residents') }}
     where region_level = 'district' and measure = 'residents' and group_code = 'all'
-        and detail = ''
+        and coalesce(detail, '') = ''
 ),
 
 bridge as (
