@@ -34,3 +34,28 @@
     {{ relation }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- A dataset's current observations (of succeeded loads, not superseded), each with its
+    source's precedence (seed source_precedence; 1000 for a source not listed) and its rank among
+    the sources that give the same region and period (1: the one the facts take). -#}
+{% macro ranked_observations(dataset) -%}
+    (
+        select
+            ranked.*,
+            dense_rank() over (
+                partition by ranked.region_code, ranked.period
+                order by ranked.precedence, ranked.load_id desc
+            ) as source_rank
+        from (
+            select observations.*, coalesce(precedence.precedence, 1000) as precedence
+            from {{ observations_of(dataset) }} as observations
+            inner join {{ source('cakupan', 'loads') }} as loads
+                on observations.load_id = loads.load_id and loads.status = 'succeeded'
+            left join {{ ref('source_precedence') }} as precedence
+                on precedence.dataset = '{{ dataset }}'
+                and observations.source = precedence.source_name
+            where observations.region_level = 'district'
+                and {{ is_current('observations.load_id', 'observations.period', 'observations.region_code') }}
+        ) as ranked
+    )
+{%- endmacro %}
