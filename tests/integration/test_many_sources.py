@@ -350,7 +350,7 @@ def test_a_month_that_loses_its_districts_fails_the_transform(wh):
     failed = _run(["transform"], env, ok=False)
     assert failed.returncode != 0
     report = failed.stderr
-    assert "assert_months_keep_their_districts" in report
+    assert "months_keep_their_districts_int_memberships_picked" in report
     assert "month=2026-02-01, check_name=districts" in report
     assert "value=10, previous_month=2026-01-01, previous_value=514" in report
     assert "source_loads=dinkes_rekap_jkn:" in report

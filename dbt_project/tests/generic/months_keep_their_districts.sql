@@ -1,14 +1,17 @@
-{#- The guard of the facts: a month whose kab/kota count, national participants or a province's
+{% test months_keep_their_districts(model) %}
+{#- The guard of the facts, declared on int_memberships_picked: a month whose kab/kota count, national participants or a province's
     participants fall far below the month before (thresholds: seed month_guard_thresholds) fails
     the build before the facts are written, so the marts keep their last good state and the run
     fails (and alerts). A row names the month, the check, both values and the sources and loads
-    behind the month. The last three months are checked: a new month, or a month reloaded. -#}
+    behind the month. The last three months are checked: a new month, or a month reloaded. A
+    generic test, attached to the model it guards: dbt build skips what is downstream of a
+    model whose test fails (a singular test is attached to no model and blocks nothing). -#}
 with
 
 memberships as (
-    select * from {{ ref('int_memberships_picked') }}
+    select * from {{ model }}
     where month >= (
-        select max(month) - interval '3 months' from {{ ref('stg_observations__jkn_membership') }}
+        select max(period) - interval '3 months' from {{ observations_of('jkn_membership') }} as o
     )
 ),
 
@@ -86,3 +89,4 @@ final as (
 )
 
 select * from final
+{% endtest %}
