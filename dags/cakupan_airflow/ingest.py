@@ -53,7 +53,9 @@ def _list_files_task(dag_id: str, contracts: list[str]):
     return list_files
 
 
-def load_one(dag_id: str, file: dict, run_id: str | None = None) -> dict:
+def load_one(
+    dag_id: str, file: dict, run_id: str | None = None, *, allow_shrink: bool = False
+) -> dict:
     """What a load task runs: one file by its contract into its raw table.
 
     A fault of the file itself (unsafe, unreadable, a missing column: `SourceFileError`) or of
@@ -69,7 +71,9 @@ def load_one(dag_id: str, file: dict, run_id: str | None = None) -> dict:
 
     conn = connect(warehouse_params(), application_name=f"{dag_id}.load")
     try:
-        return load_file(file["path"], file["contract"], conn=conn, run_id=run_id)
+        return load_file(
+            file["path"], file["contract"], conn=conn, run_id=run_id, allow_shrink=allow_shrink
+        )
     except (SourceFileError, ContractError) as exc:
         raise AirflowFailException(f"{exc} (a fault of the file: not retried)") from exc
     finally:
@@ -78,10 +82,10 @@ def load_one(dag_id: str, file: dict, run_id: str | None = None) -> dict:
 
 def _load_task(dag_id: str, contracts: list[str]):
     @task(outlets=[RAW, *map(contract_asset, contracts)], max_active_tis_per_dag=2)
-    def load(file: dict, run_id=None) -> dict:
+    def load(file: dict, run_id=None, params=None) -> dict:
         """Extract one file by its contract and land it in its raw table; a fault of the file
         fails at once, a transient one (the connection) is retried."""
-        return load_one(dag_id, file, run_id)
+        return load_one(dag_id, file, run_id, allow_shrink=bool((params or {}).get("allow_shrink")))
 
     return load
 
@@ -113,6 +117,11 @@ def ingest_dag(
             "from_month": Param("", type="string", description="YYYY-MM; empty: the data interval"),
             "to_month": Param(
                 "", type="string", description="YYYY-MM inclusive; empty: the interval"
+            ),
+            "allow_shrink": Param(
+                False,
+                type="boolean",
+                description="load deliveries far smaller than the current load of their periods",
             ),
         },
         doc_md=description,

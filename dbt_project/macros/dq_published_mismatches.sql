@@ -6,8 +6,8 @@
         md5('{{ var('published_pct_tolerance') }} ' || string_agg(source_name || ':' || load_id, ',' order by source_name, load_id))
             as inputs_fingerprint
     from (
-        select distinct 'bpjs_membership' as source_name, month, load_id
-        from {{ ref('stg_bpjs__memberships') }}
+        select distinct source_name, month, load_id
+        from {{ ref('int_memberships_by_source') }}
         union
         select distinct 'bpjs_participants_by_age', month, load_id
         from {{ ref('stg_bpjs__participants_by_age') }}

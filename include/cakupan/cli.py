@@ -99,12 +99,45 @@ def _summary(args) -> int:
     return 0
 
 
+class _ToProgress(logging.Handler):
+    """Log records shown as the progress line (the API client's retries: `HTTP 503; retry 1 of
+    4 in 1.0 s`), so that a failure ends in its one error line and nothing else."""
+
+    def __init__(self, step) -> None:
+        super().__init__(logging.WARNING)
+        self.step = step
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.step(record.getMessage())
+
+
+@contextlib.contextmanager
+def _retries_shown(step):
+    logger = logging.getLogger("cakupan.sources.http")
+    if logger.getEffectiveLevel() <= logging.INFO:  # -v: every line, as logged
+        yield
+        return
+    handler = _ToProgress(step)
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+
+
 def _load(args) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from cakupan.pipeline import load_file
     from cakupan.warehouse import connect, resolve_params
+
+    if args.period and not args.source:
+        raise ValueError("cakupan load: --period is for an API source (--source NAME)")
+    if bool(args.files) == bool(args.source):
+        raise ValueError("cakupan load: give files, or --source NAME (an API source), not both")
 
     # one connection for every file, opened before the first file is read (a connection that
     # cannot work fails here, with the one-line error)
@@ -113,14 +146,33 @@ def _load(args) -> int:
     # the progress on stderr, gone when done (rich prints stdout's lines above it)
     bar = Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True), transient=True)
     with bar, contextlib.closing(conn):
-        files = bar.add_task("loading", total=len(args.files))
+        files = bar.add_task("loading", total=len(args.files) or 1)
 
         def step(message: str) -> None:
             bar.update(files, description=message)
 
+        if args.source:
+            from cakupan.pipeline import load_api
+
+            with _retries_shown(step):
+                result = load_api(
+                    args.source,
+                    args.period,
+                    conn=conn,
+                    progress=step,
+                    allow_shrink=args.allow_shrink,
+                )
+            print(
+                f"{args.source}: load {result['load_id']}: {result['source_file']}: read"
+                f" {result['rows_read']}, landed {result['rows_landed']}, rejected"
+                f" {result['rows_rejected']}, skipped {result['rows_skipped']}"
+            )
+            bar.advance(files)
         for path in args.files:
             step(f"{path}: reading")
-            result = load_file(path, args.contract, conn=conn, progress=step)
+            result = load_file(
+                path, args.contract, conn=conn, progress=step, allow_shrink=args.allow_shrink
+            )
             print(
                 f"{path}: load {result['load_id']}: read {result['rows_read']}, landed "
                 f"{result['rows_landed']}, rejected {result['rows_rejected']}, skipped "
@@ -175,9 +227,22 @@ def _add_pipeline(sub) -> None:
     summary = sub.add_parser("summary", help="national coverage, UHC count, lowest districts")
     summary.set_defaults(func=_summary)
 
-    load = sub.add_parser("load", help="load source files into the warehouse now")
-    load.add_argument("files", nargs="+")
+    load = sub.add_parser(
+        "load", help="load source files, or an API source (--source), into the warehouse now"
+    )
+    load.add_argument("files", nargs="*")
     load.add_argument("--contract", help="contract name (default: matched by file name)")
+    load.add_argument(
+        "--source", metavar="NAME", help="an API source's contract (bps_api, ckan_datastore)"
+    )
+    load.add_argument(
+        "--period", help="with --source: the year (2024) or month (2024-03) to ask the API for"
+    )
+    load.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="load a delivery far smaller than the current load of its periods (refused otherwise)",
+    )
     load.set_defaults(func=_load)
 
 

@@ -32,6 +32,13 @@ def sources_dir() -> Path:
     return Path(env).resolve() if env else state_dir() / "sources"
 
 
+def extra_contract_dirs() -> list[Path]:
+    """`CAKUPAN_CONTRACTS_DIR`: folders (separated by `:`) of an office's own contracts, read
+    beside the package's; a layout is onboarded there without touching the product."""
+    env = os.environ.get("CAKUPAN_CONTRACTS_DIR", "")
+    return [Path(part).resolve() for part in env.split(os.pathsep) if part.strip()]
+
+
 def dbt_project_dir() -> Path:
     env = os.environ.get("CAKUPAN_DBT_PROJECT_DIR")
     return Path(env).resolve() if env else project_root() / "dbt_project"

@@ -14,7 +14,7 @@ What this module adds is what Airflow does not do:
   own password file;
 * `--month YYYY-MM [--to YYYY-MM]` turned into the conf `from_month`/`to_month` of the DAGs that
   declare those params, and `cakupan loads`, which lists `raw.loads` and removes loads (the
-  work is `cakupan.landing.raw`'s: `recover_interrupted`, `remove_loads`).
+  work is `cakupan.landing`'s: `raw.recover_interrupted`, `removal.remove_loads`).
 
 No Airflow import here: Airflow runs as subprocesses and answers over HTTP.
 Exit codes: 0 done, 1 a run or a command failed, 2 wrong arguments, 3 (`status`) not running.
@@ -696,12 +696,8 @@ def _who() -> str | None:
 
 
 def cmd_loads_remove(args) -> int:
-    from cakupan.landing.raw import (
-        LoadRemovalError,
-        current_loads_of_files,
-        ensure_landing_schema,
-        remove_loads,
-    )
+    from cakupan.landing.raw import ensure_landing_schema
+    from cakupan.landing.removal import LoadRemovalError, current_loads_of_files, remove_loads
 
     if not args.load_ids and not args.file:
         raise UsageError("name the loads to remove: LOAD_ID ... or --file PATH")
@@ -742,6 +738,10 @@ def _report_removal(removal, *, dry_run: bool) -> None:
             f" {load.status}): {load.rows_deleted:,} rows from {load.raw_table},"
             f" {load.rejects_deleted:,} rejects, {load.landed_tables_dropped} landed table(s)"
         )
+    if removal.observations_deleted:
+        say(f"{removal.observations_deleted:,} observations deleted with them")
+    for load_id in removal.current_again:
+        say(f"load {load_id}, which they had superseded, is current again")
     for load_id in removal.already_removed:
         say(f"load {load_id} was removed before: nothing to do")
     if dry_run:

@@ -1,4 +1,5 @@
-"""What the DAGs and the CLI call: find a source's files for an interval, load one, run dbt."""
+"""What the DAGs and the CLI call: find a source's files for an interval, load one (or an API
+source's request), run dbt."""
 
 from __future__ import annotations
 
@@ -75,8 +76,11 @@ def load_file(
     conn=None,
     run_id: str | None = None,
     progress=None,
+    allow_shrink: bool = False,
 ) -> dict:
-    """Extract one file by its contract and land it; return the load's counts (for XCom)."""
+    """Extract one file by its contract and land it; return the load's counts (for XCom).
+    A delivery far smaller than the current load of its periods is refused unless
+    `allow_shrink` (`cakupan.landing.scopes`)."""
     from cakupan.landing.load import land_file
     from cakupan.sources.contracts import load_contracts, match_contract
     from cakupan.sources.extract import extract_file
@@ -97,6 +101,7 @@ def load_file(
             source_file=relative_source_path(path),
             run_id=run_id,
             progress=progress,
+            allow_shrink=allow_shrink,
         )
     finally:
         if own:
@@ -111,6 +116,110 @@ def load_file(
         result.load_id,
     )
     return result.as_dict()
+
+
+def api_sources() -> list[str]:
+    """The contracts of API kinds (bps_api, ckan_datastore), by name."""
+    from cakupan.sources.contracts import load_contracts
+
+    return sorted(name for name, c in load_contracts().items() if not c.is_file)
+
+
+def api_period(contract_name: str, period: str | None, interval_start: dt.date | None):
+    """The period a DAG run asks an API source for: `period` when given, else the year of the
+    run's interval for a source whose request is for one period; None for a whole source."""
+    from cakupan.sources.api import parse_request_period, uses_period
+    from cakupan.sources.contracts import load_contracts
+
+    if period:
+        return parse_request_period(period).text
+    if interval_start is not None and uses_period(load_contracts()[contract_name]):
+        return str(interval_start.year)
+    return None
+
+
+def _api_contract(source: str):
+    from cakupan.sources.contracts import load_contracts
+
+    contracts = load_contracts()
+    contract = contracts.get(source)
+    if contract is None:
+        names = ", ".join(sorted(n for n, c in contracts.items() if not c.is_file)) or "none"
+        raise ValueError(f"no source contract {source!r} (API sources: {names})")
+    if contract.is_file:
+        raise ValueError(
+            f"{source} is a {contract.kind} file contract: load its files (`cakupan load FILE`)"
+        )
+    return contract
+
+
+def load_api(
+    source: str,
+    period: str | None = None,
+    *,
+    conn=None,
+    run_id: str | None = None,
+    progress=None,
+    credentials=None,
+    allow_shrink: bool = False,
+) -> dict:
+    """Fetch an API source's request (a year `2024` or a month `2024-03`, for a source whose
+    request is for one period) and land its records as a file's rows; return the load's
+    counts. Credentials default to the variable `AIRFLOW_CONN_<connection>`. A fault of the
+    request or of its answer is one `ApiSourceError`, recorded in `raw.loads` as failed; nothing
+    is loaded."""
+    from cakupan.landing.load import land_file
+    from cakupan.landing.raw import record_failure
+    from cakupan.sources.api import (
+        ApiSourceError,
+        credentials_from_env,
+        extract_api,
+        parse_request_period,
+        plan_request,
+    )
+    from cakupan.sources.errors import SourceFileError
+    from cakupan.warehouse import connect
+
+    contract = _api_contract(source)
+    wanted = parse_request_period(period) if period else None
+    credentials = credentials or credentials_from_env(contract.connection)
+    planned = plan_request(contract, wanted, credentials)  # a wrong period or key: no load
+    own = conn is None
+    conn = conn or connect(application_name=f"cakupan-load-{contract.name}")
+    started = dt.datetime.now(dt.UTC)
+    try:
+        if progress is not None:
+            progress(f"{source}: fetching {planned.location}")
+        try:
+            extraction, request = extract_api(contract, wanted, credentials)
+        except (ApiSourceError, SourceFileError) as exc:
+            record_failure(conn, contract.name, contract.raw_table, planned.location, None,
+                           planned.endpoint, run_id, started, exc)  # fmt: skip
+            raise
+        if progress is not None:
+            progress(f"{source}: {request.records:,} records in {request.responses} response(s)")
+        result = land_file(
+            conn,
+            contract,
+            extraction,
+            source_file=request.location,
+            run_id=run_id,
+            progress=progress,
+            allow_shrink=allow_shrink,
+        )
+    finally:
+        if own:
+            conn.close()
+    log.info(
+        "%s: %s records fetched, %s landed, %s rejected, %s skipped (load %s)",
+        request.location,
+        request.records,
+        result.rows_landed,
+        result.rows_rejected,
+        result.rows_skipped,
+        result.load_id,
+    )
+    return {**result.as_dict(), "period": wanted.text if wanted else None}
 
 
 def dbt_env(params=None) -> dict[str, str]:
@@ -157,10 +266,20 @@ def transform_args(
             raise ValueError("a full refresh builds everything: it takes no `after`")
         args.append("--full-refresh")
     if after:
+        from cakupan.sources.contracts import load_contracts
+
+        contracts = load_contracts()
+        # a contract's raw table, and the observations of the dataset it feeds (what the facts
+        # read)
+        datasets = sorted(
+            {contracts[n].feeds.dataset for n in after if n in contracts and contracts[n].feeds}
+        )
         select = []
-        for source in [f"source:*.{name}+" for name in after] + [
-            f"source:{name}+" for name in LOAD_LOG_SOURCES
-        ]:
+        for source in (
+            [f"source:*.{name}+" for name in after]
+            + [f"source:observations.{dataset}+" for dataset in datasets]
+            + [f"source:{name}+" for name in LOAD_LOG_SOURCES]
+        ):
             select += [
                 f"{source},config.materialized:table",
                 f"{source},config.materialized:incremental",
@@ -192,11 +311,32 @@ def transform(
     return run_dbt([*args, "--quiet"] if quiet else args, params=params, check=check)
 
 
+def _explain_failures(params) -> None:
+    """After a failed build: the first rows of each failing data test (the months, sources,
+    loads and files at fault), which dbt itself does not print."""
+    from cakupan.failures import explain
+    from cakupan.warehouse import connect
+
+    target = Path(os.environ.get("DBT_TARGET_PATH") or "target")
+    run_results = config.dbt_project_dir() / target / "run_results.json"
+    try:
+        conn = connect(params, application_name="cakupan-transform-failures")
+    except Exception:  # the build's own error is what matters; nothing more to say
+        return
+    try:
+        for line in explain(conn, run_results):
+            print(line, file=sys.stderr)  # noqa: T201 - the CLI's report
+    finally:
+        conn.close()
+
+
 def run_dbt(args: list[str], *, params=None, check: bool = True) -> int:
     """Run a dbt command in the project folder with the warehouse's credentials."""
     cmd = [dbt_executable(), *args, "--project-dir", str(config.dbt_project_dir())]
     log.info("running %s", " ".join(cmd[:3]))
     result = subprocess.run(cmd, env=dbt_env(params), cwd=config.dbt_project_dir())
+    if result.returncode != 0 and args[:1] == ["build"]:
+        _explain_failures(params)
     if check and result.returncode != 0:
         raise RuntimeError(f"dbt {' '.join(args)} failed with exit code {result.returncode}")
     return result.returncode

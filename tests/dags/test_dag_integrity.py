@@ -19,6 +19,7 @@ EXPECTED = {
     "cakupan_membership",
     "cakupan_special_groups",
     "cakupan_transform",
+    "cakupan_api_sources",
 }
 
 
@@ -65,12 +66,26 @@ def test_tags_retries_and_owner(dagbag, dag_id):
 def test_loaders_declare_assets(dagbag):
     """Every load emits `raw` (the transform's schedule) and an asset per contract it loads."""
     for dag_id in EXPECTED - {"cakupan_transform"}:
-        load = dagbag.dags[dag_id].get_task("load")
-        names = {outlet.name for outlet in load.outlets}
-        contracts = {n.removeprefix("raw/") for n in names if n.startswith("raw/")}
-        assert "raw" in names and contracts and names == {"raw"} | {f"raw/{c}" for c in contracts}
-        # a private (x-) scheme: parsing looks up no provider's URI normaliser
-        assert all(o.uri == f"x-cakupan://warehouse/{o.name}" for o in load.outlets)
+        dag = dagbag.dags[dag_id]
+        # the API sources' DAG has one load task per source: load_<contract>
+        loads = [t for t in dag.tasks if t.task_id == "load" or t.task_id.startswith("load_")]
+        assert loads, dag_id
+        for load in loads:
+            names = {outlet.name for outlet in load.outlets}
+            contracts = {n.removeprefix("raw/") for n in names if n.startswith("raw/")}
+            assert "raw" in names and contracts
+            assert names == {"raw"} | {f"raw/{c}" for c in contracts}
+            if load.task_id != "load":
+                assert contracts == {load.task_id.removeprefix("load_")}
+            # a private (x-) scheme: parsing looks up no provider's URI normaliser
+            assert all(o.uri == f"x-cakupan://warehouse/{o.name}" for o in load.outlets)
+
+
+def test_the_api_sources_dag_loads_every_api_contract(dagbag):
+    from cakupan.pipeline import api_sources
+
+    dag = dagbag.dags["cakupan_api_sources"]
+    assert sorted(t.task_id.removeprefix("load_") for t in dag.tasks) == api_sources()
 
 
 def test_transform_is_asset_scheduled_and_renders_dbt_models(dagbag):

@@ -54,6 +54,7 @@ def test_a_new_month_builds_the_tables_it_changes_and_their_tests():
     # the data tests of the staging views the new rows go through still run; the tests of the
     # SQL's logic (tag `logic`) wait for a whole build
     assert not any("int_memberships_unpivoted" in n for n in selected)
-    assert "cakupan.staging.bpjs.unique_combination_stg_bpjs__memberships_district_code__month" in (
-        selected
-    )
+    assert (
+        "cakupan.staging.observations.unique_combination_stg_observations__jkn_membership"
+        "_source_name__measure__group_code__detail__region_code__month__load_id__source_file"
+    ) in (selected)

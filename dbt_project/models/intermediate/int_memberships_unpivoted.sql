@@ -5,7 +5,7 @@
 with
 
 memberships as (
-    select * from {{ ref('stg_bpjs__memberships') }}
+    select * from {{ ref('int_memberships_picked') }}
 ),
 
 unpivoted as (
@@ -24,6 +24,8 @@ unpivoted as (
             {{- "," if not loop.last }}
             {% endfor %}
     ) as segments (population_group_code, active_participants, inactive_participants)
+    -- a source without segments (a branch table's totals) has no segment rows
+    where memberships.has_segments
 ),
 
 final as (

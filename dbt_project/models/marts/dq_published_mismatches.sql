@@ -35,16 +35,21 @@
 {%- endif %}
 with
 
+-- every source that reports the membership, not only the one the facts take: a source's own
+-- contradictions are listed whatever its precedence
 memberships as (
-    select * from {{ ref('stg_bpjs__memberships') }}
+    select * from {{ ref('int_memberships_by_source') }}
     where {{ in_months('month', months) }}
 ),
 
 segments as (
-    select district_code, month, sum(participants) as segment_participants
-    from {{ ref('int_memberships_unpivoted') }}
-    where {{ in_months('month', months) }}
-    group by district_code, month
+    select
+        district_code,
+        month,
+        source_name,
+        pbi_apbn_active + pbi_apbn_inactive + pbi_apbd_active + pbi_apbd_inactive + ppu_pn_active + ppu_pn_inactive + ppu_bu_active + ppu_bu_inactive + pbpu_active + pbpu_inactive + bp_active + bp_inactive as segment_participants
+    from memberships
+    where has_segments
 ),
 
 dukcapil as (
@@ -66,7 +71,7 @@ participants_by_age as (
 checks as (
     -- the workbook's "Cakupan (%)" against its own Jumlah Peserta / Jumlah Penduduk
     select
-        'bpjs_membership' as source_name,
+        source_name,
         district_code,
         month,
         'coverage_pct' as measure,
@@ -83,9 +88,49 @@ checks as (
 
     union all
 
+    -- a published active share ("% Aktif") against the source's own active / participants
+    select
+        source_name,
+        district_code,
+        month,
+        'active_pct',
+        null,
+        active_pct_published,
+        {{ pct('active_published', 'participants_published') }},
+        {{ tolerance }}::numeric,
+        '100 * active participants / participants of the same row',
+        source_file,
+        source_row,
+        load_id
+    from memberships
+    where active_pct_published is not null and participants_published > 0
+        and active_published is not null
+
+    union all
+
+    -- a published total against its own active + non-active participants
+    select
+        source_name,
+        district_code,
+        month,
+        'participants',
+        null,
+        participants_published,
+        active_published + inactive_published,
+        0,
+        'active + non-active participants of the same row',
+        source_file,
+        source_row,
+        load_id
+    from memberships
+    where participants_published is not null and active_published is not null
+        and inactive_published is not null
+
+    union all
+
     -- the published total of participants against the sum of its segments
     select
-        'bpjs_membership',
+        memberships.source_name,
         memberships.district_code,
         memberships.month,
         'participants',
@@ -101,13 +146,14 @@ checks as (
     inner join segments
         on memberships.district_code = segments.district_code
         and memberships.month = segments.month
+        and memberships.source_name = segments.source_name
     where memberships.participants_published is not null
 
     union all
 
     -- the workbook's residents against Dukcapil's count of the same semester
     select
-        'bpjs_membership',
+        memberships.source_name,
         memberships.district_code,
         memberships.month,
         'residents',

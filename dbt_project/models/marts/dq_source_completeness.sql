@@ -7,14 +7,12 @@ districts as (
 ),
 
 reported as (
-    select distinct 'bpjs_membership' as source_name, 'month' as period_grain, month as period_start, district_code
-    from {{ ref('stg_bpjs__memberships') }}
+    select distinct source_name, 'month' as period_grain, month as period_start, district_code
+    from {{ ref('int_memberships_by_source') }}
     union all
-    select distinct 'dukcapil_residents', 'semester', semester_start_month, district_code
-    from {{ ref('stg_dukcapil__residents') }}
-    union all
-    select distinct 'bps_population', 'year', make_date(year, 1, 1), district_code
-    from {{ ref('int_bps_population_districts') }}
+    select distinct source_name, grain, period, region_code
+    from {{ ref('stg_observations__residents') }}
+    where region_level = 'district' and measure = 'residents'
     union all
     select distinct 'dukcapil_residents_by_age', 'semester', semester_start_month, district_code
     from {{ ref('stg_dukcapil__residents_by_age') }}

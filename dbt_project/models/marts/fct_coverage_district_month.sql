@@ -29,7 +29,7 @@
         )) as inputs_fingerprint
     from (
         select month, string_agg(distinct load_id::text, ',' order by load_id::text) as load_ids
-        from {{ ref('stg_bpjs__memberships') }}
+        from {{ ref('int_memberships_picked') }}
         group by month
     ) as membership_loads
     left join (
@@ -51,8 +51,15 @@ districts as (
 ),
 
 memberships as (
-    select district_code, month, participants_published, coverage_pct_published, load_id
-    from {{ ref('stg_bpjs__memberships') }}
+    select
+        district_code,
+        month,
+        participants_published,
+        active_published,
+        coverage_pct_published,
+        source_name,
+        load_id
+    from {{ ref('int_memberships_picked') }}
     where {{ in_months('month', months) }}
 ),
 
@@ -143,7 +150,7 @@ months_to_build as (
         -- which loads the row is built from
         concat_ws(
             ' ',
-            'bpjs_membership:' || memberships.load_id,
+            memberships.source_name || ':' || memberships.load_id,
             'dukcapil_residents:' || residents_by_source.dukcapil_load_id,
             'bps_population:' || residents_by_source.bps_load_id
         ) as source_load_ids,
@@ -174,8 +181,10 @@ joined as (
         -- the published total where the office gives one: it is the figure BPJS reports
         coalesce(memberships.participants_published, segments.segment_participants) as participants,
         segments.segment_participants,
-        segments.active_participants,
+        -- a source without segments (a branch table) gives its active participants as a total
+        coalesce(segments.active_participants, memberships.active_published) as active_participants,
         segments.pemda_registered_participants,
+        memberships.source_name as membership_source,
         memberships.coverage_pct_published,
         memberships.load_id,
         residents.load_id as residents_load_id,
@@ -275,6 +284,7 @@ final as (
         awards_met.award_tier::text as uhc_award_tier,
         awards_met.uhc_award_rule_code::text as uhc_award_rule_code,
         measured.residents_load_id::bigint as residents_load_id,
+        measured.membership_source::text as membership_source,
         measured.source_load_ids::text as source_load_ids,
         measured.inputs_fingerprint::text as inputs_fingerprint
     from measured

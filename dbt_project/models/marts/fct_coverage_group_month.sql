@@ -31,7 +31,7 @@
             month,
             'bpjs_membership:' || string_agg(distinct load_id::text, ',' order by load_id::text)
                 as load_ids
-        from {{ ref('stg_bpjs__memberships') }}
+        from {{ ref('int_memberships_picked') }}
         group by month
         union all
         -- the distinct load pairs first (a hash aggregate), then one text per month: a sorted

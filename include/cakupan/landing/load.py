@@ -4,9 +4,12 @@
    with the load recorded in `raw.loads` as `landed`. All or nothing: a fault rolls it back.
 2. **Accept** (`cakupan.sources.accept`, the rules `cakupan sources check` runs too): typed,
    region-matched rows into the contract's raw table and every row that cannot be understood
-   into `raw.rejects`; what earlier loads of the same file or periods landed is replaced;
-   `raw.loads` gets its counts and `succeeded`. All or nothing again: a fault marks the load
-   `failed` with the error and drops its landed rows.
+   into `raw.rejects`; the measures the contract feeds into `raw.observations`
+   (`cakupan.landing.observations`); the load's scope recorded, and what earlier loads of the
+   same source (and file) it covers superseded, never deleted (`cakupan.landing.scopes`); a
+   delivery far smaller than the current one refused unless allowed; `raw.loads` gets its counts
+   and `succeeded`. All or nothing again: a fault marks the load `failed` with the error and
+   drops its landed rows.
 
 From its landing to its end the load's session holds the load's lock (`hold_load_lock`): a load
 that a crash interrupts (its process killed, its connection lost, the server restarted) is left
@@ -18,12 +21,14 @@ own words (`WarehouseConnectionLost`), not with what the dead connection says wh
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from psycopg2 import sql
 
+from cakupan.landing.observations import ensure_observations, write_observations
 from cakupan.landing.raw import (
     PROVENANCE_COLUMNS,
     LoadResult,
@@ -36,9 +41,9 @@ from cakupan.landing.raw import (
     recover_interrupted,
     register,
     release_load_lock,
-    replace_previous,
     split_table,
 )
+from cakupan.landing.scopes import ensure_scopes_schema, record_scope, refuse_shrink, supersede
 from cakupan.sources.accept import Acceptance, plans_for
 from cakupan.sources.contracts import Contract
 from cakupan.sources.extract import Extraction
@@ -60,6 +65,7 @@ class _Load:
     load_id: int = 0
     sha256: str | None = None  # a streamed CSV is hashed as it lands
     landed: list[LandedSheet] | None = None
+    allow_shrink: bool = False
 
     @property
     def rows_landed(self) -> int:
@@ -74,8 +80,10 @@ def land_file(
     source_file: str,
     run_id: str | None = None,
     progress: Callable[[str], None] | None = None,
+    allow_shrink: bool = False,
 ) -> LoadResult:
     load = _Load(contract, extraction, source_file, run_id, dt.datetime.now(dt.UTC))
+    load.allow_shrink = allow_shrink
     try:
         return _land_and_accept(conn, load, progress)
     except Exception as exc:
@@ -125,6 +133,7 @@ def _land(conn, load: _Load) -> None:
             )  # fmt: skip
             load.load_id = cur.fetchone()[0]
             hold_load_lock(cur, load.load_id)  # held before the row is seen, until the end
+            _record_request(cur, load)
             load.landed = []
             for index, item in enumerate(sheets_to_land(extraction)):
                 relname = landed_relname(contract.raw_table, load.load_id, index)
@@ -159,6 +168,18 @@ def _land(conn, load: _Load) -> None:
     extraction.close()
 
 
+def _record_request(cur, load: _Load) -> None:
+    """An API source's provenance (`cakupan.sources.api.ApiRequest`): endpoint, parameters
+    without any key, fetch time; its response hash is the load's `source_sha256`."""
+    request = getattr(load.extraction, "request", None)
+    if request is not None:
+        cur.execute(
+            "update raw.loads set source_url = %s, source_params = %s::jsonb, fetched_at = %s"
+            " where load_id = %s",
+            (request.endpoint, json.dumps(request.params), request.fetched_at, load.load_id),
+        )
+
+
 def _accept(conn, load: _Load) -> LoadResult:
     """Transaction 2: decide every landed row, write accepted rows and rejects, replace what
     earlier loads of the file or its periods landed, and mark the load `succeeded`."""
@@ -169,6 +190,9 @@ def _accept(conn, load: _Load) -> LoadResult:
             # first loads of one source would otherwise race on `create table if not exists`
             cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (raw_table,))
         ensure_raw_table(conn, raw_table, contract.field_types())
+        ensure_scopes_schema(conn)
+        if contract.feeds is not None:
+            ensure_observations(conn, contract.feeds.dataset)
         with conn.cursor() as cur:
             acceptance = Acceptance(
                 cur, contract, load.extraction, plans_for(load.extraction, load.landed or [])
@@ -176,6 +200,10 @@ def _accept(conn, load: _Load) -> LoadResult:
             acceptance.decide()
             accepted = _write_accepted(cur, acceptance, load)
             rejected = _write_rejects(cur, acceptance, load)
+            observations = write_observations(cur, contract, load.load_id)
+            record_scope(cur, contract, load.load_id)
+            if not load.allow_shrink:
+                refuse_shrink(cur, load.source_file, contract, load.load_id)
             result = LoadResult(
                 load_id=load.load_id,
                 source=contract.name,
@@ -186,6 +214,7 @@ def _accept(conn, load: _Load) -> LoadResult:
                 rows_rejected=rejected,
                 rows_skipped=acceptance.skipped(),
                 periods=acceptance.periods(),
+                observations=observations,
             )
             cur.execute("drop table _acc")
             _finish(cur, load, result)
@@ -217,17 +246,8 @@ def _record_accept_failure(conn, load: _Load, exc: BaseException) -> None:
 
 
 def _finish(cur, load: _Load, result: LoadResult) -> None:
-    """Replace earlier loads of the file or its periods; record the counts and `succeeded`."""
-    result.replaced_loads = replace_previous(
-        cur,
-        source=result.source,
-        raw_table=result.raw_table,
-        load_id=load.load_id,
-        periods=result.periods,
-        source_file=load.source_file,
-        replace_by_file=True,
-    )
-    drop_landed(cur, result.replaced_loads)
+    """Record the counts and `succeeded`; supersede what earlier loads of the source said of
+    the load's scope (their landed copies go when nothing of them is current)."""
     finished = dt.datetime.now(dt.UTC)
     cur.execute(
         "update raw.loads set status = 'succeeded', periods = %s, rows_read = %s,"
@@ -243,6 +263,13 @@ def _finish(cur, load: _Load, result: LoadResult) -> None:
             load.load_id,
         ),
     )
+    wholly = supersede(cur, result.source)
+    cur.execute(
+        "select load_id from raw.loads where load_id = any(%s) and superseded_by = %s",
+        (wholly, load.load_id),
+    )
+    result.replaced_loads = sorted(r[0] for r in cur.fetchall())
+    drop_landed(cur, wholly)
     result.seconds = (finished - load.started).total_seconds()
 
 

@@ -1,10 +1,10 @@
 """The `raw` schema's bookkeeping: `raw.loads`, `raw.rejects`, `raw.landed_sheets`, raw tables.
 
-Every load is recorded in `raw.loads`. A load replaces exactly what earlier loads of the same
-source file or of the same periods landed (`replace_previous`), so reruns of an interval leave
-the same rows. A failed load is recorded with status `failed` (`record_failure`). A load under
-way holds a lock of its own (`hold_load_lock`), so one that a crash interrupted is found by the
-next load or listing (`recover_interrupted`); `remove_loads` takes loads out again.
+Every load is recorded in `raw.loads`. A load supersedes what earlier loads of the same source
+said of its scope (`cakupan.landing.scopes`), so reruns of an interval leave the same current
+rows. A failed load is recorded with status `failed` (`record_failure`). A load under way holds
+a lock of its own (`hold_load_lock`), so one that a crash interrupted is found by the next load
+or listing (`recover_interrupted`); `cakupan.landing.removal` takes loads out again.
 """
 
 from __future__ import annotations
@@ -55,6 +55,9 @@ create table if not exists raw.loads (
     finished_at    timestamptz
 );
 create index if not exists loads_source_idx on raw.loads (source, status);
+-- API sources (cakupan.sources.api): parameters without any key, and when they were fetched
+alter table raw.loads add column if not exists source_params jsonb;
+alter table raw.loads add column if not exists fetched_at timestamptz;
 alter table raw.loads drop constraint if exists loads_status_check;
 alter table raw.loads add constraint loads_status_check
     check (status in ('running', 'landed', 'succeeded', 'failed', 'removed'));
@@ -103,6 +106,7 @@ class LoadResult:
     rows_skipped: int
     periods: list[dt.date] = field(default_factory=list)
     replaced_loads: list[int] = field(default_factory=list)
+    observations: int = 0  # canonical values written to raw.observations
     seconds: float = 0.0
     accept_seconds: float = 0.0  # files: typing and matching the landed rows (the rest landed them)
 
@@ -122,6 +126,10 @@ select exists (
     where a.attrelid = to_regclass('raw.loads') and a.attname = 'removed_by' and not a.attisdropped
 ) and to_regclass('raw.loads_source_idx') is not null
   and to_regclass('raw.rejects_load_idx') is not null
+  and exists (
+    select 1 from information_schema.columns
+    where table_schema = 'raw' and table_name = 'loads' and column_name = 'fetched_at'
+  )
 """
 
 
@@ -202,47 +210,6 @@ def ensure_raw_table(conn, raw_table: str, fields: dict[str, str]) -> list[str]:
             )
         )
     return list(fields)
-
-
-def replace_previous(
-    cur,
-    *,
-    source: str,
-    raw_table: str,
-    load_id: int,
-    periods: list,
-    source_file: str | None,
-    replace_by_file: bool,
-) -> list[int]:
-    """Delete what earlier loads of this file or of these periods landed; mark them superseded."""
-    schema, table = split_table(raw_table)
-    # replace what earlier loads of this file or of these periods landed
-    conditions = [sql.SQL("_period = any(%(periods)s)")]
-    if replace_by_file and source_file is not None:
-        conditions.append(sql.SQL("_source_file = %(file)s"))
-    cur.execute(
-        sql.SQL(
-            "with gone as (delete from {}.{} where _load_id <> %(load)s and ({})"
-            " returning _load_id) select distinct _load_id from gone"
-        ).format(sql.Identifier(schema), sql.Identifier(table), sql.SQL(" or ").join(conditions)),
-        {"periods": periods, "file": source_file, "load": load_id},
-    )
-    replaced = sorted(r[0] for r in cur.fetchall())
-    # loads that landed only rejects of the same file are superseded too
-    if source_file is not None:
-        cur.execute(
-            "select load_id from raw.loads where source = %s and source_file = %s"
-            " and status = 'succeeded' and superseded_by is null and load_id <> %s",
-            (source, source_file, load_id),
-        )
-        replaced = sorted(set(replaced) | {r[0] for r in cur.fetchall()})
-    if replaced:
-        cur.execute("delete from raw.rejects where _load_id = any(%s)", (replaced,))
-        cur.execute(
-            "update raw.loads set superseded_by = %s where load_id = any(%s)",
-            (load_id, replaced),
-        )
-    return replaced
 
 
 def record_failure(conn, source, raw_table, source_file, sha256, url, run_id, started, exc):
@@ -399,136 +366,3 @@ def recover_interrupted(conn) -> list[int]:
             ", ".join(map(str, interrupted)),
         )
     return interrupted
-
-
-# --- removing loads -------------------------------------------------------------------------
-
-
-class LoadRemovalError(ValueError):
-    """Loads that cannot be removed (unknown, or still under way); nothing was changed."""
-
-
-@dataclass
-class RemovedLoad:
-    load_id: int
-    source: str
-    raw_table: str
-    source_file: str | None
-    status: str  # before the removal
-    rows_deleted: int = 0
-    rejects_deleted: int = 0
-    landed_tables_dropped: int = 0
-
-
-@dataclass
-class Removal:
-    """What `remove_loads` did: the loads removed, and those that had been removed before."""
-
-    removed: list[RemovedLoad] = field(default_factory=list)
-    already_removed: list[int] = field(default_factory=list)
-
-    @property
-    def rows_deleted(self) -> int:
-        return sum(load.rows_deleted for load in self.removed)
-
-
-def remove_loads(cur, load_ids: list[int], *, removed_by: str | None = None) -> Removal:
-    """Take loads out of the warehouse: their rows in their raw tables, their rejects and their
-    landed copies are deleted, and `raw.loads` keeps each with status `removed`, when and by
-    whom (the database user, after `removed_by` when given). In the caller's transaction: the
-    caller commits, and an error leaves everything as it was.
-
-    A load still under way (`landed`, `running`) cannot be removed; run `recover_interrupted`
-    first so that an interrupted one is `failed`. Loads already removed are reported, not
-    changed. The next transform rebuilds the months of the removed loads from what remains."""
-    removal = Removal()
-    loads = _loads_to_remove(cur, sorted(set(load_ids)), removal)
-    if not loads:
-        return removal
-    ids = [load.load_id for load in loads]
-    for raw_table in sorted({load.raw_table for load in loads}):
-        _delete_rows(cur, raw_table, [load for load in loads if load.raw_table == raw_table])
-    cur.execute(
-        "with gone as (delete from raw.rejects where _load_id = any(%s::bigint[])"
-        " returning _load_id) select _load_id, count(*) from gone group by _load_id",
-        (ids,),
-    )
-    rejects = dict(cur.fetchall())
-    cur.execute(
-        "select load_id, count(*) from raw.landed_sheets where load_id = any(%s::bigint[])"
-        " group by load_id",
-        (ids,),
-    )
-    landed = dict(cur.fetchall())
-    drop_landed(cur, ids)
-    cur.execute(
-        "update raw.loads set status = 'removed', removed_at = now(), removed_by ="
-        " concat_ws(' as ', %s::text, session_user) where load_id = any(%s::bigint[])",
-        (removed_by, ids),
-    )
-    for load in loads:
-        load.rejects_deleted = rejects.get(load.load_id, 0)
-        load.landed_tables_dropped = landed.get(load.load_id, 0)
-    removal.removed = loads
-    return removal
-
-
-def _loads_to_remove(cur, load_ids: list[int], removal: Removal) -> list[RemovedLoad]:
-    """The loads to remove, locked; a LoadRemovalError for unknown loads and loads under way.
-
-    The lock every acceptor of a raw table takes first (`pg_advisory_xact_lock` on its name) is
-    taken here before the load log's rows, in the acceptors' order: an acceptor replacing one of
-    these loads updates its row while holding that lock, so the other order could deadlock."""
-    cur.execute(
-        "select distinct raw_table from raw.loads where load_id = any(%s::bigint[])"
-        " order by raw_table",
-        (load_ids,),
-    )
-    for (raw_table,) in cur.fetchall():
-        cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (raw_table,))
-    cur.execute(
-        "select load_id, source, raw_table, source_file, status from raw.loads"
-        " where load_id = any(%s::bigint[]) order by load_id for update",
-        (load_ids,),
-    )
-    found = {row[0]: RemovedLoad(*row) for row in cur.fetchall()}
-    unknown = [str(i) for i in load_ids if i not in found]
-    if unknown:
-        raise LoadRemovalError(
-            f"no load {', '.join(unknown)} in the load log (see `cakupan loads list`)"
-        )
-    running = [str(i) for i, load in found.items() if load.status in ("landed", "running")]
-    if running:
-        raise LoadRemovalError(
-            f"load {', '.join(running)} is still under way; remove it once it has ended"
-        )
-    removal.already_removed = [i for i, load in found.items() if load.status == "removed"]
-    return [load for load in found.values() if load.status != "removed"]
-
-
-def _delete_rows(cur, raw_table: str, loads: list[RemovedLoad]) -> None:
-    """Delete the loads' rows from their raw table (its acceptors' lock is held already)."""
-    schema, table = split_table(raw_table)
-    cur.execute("select to_regclass(%s) is not null", (f'"{schema}"."{table}"',))
-    if not cur.fetchone()[0]:
-        return  # loads that failed before their raw table was created
-    cur.execute(
-        sql.SQL(
-            "with gone as (delete from {}.{} where _load_id = any(%s::bigint[])"
-            " returning _load_id) select _load_id, count(*) from gone group by _load_id"
-        ).format(sql.Identifier(schema), sql.Identifier(table)),
-        ([load.load_id for load in loads],),
-    )
-    deleted = dict(cur.fetchall())
-    for load in loads:
-        load.rows_deleted = deleted.get(load.load_id, 0)
-
-
-def current_loads_of_files(cur, source_files: list[str]) -> list[int]:
-    """The loads whose rows stand for these files now: succeeded, not replaced, not removed."""
-    cur.execute(
-        "select load_id from raw.loads where source_file = any(%s::text[])"
-        " and status = 'succeeded' and superseded_by is null order by load_id",
-        (source_files,),
-    )
-    return [row[0] for row in cur.fetchall()]

@@ -5,8 +5,9 @@
 Excel serial numbers, Indonesian and English month names and their usual abbreviations
 (`Agt`, `Agu`, `Ags`, `Nop`, `Peb`, `Des`). `parse_period` also reads semesters
 (`2022_s1`, `S2 2023`, `Semester II 2023` -> January or July) and quarters (`2023 Q2`,
-`Triwulan II 2023` -> April). `search_period` finds such a period inside free text
-(`Posisi : 31 Mei 2022`, `Data per Maret 2023`). Two-digit years are 20xx.
+`Triwulan II 2023` -> April) and a bare year (`2024`, `Tahun 2024` -> January: a yearly
+value's period is its year, dated by its first month). `search_period` finds such a period
+inside free text (`Posisi : 31 Mei 2022`, `Data per Maret 2023`). Two-digit years are 20xx.
 
 Kept here because no locked library reads these: `dateutil` knows English month names only, and
 neither it nor `dateparser` reads semesters, triwulan, `202401` or Excel serial numbers as the
@@ -59,6 +60,7 @@ _SEMESTER = re.compile(r"(\d{4})\s*[-_ /]?\s*s(?:em(?:ester)?)?\.?\s*(i{1,2}|[12
 _SEMESTER_FIRST = re.compile(r"s(?:em(?:ester)?)?\.?\s*(i{1,2}|[12])\s*[-_ /,]?\s*(\d{4})")
 _QUARTER = re.compile(r"(\d{4})\s*[-_ /]?\s*(?:q|tw|triwulan)\s*(iv|i{1,3}|[1-4])")
 _QUARTER_FIRST = re.compile(r"(?:q|tw|triwulan)\s*(iv|i{1,3}|[1-4])\s*[-_ /,]?\s*(\d{4})")
+_YEAR_ONLY = re.compile(r"(?:tahun|th\.?|year)?\s*(\d{4})")
 
 _SEARCH_NAMED = re.compile(
     rf"(?<![a-z])(?:(\d{{1,2}})\s+)?({_MONTH_NAME})\.?(?![a-z])"
@@ -176,10 +178,15 @@ def _quarter(year: str, number: str) -> dt.date:
 
 
 def parse_period(value: Any) -> dt.date:
-    """A month, semester (`2022_s1` -> 2022-01-01, `2022 S2` -> 2022-07-01) or quarter."""
+    """A month, semester (`2022_s1` -> 2022-01-01, `2022 S2` -> 2022-07-01), quarter, or year
+    (`2024` -> 2024-01-01; an integer cell too)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 1900 <= value <= 2100:
+        return dt.date(value, 1, 1)
     if isinstance(value, str):
         s = _text_of(value)
         try:
+            if m := _YEAR_ONLY.fullmatch(s):
+                return _month_start(int(m[1]), 1)
             if m := _SEMESTER.fullmatch(s):
                 return _semester(m[1], m[2])
             if m := _SEMESTER_FIRST.fullmatch(s):

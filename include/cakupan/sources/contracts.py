@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import fnmatch
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -43,13 +44,17 @@ from cakupan.sources.errors import ContractError, SourceFileError
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "contracts"
 SCHEMA_FILE = CONTRACTS_DIR / "contract.schema.json"
+MEASURES_FILE = CONTRACTS_DIR.parent / "reference" / "measures.yml"
 
 FileKind = Literal["xlsx", "xls", "ods", "csv"]
 ApiKind = Literal["bps_api", "ckan_datastore"]
 Kind = Literal[FileKind, ApiKind]
 FieldType = Literal["text", "integer", "number", "percent", "date", "month"]
 RegionSystem = Literal["kemendagri", "bps", "name"]
-PeriodSource = Literal["filename", "cell", "column"]
+PeriodSource = Literal["filename", "cell", "column", "request"]
+Level = Literal["province", "district"]
+Grain = Literal["month", "semester", "year"]
+Coverage = Literal["national", "partial"]
 
 FILE_KINDS = frozenset(get_args(FileKind))
 API_KINDS = frozenset(get_args(ApiKind))
@@ -216,6 +221,13 @@ class FieldSpec(_Part):
     required: StrictBool = False
     """A required field's column must be in the header (the header is found by them); an
     optional one may be missing and is null."""
+    measure: Name | None = None
+    """The canonical measure its values feed (`reference/measures.yml`, the dataset of the
+    contract's `feeds`), e.g. `participants_active`; none: the field is only kept in the raw
+    table."""
+    group: Name = "all"
+    """The population group of the measure's value: `all`, a JKN segment (`pbi_apbn`...) or a
+    sex (`sex_male`, `sex_female`), as the measure allows."""
 
     _name: str = PrivateAttr(default="")
 
@@ -258,7 +270,8 @@ class PeriodSpec(_Part):
     source: PeriodSource = Field(alias="from")
     """`filename` (`pattern` searched in the file name), `cell` (the first cell above the header
     matching `pattern`, or the fixed `cell`; without a pattern the first cell naming a month),
-    `column` (the `field` of each row)."""
+    `column` (the `field` of each row), `request` (API kinds: the period asked for, a year such
+    as `2024` or a month `2024-03`: `cakupan load --source NAME --period 2024`)."""
     pattern: OneGroupRegex | None = None
     """A regular expression (case-insensitive) with one group: the period's text."""
     field: StrictStr | None = None
@@ -276,6 +289,8 @@ class PeriodSpec(_Part):
             _fail("field", f"only for from: column (this is from: {self.source})")
         if self.source != "cell" and self.cell is not None:
             _fail("cell", "only for from: cell")
+        if self.source == "request" and self.pattern is not None:
+            _fail("pattern", "not for from: request (the period is the one asked for)")
         return self
 
     def regex(self) -> re.Pattern[str] | None:
@@ -317,6 +332,28 @@ class SkipRule(_Part):
         return re.compile(self.pattern, re.IGNORECASE)
 
 
+class FeedsSpec(_Part):
+    """What the rows mean in the warehouse's own terms: the canonical dataset their measures
+    belong to, at which region level and period grain, and which regions a load covers."""
+
+    dataset: Name
+    """A dataset of `reference/measures.yml` (`jkn_membership`, `residents`, ...)."""
+    level: Level = "district"
+    """The region level of the rows that feed it (`district`: kab/kota, `province`); rows of
+    another level stay in the raw table only."""
+    grain: Grain = "month"
+    """`month`, `semester` (applies to its six months) or `year` (to its twelve)."""
+    coverage: Coverage = "national"
+    """`national`: a load says everything its source says for its periods, and replaces the
+    source's earlier loads of those periods. `partial` (a branch office's table, a province's
+    file): a load replaces the source's earlier values only for the regions it gives."""
+    detail: StrictStr | None = None
+    """A field whose text breaks the measures down further (an age band, a facility, a
+    decile)."""
+    year_field: StrictStr | None = None
+    """For `grain: year` without a `period`: the integer field holding the year."""
+
+
 class Limits(_Part):
     max_cells: StrictInt = Field(default=DEFAULT_MAX_CELLS, ge=1)
     """A sheet (or CSV: lines x columns) over this many cells is refused."""
@@ -340,6 +377,9 @@ class Contract(_Part):
 
     name: Name
     """Equal to the file name without `.yml`; the `source` of `raw.loads`."""
+    publisher: Name | None = None
+    """Who publishes the source (`bpjs_kesehatan`, `dukcapil`, `bps`, ...); default the
+    contract's name. Precedence between sources is data (`source_precedence` seed)."""
     description: StrictStr = ""
     """One paragraph for people."""
     kind: Kind
@@ -377,12 +417,19 @@ class Contract(_Part):
     ] = "auto"
     """CSV: `auto` (sniffed among `;`, `,`, tab, `|`), `tab` or one character."""
     limits: Limits = Limits()
+    feeds: FeedsSpec | None = None
+    """The canonical measures the fields feed (a field's `measure`); none: a reference or
+    raw-only source."""
     url: StrictStr | None = None
     """API kinds: the endpoint (or `connection`)."""
     params: dict[str, Any] = Field(default_factory=dict)
-    """API kinds: query parameters."""
+    """API kinds: the request. bps_api: `domain` (4 digits), `var` (table id), optional `th`
+    (tahun codes; default: the requested year's), `lang`; ckan_datastore: `resource_id`,
+    optional `filters` (a mapping; a value `{year}` or `{period}` takes the requested
+    period), `page_size`."""
     connection: StrictStr | None = None
-    """API kinds: an Airflow connection id (or `url`)."""
+    """API kinds: an Airflow connection id holding the API key as its password (and, as its
+    host, a base URL that overrides `url`); outside Airflow the variable `AIRFLOW_CONN_<ID>`."""
 
     _contract_file: str | None = PrivateAttr(default=None)
 
@@ -394,6 +441,7 @@ class Contract(_Part):
         self._check_kind()
         self._check_file_fields()
         self._check_references()
+        _check_feeds(self)
         if self.thousands is not None and self.thousands == self._decimal_mark():
             _fail("thousands", "cannot be the decimal mark")
         return self
@@ -407,6 +455,11 @@ class Contract(_Part):
             _fail("url", f"a {self.kind} contract needs url or connection")
         if self.sheets and self.kind == "csv":
             _fail("sheets", "a csv file has no sheets")
+        source = self.period.source if self.period is not None else None
+        if self.is_file and source == "request":
+            _fail("period.from", "request is for API kinds (bps_api, ckan_datastore)")
+        if not self.is_file and source in ("filename", "cell"):
+            _fail("period.from", f"an API source has no {source}: use request or column")
 
     def _check_file_fields(self) -> None:
         if self.is_file and not self.fields:
@@ -417,18 +470,18 @@ class Contract(_Part):
     def _check_references(self) -> None:
         """Every key that names a field names a declared one."""
         if self.period is not None and self.period.field is not None:
-            self._declared("period.field", self.period.field)
+            self.declared("period.field", self.period.field)
             if self.fields[self.period.field].type not in ("month", "date", "text"):
                 _fail("period.field", "the period column must be of type month, date or text")
         if self.region is not None:
             for key in ("field", "type_field", "province_field"):
-                self._declared(f"region.{key}", getattr(self.region, key))
+                self.declared(f"region.{key}", getattr(self.region, key))
         for i, rule in enumerate(self.skip_rows):
-            self._declared(f"skip_rows[{i}].field", rule.field)
+            self.declared(f"skip_rows[{i}].field", rule.field)
         for i, name in enumerate(self.key):
-            self._declared(f"key[{i}]", name)
+            self.declared(f"key[{i}]", name)
 
-    def _declared(self, at: str, name: str | None) -> None:
+    def declared(self, at: str, name: str | None) -> None:
         if name is not None and name not in self.fields:
             _fail(at, f"{name!r} is not a declared field")
 
@@ -450,6 +503,91 @@ class Contract(_Part):
 
     def required_fields(self) -> list[str]:
         return [name for name, spec in self.fields.items() if spec.required]
+
+    @property
+    def source_publisher(self) -> str:
+        return self.publisher or self.name
+
+    def measure_fields(self) -> dict[str, FieldSpec]:
+        """The fields that feed a measure, in declaration order."""
+        return {name: spec for name, spec in self.fields.items() if spec.measure}
+
+
+# ---- canonical measures ----------------------------------------------------------------------
+
+
+@functools.cache
+def measure_catalogue() -> dict[str, Any]:
+    """`reference/measures.yml`: dataset -> its levels, grains and measures (-> groups)."""
+    return yaml.safe_load(MEASURES_FILE.read_text(encoding="utf-8"))["datasets"]
+
+
+def _check_feeds(contract: Contract) -> None:
+    """The `feeds` section and the fields' `measure`/`group` against the catalogue."""
+    feeds, fed = contract.feeds, contract.measure_fields()
+    if feeds is None:
+        if fed:
+            name = next(iter(fed))
+            _fail(f"fields.{name}.measure", "a field feeds a measure only under `feeds:`")
+        return
+    catalogue = measure_catalogue()
+    if feeds.dataset not in catalogue:
+        _fail("feeds.dataset", f"unknown dataset {feeds.dataset!r}; known: {', '.join(catalogue)}")
+    dataset = catalogue[feeds.dataset]
+    for key, allowed in (("level", dataset["levels"]), ("grain", dataset["grains"])):
+        if getattr(feeds, key) not in allowed:
+            _fail(
+                f"feeds.{key}",
+                f"{getattr(feeds, key)!r} does not fit dataset {feeds.dataset!r}"
+                f" (it takes {', '.join(allowed)})",
+            )
+    for key in ("detail", "year_field"):
+        contract.declared(f"feeds.{key}", getattr(feeds, key))
+    _check_period_of_feeds(contract, feeds)
+    if feeds.coverage == "partial" and contract.region is None:
+        _fail("feeds.coverage", "a partial source needs `region`: its loads replace by region")
+    if not fed:
+        _fail("feeds", "no field feeds a measure: give at least one field a `measure`")
+    _check_measure_fields(fed, feeds.dataset, dataset["measures"])
+
+
+def _check_period_of_feeds(contract: Contract, feeds: FeedsSpec) -> None:
+    if feeds.year_field is not None:
+        if feeds.grain != "year":
+            _fail("feeds.year_field", "only for grain: year")
+        if contract.fields[feeds.year_field].type != "integer":
+            _fail("feeds.year_field", "the year field must be of type integer")
+    elif contract.period is None:
+        _fail(
+            "feeds",
+            "a source feeding measures needs a `period` (grain year: or a year_field)",
+        )
+
+
+def _check_measure_fields(fed: dict[str, FieldSpec], dataset: str, measures: dict) -> None:
+    seen: dict[tuple[str, str], str] = {}
+    for name, spec in fed.items():
+        at = f"fields.{name}"
+        if spec.measure not in measures:
+            _fail(
+                f"{at}.measure",
+                f"unknown measure {spec.measure!r} of dataset {dataset!r};"
+                f" known: {', '.join(measures)}",
+            )
+        groups = (measures[spec.measure] or {}).get("groups", ["all"])
+        if spec.group not in groups:
+            _fail(
+                f"{at}.group",
+                f"{spec.group!r} is not a group of {spec.measure!r} (it takes {', '.join(groups)})",
+            )
+        if spec.type not in ("integer", "number", "percent"):
+            _fail(f"{at}.type", f"a field feeding a measure is a number, not {spec.type!r}")
+        other = seen.setdefault((spec.measure, spec.group), name)
+        if other != name:
+            _fail(
+                f"{at}.measure",
+                f"fields {other!r} and {name!r} both feed {spec.measure} ({spec.group})",
+            )
 
 
 def parse_contract(data: Any, where: str = "<contract>") -> Contract:
@@ -484,21 +622,27 @@ def load_contract(path: str | Path) -> Contract:
 
 
 def load_contracts(directory: str | Path | None = None) -> dict[str, Contract]:
-    """All contracts of a folder (default: the package's `contracts/`), by name.
+    """All contracts of a folder by name; default: the package's `contracts/` and the folders of
+    `CAKUPAN_CONTRACTS_DIR` (an office's own contracts).
 
-    A contract's `name` must equal its file name without `.yml`.
+    A contract's `name` must equal its file name without `.yml`, and be declared once.
     """
-    folder = Path(directory) if directory is not None else CONTRACTS_DIR
+    from cakupan import config
+
+    folders = [Path(directory)] if directory is not None else [CONTRACTS_DIR]
+    if directory is None:
+        folders += config.extra_contract_dirs()
     contracts: dict[str, Contract] = {}
-    for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
-        contract = load_contract(path)
-        if contract.name != path.stem:
-            raise ContractError(
-                f"{path}: name: {contract.name!r} must equal the file name {path.stem!r}"
-            )
-        if contract.name in contracts:
-            raise ContractError(f"{path}: name: {contract.name!r} is declared twice")
-        contracts[contract.name] = contract
+    for folder in folders:
+        for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
+            contract = load_contract(path)
+            if contract.name != path.stem:
+                raise ContractError(
+                    f"{path}: name: {contract.name!r} must equal the file name {path.stem!r}"
+                )
+            if contract.name in contracts:
+                raise ContractError(f"{path}: name: {contract.name!r} is declared twice")
+            contracts[contract.name] = contract
     return contracts
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "Prepared",
     "SheetResult",
     "extract_file",
+    "extract_reader",
     "match_contract",
     "value_parser",
 ]
@@ -362,6 +363,31 @@ def extract_file(
         delimiter=contract.delimiter,
         max_cells=contract.limits.max_cells,
     )
+    return extract_reader(
+        path,
+        contract,
+        reader,
+        resolver=resolver,
+        period=file_period,
+        period_source=file_period_source,
+    )
+
+
+def extract_reader(
+    path: Path,
+    contract: Contract,
+    reader: SourceReader,
+    *,
+    resolver: RegionResolver | None = None,
+    period: dt.date | None = None,
+    period_source: str | None = None,
+) -> Extraction:
+    """Prepare every sheet of an opened reader by the contract: a file's, or the records of an
+    API source (`cakupan.sources.api`), which so land and are accepted as a file's rows.
+    `period` applies to every row (a file name's, a request's); closes the reader on a fault."""
+    if contract.region is not None and resolver is None:
+        resolver = RegionResolver.default()
+    file_period, file_period_source = period, period_source
     try:
         prepared = [
             _prepare_sheet(path, contract, reader, name, file_period, file_period_source)
@@ -371,7 +397,6 @@ def extract_file(
         reader.close()
         raise
 
-    period, period_source = file_period, file_period_source
     if period is None:
         sheet_periods = {p.result.period for p in prepared}
         if len(sheet_periods) == 1 and None not in sheet_periods:

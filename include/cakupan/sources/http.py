@@ -346,7 +346,9 @@ class ApiClient:
     `timeout` (seconds) applies to each phase of a request (connect, each read, ...) and is
     capped by what is left of the time budget. `headers` go with every request. `sleep` is
     injectable for tests; the time budget is measured on the real (monotonic) clock, so waits
-    that are recorded rather than slept do not count against it.
+    that are recorded rather than slept do not count against it. `on_body`, when given, is
+    called with the bytes of every response that was accepted as a JSON object (a load hashes
+    them: its provenance).
     """
 
     def __init__(
@@ -356,8 +358,10 @@ class ApiClient:
         timeout: float = 30.0,
         headers: Mapping[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        on_body: Callable[[bytes], None] | None = None,
     ) -> None:
         self.retry = retry or RetryPolicy()
+        self.on_body = on_body
         self.timeout = timeout
         self._headers = dict(headers or {})
         self._sleep = sleep
@@ -461,4 +465,6 @@ class ApiClient:
             raise _Transient("invalid JSON", f"{exc} ({len(body)} bytes{starts}") from None
         if not isinstance(payload, dict):
             raise fail(f"expected a JSON object, got {type(payload).__name__}", payload)
+        if self.on_body is not None:
+            self.on_body(body)
         return payload

@@ -1,27 +1,29 @@
+{#- participants per kab/kota, month and age band, men and women: the observations of the
+    participants_by_age dataset (any contract feeding it; where several give the same kab/kota
+    and month, the one the precedence seed ranks first), the age band as the source wrote it -#}
 with
 
-source as (
-    select * from {{ optional_source('bpjs', 'bpjs_participants_by_age', {
-        'month': 'date', 'code': 'text', 'name': 'text', 'age_band': 'text',
-        'male': 'bigint', 'female': 'bigint', 'participants_total': 'bigint'
-    }) }} as raw_rows
+observations as (
+    select * from {{ ranked_observations('participants_by_age') }} as observations
+    where source_rank = 1
 ),
 
-renamed as (
+pivoted as (
     select
-        _region_code as district_code,
-        {{ kemendagri_code('code') }} as region_code_source,
-        _period as month,
-        trim(age_band) as age_band_source,
-        {{ age_band_key('age_band') }} as age_band_key,
-        male::bigint as participants_male,
-        female::bigint as participants_female,
-        participants_total::bigint as participants_published,
-        _source_file as source_file,
-        _source_row as source_row,
-        _load_id as load_id,
-        _loaded_at as loaded_at
-    from source
+        region_code as district_code,
+        {{ kemendagri_code('max(region_code_source)') }} as region_code_source,
+        period as month,
+        detail as age_band_source,
+        {{ age_band_key('detail') }} as age_band_key,
+        max(value) filter (where group_code = 'sex_male')::bigint as participants_male,
+        max(value) filter (where group_code = 'sex_female')::bigint as participants_female,
+        max(value) filter (where group_code = 'all')::bigint as participants_published,
+        min(source_file) as source_file,
+        min(source_row) as source_row,
+        max(load_id) as load_id,
+        max(loaded_at) as loaded_at
+    from observations
+    group by region_code, period, detail
 )
 
-select * from renamed
+select * from pivoted

@@ -4,10 +4,18 @@ source as (
     select * from {{ optional_source('bps', 'bps_population', {
         'bps_code': 'text', 'name': 'text', 'year': 'bigint', 'population': 'bigint'
     }) }} as raw_rows
+    -- rows a later load of the same source superseded stay in raw, out of the way
+    where {{ is_current('raw_rows._load_id', 'make_date(raw_rows.year::integer, 1, 1)', 'raw_rows._region_code') }}
+),
+
+loads as (
+    select load_id, source as source_name from {{ source('cakupan', 'loads') }}
 ),
 
 renamed as (
     select
+        -- several contracts may land BPS's layout here (the CSV release, the WebAPI)
+        loads.source_name,
         trim(bps_code) as bps_code,
         trim(regexp_replace(name, '\s+', ' ', 'g')) as bps_name,
         year::integer as year,
@@ -19,6 +27,7 @@ renamed as (
         _load_id as load_id,
         _loaded_at as loaded_at
     from source
+    left join loads on source._load_id = loads.load_id
 )
 
 select * from renamed

@@ -2,6 +2,10 @@ with
 
 source as (
     select * from {{ source('cakupan', 'rejects') }}
+    -- the rejects of a load a later one superseded as a whole are kept in raw, not shown
+    where _load_id not in (
+        select load_id from {{ source('cakupan', 'loads') }} where superseded_by is not null
+    )
 ),
 
 renamed as (

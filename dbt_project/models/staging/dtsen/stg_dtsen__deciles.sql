@@ -1,25 +1,27 @@
+{#- DTSEN individuals per kab/kota, month and welfare decile, with those enrolled as PBI
+    participants: the observations of the dtsen dataset (any contract feeding it; where several
+    give the same kab/kota and month, the one the precedence seed ranks first) -#}
 with
 
-source as (
-    select * from {{ optional_source('dtsen', 'dtsen_desil', {
-        'code': 'text', 'name': 'text', 'decile': 'bigint',
-        'individuals': 'bigint', 'pbi_participants': 'bigint'
-    }) }} as raw_rows
+observations as (
+    select * from {{ ranked_observations('dtsen') }} as observations
+    where source_rank = 1
 ),
 
-renamed as (
+pivoted as (
     select
-        _region_code as district_code,
-        {{ kemendagri_code('code') }} as region_code_source,
-        _period as month,
-        decile::integer as decile,
-        individuals::bigint as individuals,
-        pbi_participants::bigint as pbi_participants,
-        _source_file as source_file,
-        _source_row as source_row,
-        _load_id as load_id,
-        _loaded_at as loaded_at
-    from source
+        region_code as district_code,
+        {{ kemendagri_code('max(region_code_source)') }} as region_code_source,
+        period as month,
+        detail::integer as decile,
+        max(value) filter (where measure = 'dtsen_individuals')::bigint as individuals,
+        max(value) filter (where measure = 'dtsen_pbi_participants')::bigint as pbi_participants,
+        min(source_file) as source_file,
+        min(source_row) as source_row,
+        max(load_id) as load_id,
+        max(loaded_at) as loaded_at
+    from observations
+    group by region_code, period, detail
 )
 
-select * from renamed
+select * from pivoted

@@ -1,7 +1,9 @@
 with
 
 source as (
-    select * from {{ source('dukcapil', 'dukcapil_residents') }}
+    select * from {{ source('dukcapil', 'dukcapil_residents') }} as raw_rows
+    -- rows a later load of the same source superseded stay in raw, out of the way
+    where {{ is_current('raw_rows._load_id', 'raw_rows._period', 'raw_rows._region_code') }}
 ),
 
 renamed as (

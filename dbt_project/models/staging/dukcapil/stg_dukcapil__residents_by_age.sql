@@ -1,29 +1,34 @@
+{#- residents per kab/kota, period and age band, men and women: the observations of the
+    residents_by_age dataset (any contract feeding it; where several give the same kab/kota and
+    period, the one the precedence seed ranks first); a semester count applies to its six months -#}
 with
 
-source as (
-    select * from {{ optional_source('dukcapil', 'dukcapil_residents_by_age', {
-        'code': 'text', 'name': 'text', 'age_band': 'text',
-        'male': 'bigint', 'female': 'bigint', 'residents': 'bigint'
-    }) }} as raw_rows
+observations as (
+    select * from {{ ranked_observations('residents_by_age') }} as observations
+    where source_rank = 1
 ),
 
-renamed as (
+pivoted as (
     select
-        _region_code as district_code,
-        {{ kemendagri_code('code') }} as region_code_source,
-        _period as semester_start_month,
-        (_period + interval '6 months' - interval '1 day')::date as semester_end_date,
-        trim(age_band) as age_band_source,
-        {{ age_band_key('age_band') }} as age_band_key,
-        male::bigint as residents_male,
-        female::bigint as residents_female,
-        residents::bigint as residents_published,
-        _source_file as source_file,
-        _source_row as source_row,
-        _load_id as load_id,
-        _loaded_at as loaded_at
-    from source
-    where _region_code like '%.%'
+        region_code as district_code,
+        {{ kemendagri_code('max(region_code_source)') }} as region_code_source,
+        period as semester_start_month,
+        (period + case max(grain)
+            when 'year' then interval '12 months'
+            when 'month' then interval '1 month'
+            else interval '6 months'
+        end - interval '1 day')::date as semester_end_date,
+        detail as age_band_source,
+        {{ age_band_key('detail') }} as age_band_key,
+        max(value) filter (where group_code = 'sex_male')::bigint as residents_male,
+        max(value) filter (where group_code = 'sex_female')::bigint as residents_female,
+        max(value) filter (where group_code = 'all')::bigint as residents_published,
+        min(source_file) as source_file,
+        min(source_row) as source_row,
+        max(load_id) as load_id,
+        max(loaded_at) as loaded_at
+    from observations
+    group by region_code, period, detail
 )
 
-select * from renamed
+select * from pivoted

@@ -4,6 +4,8 @@ source as (
     select * from {{ optional_source('kemendagri', 'kemendagri_region_history', {
         'code': 'text', 'name': 'text'
     }) }} as raw_rows
+    -- rows a later load of the same source superseded stay in raw, out of the way
+    where {{ is_current('raw_rows._load_id', 'raw_rows._period', 'raw_rows._region_code') }}
 ),
 
 renamed as (

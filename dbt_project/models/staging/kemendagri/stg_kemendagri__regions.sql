@@ -1,7 +1,9 @@
 with
 
 source as (
-    select * from {{ source('kemendagri', 'kemendagri_regions') }}
+    select * from {{ source('kemendagri', 'kemendagri_regions') }} as raw_rows
+    -- rows a later load of the same source superseded stay in raw, out of the way
+    where {{ is_current('raw_rows._load_id', 'raw_rows._period', 'raw_rows._region_code') }}
 ),
 
 renamed as (

@@ -5,6 +5,8 @@ source as (
         'regional_office': 'text', 'facility_name': 'text', 'domicile_name': 'text',
         'inmates': 'bigint', 'proposed': 'bigint', 'enrolled': 'bigint'
     }) }} as raw_rows
+    -- rows a later load of the same source superseded stay in raw, out of the way
+    where {{ is_current('raw_rows._load_id', 'raw_rows._period', 'raw_rows._region_code') }}
 ),
 
 renamed as (
