@@ -371,6 +371,36 @@ def test_remove_by_id_and_by_file(db, warehouse, sources, capsys, monkeypatch):
     assert re.search(r"removed \d{4}-\d\d-\d\d .* by ", capsys.readouterr().out)
 
 
+def test_removing_the_newer_load_of_a_file_brings_the_earlier_one_back(
+    db, warehouse, sources, capsys, monkeypatch
+):
+    """A rerun of a file supersedes the earlier load; removing the rerun makes the earlier
+    load current again (its rows never left `raw`), and the command says so."""
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", warehouse.url(mask=False))
+    first = load_file(_write(sources, "penduduk_kabkota_2023_s1.csv"), conn=db)["load_id"]
+    changed = ROWS.replace("316933", "317000").replace("156933", "157000")
+    second = load_file(_write(sources, "penduduk_kabkota_2023_s1.csv", changed), conn=db)
+    current = "select superseded_by from raw.loads where load_id = %s"
+    assert _one(db, current, first) == second["load_id"]
+
+    assert main(["loads", "remove", str(second["load_id"])]) == 0
+    assert f"load {first}, which they had superseded, is current again" in capsys.readouterr().out
+    assert _one(db, current, first) is None
+    assert _one(db, "select status from raw.loads where load_id = %s", second["load_id"]) == (
+        "removed"
+    )
+    residents = (
+        "select residents from raw.dukcapil_residents where _load_id = %s"
+        " and _region_code = '33.75'"
+    )
+    assert _one(db, residents, first) == 316933
+    assert _one(db, "select count(*) from raw.dukcapil_residents where _load_id = %s",
+                second["load_id"]) == 0  # fmt: skip
+    observations = "select count(*) from raw.observations where load_id = %s"  # it feeds them
+    assert _one(db, observations, second["load_id"]) == 0
+    assert _one(db, observations, first) == 6  # 2 districts x men, women, all
+
+
 # ---------------------------------------------------------------- the facts after a removal
 
 FACTS = {
