@@ -30,7 +30,7 @@ from typing import Any
 
 from psycopg2 import sql
 
-from cakupan.parsing.numbers import ParseError
+from cakupan.parsing.numbers import NULL_TEXTS, ParseError
 from cakupan.sources.contracts import Contract
 from cakupan.sources.extract import Extraction, value_parser
 from cakupan.sources.landed import MARK, NULL, LandedSheet, cell_value, land_sheet, sheets_to_land
@@ -45,6 +45,9 @@ SQL_TYPES = {
 }
 NUMERIC = ("integer", "number", "percent")
 MISSING = "\x01"  # stands for NULL in lookup keys, so that lookups are equality (hash) joins
+NULL_ARRAY = sql.SQL("array[{}]::text[]").format(
+    sql.SQL(", ").join(sql.Literal(t) for t in sorted(NULL_TEXTS) if t)
+)  # a text cell that means "no value" (`-`, `n/a`): empty for `required`
 SPACES = "E' \\t\\n\\r\\f\\v\\u00a0\\u2028\\u2029'"  # what Python's str.strip() removes, mostly
 
 ACC_DDL = (
@@ -199,6 +202,12 @@ class _SheetQuery:
                 ).format(c=self.cell(name), m=sql.Literal(MARK), spaces=sql.SQL(SPACES))
                 self.values.append(expr)
                 self.parsed[name] = expr
+                self._require(
+                    name,
+                    sql.SQL("case when {v} = any({n}) then null else {v} end").format(
+                        v=expr, n=NULL_ARRAY
+                    ),
+                )
             else:
                 self._add_parsed_field(name, spec.type)
 
@@ -225,6 +234,7 @@ class _SheetQuery:
             expr = sql.SQL(
                 "case when {d}.t is not null then {d}.v else nullif({c}, '') end"
             ).format(c=c, d=d)
+        value = expr
         if numeric and name in contract.key:
             # key values compare as numbers: `0012` and `12` are the same key
             expr = sql.SQL("(({})::numeric)::text").format(expr)
@@ -234,6 +244,52 @@ class _SheetQuery:
             header = self.cols[name][1]
             self.errors[name] = sql.SQL("{}.err").format(d)
             self.problem(header, sql.SQL("{} || {}.err").format(sql.Literal(f"{header}: "), d))
+        self._require(name, value)
+        if ftype == "integer":
+            self._check_count(name, value)
+
+    def _require(self, name: str, value: sql.Composable) -> None:
+        """`required`: every row has a value (NULL: blank, `-` or another null text), unless the
+        cell did not parse (its own reason) or is the region or period (theirs: `empty region`,
+        `no period`)."""
+        contract = self.contract
+        own = {contract.region.field if contract.region else None}
+        if contract.period is not None and contract.period.source == "column":
+            own.add(contract.period.field)
+        if not contract.fields[name].required or name in own:
+            return
+        header = self.cols[name][1]
+        self.problem(
+            header,
+            sql.SQL("case when {v} is null and {e} is null then {r} end").format(
+                v=value,
+                e=self.errors.get(name, sql.SQL("null")),
+                r=sql.Literal(f"{header}: required but empty"),
+            ),
+        )
+
+    def _check_count(self, name: str, value: sql.Composable) -> None:
+        """A count is not negative and not above its field's bound (`max`). `value` is digits
+        (a minus first when negative, perhaps leading zeros), compared as text by length then
+        digit by digit: a cell may hold more digits than any numeric type takes."""
+        header = self.cols[name][1]
+        bound = self.contract.fields[name].count_bound()
+        digits = sql.SQL("ltrim({}, '0')").format(value)
+        self.problem(
+            header,
+            sql.SQL(
+                "case when left({v}, 1) = '-' then {negative}"
+                " when length({d}) > {width} or (length({d}) = {width}"
+                ' and {d} collate "C" > {bound}) then {over} end'
+            ).format(
+                v=value,
+                d=digits,
+                width=sql.Literal(len(str(bound))),
+                bound=sql.Literal(str(bound)),
+                negative=sql.Literal(f"{header}: a count cannot be negative"),
+                over=sql.Literal(f"{header}: a count cannot be above {bound:,} (the field's max)"),
+            ),
+        )
 
     def add_period(self) -> None:
         """A period per row, from a column: its distinct values, each searched for a month."""

@@ -58,6 +58,14 @@ FIELD_TYPES = frozenset(get_args(FieldType))
 REGION_SYSTEMS = frozenset(get_args(RegionSystem))
 PERIOD_SOURCES = frozenset(get_args(PeriodSource))
 DEFAULT_MAX_CELLS = 20_000_000
+# a CSV line longer than this is refused as it is read: the csv module's own field limit, so no
+# field of an accepted line can be over it
+DEFAULT_MAX_LINE_BYTES = 131_072
+# the largest count an integer field takes unless its `max` says otherwise: Indonesia's order of
+# magnitude (about 285 million people in 2025, a peak near 330 million projected): no count of
+# its people is larger, while the faults it must catch are (a NIK or phone number in a count
+# column, a misread separator that multiplies a province's count by 1,000)
+DEFAULT_MAX_COUNT = 500_000_000
 DEFAULT_MAX_SEARCH_ROWS = 30
 
 _NAME = r"[a-z][a-z0-9_]*"
@@ -214,8 +222,22 @@ class FieldSpec(_Part):
     aliases: Strings = ()
     """Header texts of its column (one or a list); the field name itself is always one."""
     required: StrictBool = False
-    """A required field's column must be in the header (the header is found by them); an
-    optional one may be missing and is null."""
+    """A required field's column must be in the header (the header is found by them), and every
+    row must have a value: a blank cell or `-` is a reject. An optional field may be missing
+    and is null."""
+    max: StrictInt | None = Field(default=None, ge=0, le=10**18)
+    """`integer` fields (counts): the largest plausible value (default 500,000,000, Indonesia's
+    order of magnitude); a count above it, or below 0, is a reject."""
+
+    @model_validator(mode="after")
+    def _max_for_counts(self) -> FieldSpec:
+        if self.max is not None and self.type != "integer":
+            _fail("max", f"only for integer fields (counts); this field is {self.type}")
+        return self
+
+    def count_bound(self) -> int:
+        """The largest count an `integer` field accepts."""
+        return DEFAULT_MAX_COUNT if self.max is None else self.max
 
     _name: str = PrivateAttr(default="")
 
@@ -320,6 +342,8 @@ class SkipRule(_Part):
 class Limits(_Part):
     max_cells: StrictInt = Field(default=DEFAULT_MAX_CELLS, ge=1)
     """A sheet (or CSV: lines x columns) over this many cells is refused."""
+    max_line_bytes: StrictInt = Field(default=DEFAULT_MAX_LINE_BYTES, ge=1)
+    """CSV: a line longer than this many bytes is refused as it is read (default 131,072)."""
 
 
 # ---- the contract ----------------------------------------------------------------------------

@@ -361,6 +361,7 @@ def extract_file(
         encoding=contract.encoding,
         delimiter=contract.delimiter,
         max_cells=contract.limits.max_cells,
+        max_line_bytes=contract.limits.max_line_bytes,
     )
     try:
         prepared = [
