@@ -78,13 +78,13 @@ def load_file(
 ) -> dict:
     """Extract one file by its contract and land it; return the load's counts (for XCom)."""
     from cakupan.landing.load import land_file
-    from cakupan.sources.contracts import load_contracts, match_contract
+    from cakupan.sources.contracts import load_contracts
     from cakupan.sources.extract import extract_file
+    from cakupan.sources.fit import contract_for_file
     from cakupan.warehouse import connect
 
     path = Path(path)
-    contracts = load_contracts()
-    contract = contracts[contract_name] if contract_name else match_contract(path, contracts)
+    contract, _ = contract_for_file(path, load_contracts(), name=contract_name)
     own = conn is None
     # the connection first: a warehouse that cannot work fails before the file is read
     conn = conn or connect(application_name=f"cakupan-load-{contract.name}")
@@ -102,7 +102,7 @@ def load_file(
         if own:
             conn.close()
     log.info(
-        "%s: %s rows read, %s landed, %s rejected, %s skipped (load %s)",
+        "%s: %s rows read, %s accepted, %s rejected, %s skipped (load %s)",
         result.source_file,
         result.rows_read,
         result.rows_landed,

@@ -14,7 +14,7 @@ from cakupan.sources.contracts import (
     match_contract,
     parse_contract,
 )
-from cakupan.sources.errors import ContractError, SourceFileError
+from cakupan.sources.errors import ContractError, NoContractMatches, SourceFileError
 
 SEGMENTS = ["pbi_apbn", "pbi_apbd", "ppu_pn", "ppu_bu", "pbpu", "bp"]
 
@@ -264,8 +264,11 @@ def test_match_contract(contracts, tmp_path: Path):
     (sources / "kemendagri").mkdir(parents=True)
     path = sources / "kemendagri" / "kode_wilayah_kepmendagri_2025.csv"
     assert match_contract(path, contracts, sources_dir=sources).name == "kemendagri_regions"
-    with pytest.raises(SourceFileError, match="no source contract matches this file name"):
+    with pytest.raises(NoContractMatches, match="no source contract's path glob matches") as info:
         match_contract(Path("notes.txt"), contracts)
+    assert str(info.value).endswith(
+        "; `cakupan sources check FILE` ranks the contracts whose fields fit its header"
+    )
     twins = [parse_contract(dict(BASE, name="a")), parse_contract(dict(BASE, name="b"))]
     with pytest.raises(SourceFileError, match="several source contracts match this file: a, b"):
         match_contract(Path("x/1.csv"), twins)

@@ -25,16 +25,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from cakupan.parsing.header import header_text
 from cakupan.sources.accept import CheckOutcome, check_file
-from cakupan.sources.contracts import (
-    SCHEMA_FILE,
-    Contract,
-    contract_schema_text,
-    load_contracts,
-    match_contract,
-)
-from cakupan.sources.errors import ContractError, SourceFileError
+from cakupan.sources.contracts import SCHEMA_FILE, Contract, contract_schema_text, load_contracts
+from cakupan.sources.errors import ContractError, NoContractMatches, SourceFileError
 from cakupan.sources.extract import Extraction, SheetResult, extract_file
+from cakupan.sources.fit import Fit, contract_for_file, file_kind, rank_contracts
 from cakupan.warehouse import WarehouseUnreachable, connect
 
 
@@ -149,8 +145,13 @@ def _where(sheet: str | None, row: int, column: str | None) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     path: Path = args.file
     try:
-        contract, how = _contract_for(args)
+        contracts = load_contracts(args.contracts_dir)
+        contract, how = contract_for_file(
+            path, contracts, name=args.contract, sources_dir=args.sources_dir
+        )
         extraction = extract_file(path, contract)
+    except NoContractMatches:
+        return _print_fits(path, rank_contracts(path, contracts))
     except (SourceFileError, ContractError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -173,24 +174,77 @@ def cmd_check(args: argparse.Namespace) -> int:
     return _print_rows(contract, outcome)
 
 
-def _contract_for(args: argparse.Namespace) -> tuple[Contract, str]:
-    """The contract to check the file with, and how it was chosen."""
-    contracts = load_contracts(args.contracts_dir)
-    if not args.contract:
-        contract = match_contract(args.file, contracts, sources_dir=args.sources_dir)
-        return contract, f"its path glob {contract.path!r} matches"
-    if args.contract not in contracts:
-        raise SourceFileError(
-            args.file, f"unknown contract {args.contract!r} (known: " + ", ".join(contracts) + ")"
+def _print_fits(path: Path, fits: list[Fit]) -> int:
+    """No contract's path glob matches the file: the contracts ranked by their fields in its
+    header, and what to do next. Exit 2 (nothing was checked)."""
+    print(f"file:     {path}")
+    print("contract: none: no contract's path glob matches this file")
+    found = [f for f in fits if f.matched]
+    if not found:
+        print(
+            f"error: {path}: no source contract's path glob matches this file;"
+            f" {_no_fit(path, fits)}",
+            file=sys.stderr,
         )
-    return contracts[args.contract], "chosen with --contract"
+        return 2
+    print("fit:      the contracts whose fields are in the file's header, best first")
+    for rank, fit in enumerate(found[:5], start=1):
+        _print_fit(rank, fit)
+    best = found[0]
+    assert best.header is not None
+    where = f"sheet {best.sheet!r} " if best.sheet is not None else ""
+    print(f"header:   as read at {where}{best.header.span}: {header_text(best.header)}")
+    if best.fits:
+        print(
+            f"next:     cakupan sources check {path} --contract {best.contract.name}; to load such"
+            f" files by path, put them where {best.contract.path!r} matches"
+        )
+    print(
+        f"error: {path}: no source contract's path glob matches this file; the contracts whose"
+        " fields fit its header are listed above (check it with --contract NAME)",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def _no_fit(path: Path, fits: list[Fit]) -> str:
+    """Why no contract fits a file's header."""
+    kind = file_kind(path)
+    if kind is None:
+        return "Cakupan reads .csv, .xlsx, .xls and .ods files (by their names' ending)"
+    if not fits:
+        return f"no contract reads {kind} files: write one (docs/CONTRACTS.md)"
+    if all(f.fault for f in fits):
+        return f"it cannot be read as {kind}: {fits[0].fault}"
+    return "no contract's fields are in its header: write a contract for it (docs/CONTRACTS.md)"
+
+
+def _print_fit(rank: int, fit: Fit) -> None:
+    contract, header = fit.contract, fit.header
+    assert header is not None
+    total = len(contract.fields)
+    where = f"sheet {fit.sheet!r} " if fit.sheet is not None else ""
+    verdict = (
+        "every required field"
+        if fit.fits
+        else "required fields missing: " + ", ".join(fit.missing_required)
+    )
+    print(
+        f"  {rank}. {contract.name} ({contract.path}): {len(fit.matched)} of {total} fields"
+        f" at {where}{header.span}; {verdict}"
+    )
+    if fit.note:
+        print(f"       note: {fit.note}")
+    print("       " + ", ".join(f"{f} <- {t!r}" for f, t in fit.matched.items()))
 
 
 def _print_file(extraction: Extraction, how: str) -> None:
     contract = extraction.contract
     print(f"file:     {extraction.path}")
     print(f"sha256:   {extraction.sha256}")
-    print(f"contract: {contract.name} ({how}); kind {contract.kind}; lands in {contract.raw_table}")
+    print(
+        f"contract: {contract.name} ({how}); kind {contract.kind}; raw table {contract.raw_table}"
+    )
     if extraction.encoding:
         delim = {"\t": "tab"}.get(extraction.delimiter or "", extraction.delimiter)
         print(f"csv:      encoding {extraction.encoding}, delimiter {delim!r}")

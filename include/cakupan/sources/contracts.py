@@ -39,7 +39,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from cakupan.sources.errors import ContractError, SourceFileError
+from cakupan.sources.errors import ContractError, NoContractMatches, SourceFileError
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "contracts"
 SCHEMA_FILE = CONTRACTS_DIR / "contract.schema.json"
@@ -559,11 +559,11 @@ def match_contract(
     if not found:
         found = [c for c in candidates if fnmatch.fnmatchcase(path.name, PurePath(c.path).name)]
     if not found:
-        raise SourceFileError(
+        raise NoContractMatches(
             path,
-            "no source contract matches this file name (contracts: "
+            "no source contract's path glob matches this file (contracts: "
             + ", ".join(f"{c.name} {c.path}" for c in candidates)
-            + ")",
+            + "); `cakupan sources check FILE` ranks the contracts whose fields fit its header",
         )
     if len(found) > 1:
         raise SourceFileError(
