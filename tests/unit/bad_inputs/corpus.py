@@ -390,6 +390,8 @@ CASES: list[Case] = [
             "32.71;5.000.000",
             "33.25;-1",
             "33.26;",
+            "32.16;5000001",
+            "32.75;0005000000",
         ),
         dict(
             DUKCAPIL_LIKE,
@@ -412,6 +414,12 @@ CASES: list[Case] = [
             Accept(3, "32.71", {"residents": 5_000_000}),
             Reject(4, "JUMLAH_PENDUDUK", "JUMLAH_PENDUDUK: a count cannot be negative"),
             Accept(5, "33.26", {"residents": None}),  # not required: empty is null
+            Reject(
+                6,
+                "JUMLAH_PENDUDUK",
+                "JUMLAH_PENDUDUK: a count cannot be above 5,000,000 (the field's max)",
+            ),
+            Accept(7, "32.75", {"residents": 5_000_000}),
         ],
     ),
     Case(
