@@ -10,7 +10,9 @@ load's own code (`cakupan.sources.accept`) on temporary tables of the warehouse 
 if needed), in a transaction rolled back at the end: nothing in the warehouse changes. Exit
 codes: 0 the file would load without rejects, 1 it would load with rejected rows, 2 a file-level
 fault (printed as one line `error: <file>: <fault>` on stderr), an unknown or invalid contract
-included, or no warehouse to check the rows in.
+included, or no warehouse to check the rows in. A file that no contract's path glob matches
+(`NoContractMatches`) gets the contracts ranked by their fields in its header
+(`cakupan.sources.fit`), then exit 2.
 
 `schema [--out FILE]` prints (or writes) the JSON Schema of contract YAML files, the one
 committed as `include/cakupan/contracts/contract.schema.json` for editors (docs/CONTRACTS.md).
@@ -51,11 +53,17 @@ def _add_commands(sub) -> None:
         " how many rows would be accepted or rejected, and every problem. The rows are"
         " accepted by the load's own code, on temporary tables in the warehouse"
         " (AIRFLOW_CONN_WAREHOUSE, else the embedded PostgreSQL, started if needed), and"
-        " rolled back: nothing is loaded."
-        " Exit 0: no rejects; 1: rejects; 2: file-level fault or no warehouse.",
+        " rolled back: nothing is loaded. A file no contract's path glob matches gets the"
+        " contracts ranked by their fields in its header instead."
+        " Exit 0: no rejects; 1: rejects; 2: file-level fault, no contract, or no warehouse.",
     )
     check.add_argument("file", type=Path)
-    check.add_argument("--contract", default=None, help="contract name (default: by file name)")
+    check.add_argument(
+        "--contract",
+        default=None,
+        help="contract name (default: the one whose path glob matches; when none does, the"
+        " contracts whose fields fit the file's header are ranked)",
+    )
     check.add_argument(
         "--sample",
         type=int,
