@@ -10,11 +10,11 @@ import tempfile
 import uuid
 from pathlib import Path
 
-import psycopg2
+import psycopg
 import pytest
 from cakupan.warehouse import embedded
 from cakupan.warehouse.connection import WarehouseParams, parse_url
-from psycopg2 import sql
+from psycopg import sql
 
 
 def _free_port() -> int:
@@ -53,7 +53,7 @@ def pg_server(tmp_path_factory) -> WarehouseParams:
 def warehouse(pg_server) -> WarehouseParams:
     """A new, empty database for this test session; dropped at the end."""
     name = f"cakupan_test_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(**pg_server.dsn_kwargs())
+    admin = psycopg.connect(**pg_server.dsn_kwargs())
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
@@ -69,7 +69,7 @@ def warehouse(pg_server) -> WarehouseParams:
 
 @pytest.fixture()
 def conn(warehouse):
-    connection = psycopg2.connect(**warehouse.dsn_kwargs())
+    connection = psycopg.connect(**warehouse.dsn_kwargs())
     yield connection
     connection.close()
 
@@ -77,7 +77,7 @@ def conn(warehouse):
 @pytest.fixture()
 def db(warehouse):
     """A connection to the session's database, with an empty `raw` schema."""
-    conn = psycopg2.connect(**warehouse.dsn_kwargs())
+    conn = psycopg.connect(**warehouse.dsn_kwargs())
     with conn.cursor() as cur:
         cur.execute("drop schema if exists raw cascade")
     conn.commit()

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from psycopg2 import sql
+from psycopg import sql
 
 from cakupan.landing.raw import (
     PROVENANCE_COLUMNS,
