@@ -11,10 +11,11 @@ import uuid
 from pathlib import Path
 
 import psycopg
+import psycopg2
 import pytest
 from cakupan.warehouse import embedded
 from cakupan.warehouse.connection import WarehouseParams, parse_url
-from psycopg import sql
+from psycopg2 import sql
 
 
 def _free_port() -> int:
@@ -53,7 +54,7 @@ def pg_server(tmp_path_factory) -> WarehouseParams:
 def warehouse(pg_server) -> WarehouseParams:
     """A new, empty database for this test session; dropped at the end."""
     name = f"cakupan_test_{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(**pg_server.dsn_kwargs())
+    admin = psycopg2.connect(**pg_server.dsn_kwargs())
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
@@ -69,14 +70,16 @@ def warehouse(pg_server) -> WarehouseParams:
 
 @pytest.fixture()
 def conn(warehouse):
-    connection = psycopg.connect(**warehouse.dsn_kwargs())
+    connection = psycopg2.connect(**warehouse.dsn_kwargs())
     yield connection
     connection.close()
 
 
 @pytest.fixture()
 def db(warehouse):
-    """A connection to the session's database, with an empty `raw` schema."""
+    """A connection to the session's database, with an empty `raw` schema: psycopg 3, as the
+    product's own (`cakupan.warehouse.connect`), for tests that hand it to the product. `conn`
+    is psycopg2's, for tests that only read what the product wrote."""
     conn = psycopg.connect(**warehouse.dsn_kwargs())
     with conn.cursor() as cur:
         cur.execute("drop schema if exists raw cascade")
