@@ -26,7 +26,10 @@ on either side. It replaced psycopg2's `copy_expert` fed with rows written as CS
 file-like adapter. Measured side by side (the same server, runs interleaved, median): 200,000
 rows of a row number and 9 cells 0.41 s with psycopg2, 0.24 s in binary with psycopg 3 (an
 earlier probe: psycopg 3 text 1.51-2.17 s against binary 1.06-1.36 s); the 1,000,000-row bench
-CSV's fast path 0.39 s with either driver (the server parses the CSV; the client only streams).
+CSV's fast path 0.39 s with either driver (the server parses the CSV; the client only streams);
+the 1,000,000-row bench workbook, reader included, 16.3 s with psycopg2 and 12.4 s with psycopg 3
+(median of three on a busy machine), with a lower peak memory (`xlsx_load_peak_mb` 222-228 before,
+182-197 after).
 """
 
 from __future__ import annotations
