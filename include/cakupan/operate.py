@@ -595,7 +595,7 @@ def format_periods(periods) -> str:
 
 
 def cmd_loads(args) -> int:
-    import psycopg2
+    import psycopg
 
     from cakupan.warehouse import connect
 
@@ -604,7 +604,7 @@ def cmd_loads(args) -> int:
         with conn.cursor() as cur:
             cur.execute(LOADS_SQL, {"source": args.source, "limit": args.limit})
             rows = cur.fetchall()
-    except psycopg2.errors.UndefinedTable:
+    except psycopg.errors.UndefinedTable:
         rows = []
     finally:
         conn.close()

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from psycopg2 import sql
+from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from psycopg2 import sql
+from psycopg import sql
 
 from cakupan.landing.observations import ensure_observations, write_observations
 from cakupan.landing.raw import (

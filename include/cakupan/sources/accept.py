@@ -24,18 +24,16 @@ accepted; then duplicates of an accepted key are rejected as `duplicate of row N
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from psycopg2 import sql
+from psycopg import sql
 
 from cakupan.parsing.numbers import NULL_TEXTS, ParseError
 from cakupan.sources.contracts import Contract
 from cakupan.sources.extract import Extraction, value_parser
-from cakupan.sources.landed import MARK, NULL, LandedSheet, cell_value, land_sheet, sheets_to_land
+from cakupan.sources.landed import MARK, LandedSheet, cell_value, land_sheet, sheets_to_land
 
 SQL_TYPES = {
     "text": "text",
@@ -109,7 +107,7 @@ def _value_text(value: Any) -> str | None:
 
 
 def _copy_table(cur, name: str, columns: list[str], rows: list[tuple]) -> None:
-    """A temporary lookup table, filled by COPY (CSV; `\\N` is NULL, an empty field is '')."""
+    """A temporary lookup table of text columns, filled by binary COPY (None is NULL)."""
     cur.execute(
         sql.SQL("create temp table {} ({}) on commit drop").format(
             sql.Identifier(name),
@@ -118,16 +116,12 @@ def _copy_table(cur, name: str, columns: list[str], rows: list[tuple]) -> None:
     )
     if not rows:
         return
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for row in rows:
-        writer.writerow([NULL if v is None else v for v in row])
-    cur.copy_expert(
-        sql.SQL("copy {} from stdin with (format csv, null {})")
-        .format(sql.Identifier(name), sql.Literal(NULL))
-        .as_string(cur.connection),
-        io.BytesIO(buffer.getvalue().encode("utf-8")),
-    )
+    with cur.copy(
+        sql.SQL("copy {} from stdin with (format binary)").format(sql.Identifier(name))
+    ) as copy:
+        copy.set_types(["text"] * len(columns))
+        for row in rows:
+            copy.write_row(row)
 
 
 def _distinct(cur, relation: sql.Composable, column: str, plain: str | None) -> list[str]:
