@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cakupan import config
-from psycopg2 import sql
+from psycopg import sql
 
 BENCHMARKS = Path(__file__).resolve().parent
 ROWS = int(os.environ.get("CAKUPAN_BENCH_ROWS", "1000000"))
@@ -112,9 +112,9 @@ def _admin_and_bench_params(dbname: str = BENCH_DB):
     from cakupan.warehouse import resolve_params
 
     admin = resolve_params()
-    import psycopg2
+    import psycopg
 
-    conn = psycopg2.connect(**admin.dsn_kwargs())
+    conn = psycopg.connect(**admin.dsn_kwargs())
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("select 1 from pg_database where datname = %s", (dbname,))
@@ -132,9 +132,9 @@ def _psql() -> str:
 
 def psql_copy_seconds(params, csv_path: Path, delimiter: str = ";") -> float:
     """`psql \\copy` of the file into a table of the same columns (the floor to compare with)."""
-    import psycopg2
+    import psycopg
 
-    conn = psycopg2.connect(**params.dsn_kwargs())
+    conn = psycopg.connect(**params.dsn_kwargs())
     with conn.cursor() as cur:
         cur.execute("drop table if exists public.bench_psql_copy")
         cur.execute(
@@ -403,10 +403,10 @@ def _environ(settings: dict[str, str]):
 
 
 def _admin_exec(statement, *args) -> list[tuple]:
-    import psycopg2
+    import psycopg
     from cakupan.warehouse import resolve_params
 
-    conn = psycopg2.connect(**resolve_params().dsn_kwargs())  # the admin database, not a bench one
+    conn = psycopg.connect(**resolve_params().dsn_kwargs())  # the admin database, not a bench one
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
@@ -628,10 +628,10 @@ def _bench_airflow_env(params) -> dict[str, str]:
 
 def _ensure_built_through(params, last_month: str) -> None:
     """The bench warehouse loaded up to `last_month` and built once (when `dbt` did not run)."""
-    import psycopg2
+    import psycopg
     from cakupan.pipeline import run_dbt
 
-    conn = psycopg2.connect(**params.dsn_kwargs())
+    conn = psycopg.connect(**params.dsn_kwargs())
     try:
         with conn.cursor() as cur:
             cur.execute("select to_regclass('marts.fct_coverage_district_month') is not null")

@@ -173,8 +173,10 @@ def _load(args) -> int:
             result = load_file(
                 path, args.contract, conn=conn, progress=step, allow_shrink=args.allow_shrink
             )
+            # `rows_landed` are the rows accepted into the raw table ("landed" in the output is
+            # only ever the rows landed as text, before acceptance)
             print(
-                f"{path}: load {result['load_id']}: read {result['rows_read']}, landed "
+                f"{path}: load {result['load_id']}: read {result['rows_read']}, accepted "
                 f"{result['rows_landed']}, rejected {result['rows_rejected']}, skipped "
                 f"{result['rows_skipped']}"
             )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from psycopg2 import sql
+from psycopg import sql
 
 ROWS_SHOWN = 5
 

@@ -631,7 +631,7 @@ def file_names(path: str) -> list[str]:
 def _open_load_log(application_name: str = "cakupan-loads"):
     """A connection to the warehouse and whether it has a load log; loads a crash interrupted
     are marked failed first (`recover_interrupted`), so that none shows as still under way."""
-    import psycopg2
+    import psycopg
 
     from cakupan.landing.raw import recover_interrupted
     from cakupan.warehouse import connect
@@ -646,7 +646,7 @@ def _open_load_log(application_name: str = "cakupan-loads"):
             for load_id in recover_interrupted(conn):
                 say(f"load {load_id} was interrupted (its process or connection ended):"
                     " marked failed, its landed copy dropped")  # fmt: skip
-        except psycopg2.errors.InsufficientPrivilege:
+        except psycopg.errors.InsufficientPrivilege:
             conn.rollback()  # a reader that may not write: the list as it is
     return conn, exists
 

@@ -82,13 +82,13 @@ def load_file(
     A delivery far smaller than the current load of its periods is refused unless
     `allow_shrink` (`cakupan.landing.scopes`)."""
     from cakupan.landing.load import land_file
-    from cakupan.sources.contracts import load_contracts, match_contract
+    from cakupan.sources.contracts import load_contracts
     from cakupan.sources.extract import extract_file
+    from cakupan.sources.fit import contract_for_file
     from cakupan.warehouse import connect
 
     path = Path(path)
-    contracts = load_contracts()
-    contract = contracts[contract_name] if contract_name else match_contract(path, contracts)
+    contract, _ = contract_for_file(path, load_contracts(), name=contract_name)
     own = conn is None
     # the connection first: a warehouse that cannot work fails before the file is read
     conn = conn or connect(application_name=f"cakupan-load-{contract.name}")
@@ -107,7 +107,7 @@ def load_file(
         if own:
             conn.close()
     log.info(
-        "%s: %s rows read, %s landed, %s rejected, %s skipped (load %s)",
+        "%s: %s rows read, %s accepted, %s rejected, %s skipped (load %s)",
         result.source_file,
         result.rows_read,
         result.rows_landed,

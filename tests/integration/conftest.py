@@ -10,6 +10,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import psycopg
 import psycopg2
 import pytest
 from cakupan.warehouse import embedded
@@ -76,8 +77,10 @@ def conn(warehouse):
 
 @pytest.fixture()
 def db(warehouse):
-    """A connection to the session's database, with an empty `raw` schema."""
-    conn = psycopg2.connect(**warehouse.dsn_kwargs())
+    """A connection to the session's database, with an empty `raw` schema: psycopg 3, as the
+    product's own (`cakupan.warehouse.connect`), for tests that hand it to the product. `conn`
+    is psycopg2's, for tests that only read what the product wrote."""
+    conn = psycopg.connect(**warehouse.dsn_kwargs())
     with conn.cursor() as cur:
         cur.execute("drop schema if exists raw cascade")
     conn.commit()

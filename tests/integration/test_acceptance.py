@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from psycopg2 import sql
+from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 
@@ -596,3 +596,76 @@ def test_every_demo_extra_file_is_accepted(tmp_path, contracts, db):
         else:
             assert outcome.rejects == [], (path.name, outcome.rejects[:3])
         assert outcome.rows_read > 0
+
+
+# -- values that cannot be: `cakupan sources check` and `cakupan load` reject them alike ---------
+
+
+def test_values_that_cannot_be_through_check_and_load(tmp_path, capsys, check_env, db):
+    """A required field empty or `-`, a negative count, a count over the bound: rejected with
+    the column and the rule (no cell quoted), by the check and by a real load."""
+    from cakupan import cli as main_cli
+
+    path = write_csv(
+        tmp_path / "penduduk_kabkota_2023_s2.csv",
+        [
+            "KODE_WILAYAH;NAMA_WILAYAH;LAKI_LAKI;PEREMPUAN;JUMLAH_PENDUDUK",
+            "32.01;KAB. BOGOR;100;100;200",
+            "32.71;KOTA BOGOR;1;1;",
+            "33.25;KAB. BATANG;1;1;-",
+            "33.26;KAB. PEKALONGAN;1;1;-5",
+            "33.75;KOTA PEKALONGAN;1;1;1000000000000000",
+            "62.71;KOTA PALANGKA RAYA;-3;1;4",
+            "14.08;KAB. SIAK;;;300",
+            "64.02;;1;1;1.000.000.000",
+        ],
+    )
+    empty = "JUMLAH_PENDUDUK: required but empty"
+    above = "JUMLAH_PENDUDUK: a count cannot be above 500,000,000 (the field's max)"
+    expected = [
+        (3, "JUMLAH_PENDUDUK", empty),
+        (4, "JUMLAH_PENDUDUK", empty),
+        (5, "JUMLAH_PENDUDUK", "JUMLAH_PENDUDUK: a count cannot be negative"),
+        (6, "JUMLAH_PENDUDUK", above),
+        (7, "LAKI_LAKI", "LAKI_LAKI: a count cannot be negative"),
+        (9, "JUMLAH_PENDUDUK", above),
+    ]
+    assert cli.main(["check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "rows:     8 read, 2 accepted, 6 rejected, 0 skipped" in out
+    for row, column, reason in expected:
+        assert f"  row {row} column {column!r}: {reason}\n" in out
+
+    assert main_cli.main(["load", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.endswith(": read 8, accepted 2, rejected 6, skipped 0\n")
+    with db.cursor() as cur:
+        cur.execute("select source_row, column_name, reason from raw.rejects order by source_row")
+        assert cur.fetchall() == expected
+        cur.execute(
+            "select _source_row, _region_code, male, residents from raw.dukcapil_residents"
+            " order by _source_row"
+        )
+        assert cur.fetchall() == [(2, "32.01", 100, 200), (8, "14.08", None, 300)]
+        cur.execute("select rows_read, rows_landed, rows_rejected, status from raw.loads")
+        assert cur.fetchall() == [(8, 2, 6, "succeeded")]
+
+
+def test_a_line_over_the_limit_is_refused_by_check_and_load(tmp_path, capsys, check_env, db):
+    from cakupan import cli as main_cli
+
+    path = write_csv(
+        tmp_path / "penduduk_kabkota_2024_s1.csv",
+        ["KODE_WILAYAH;JUMLAH_PENDUDUK", "32.01;200", "32.71;" + "9" * 200_000, "33.25;4"],
+    )
+    fault = (
+        f"error: {path}: line 3 is longer than 131,072 bytes (the contract's"
+        " limits.max_line_bytes); refused before reading the rest\n"
+    )
+    assert cli.main(["check", str(path)]) == 2
+    assert capsys.readouterr().err == fault
+    assert main_cli.main(["load", str(path)]) == 1
+    assert capsys.readouterr().err.endswith(fault)
+    with db.cursor() as cur:
+        cur.execute("select to_regclass('raw.dukcapil_residents')")
+        assert cur.fetchone() == (None,)  # the warehouse is unchanged

@@ -173,7 +173,7 @@ def test_parallel_first_loads_of_one_source_all_succeed(db, warehouse, tmp_path,
     (the reference DAG's decree lists) must not race each other creating that table."""
     import threading
 
-    import psycopg2
+    import psycopg
 
     monkeypatch.setenv("CAKUPAN_SOURCES_DIR", str(tmp_path))
     paths = [
@@ -194,7 +194,7 @@ def test_parallel_first_loads_of_one_source_all_succeed(db, warehouse, tmp_path,
         errors: list[BaseException] = []
 
         def load(path, barrier=barrier, errors=errors):
-            conn = psycopg2.connect(**warehouse.dsn_kwargs())
+            conn = psycopg.connect(**warehouse.dsn_kwargs())
             try:
                 barrier.wait()
                 load_file(path, conn=conn)

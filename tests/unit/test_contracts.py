@@ -14,7 +14,7 @@ from cakupan.sources.contracts import (
     match_contract,
     parse_contract,
 )
-from cakupan.sources.errors import ContractError, SourceFileError
+from cakupan.sources.errors import ContractError, NoContractMatches, SourceFileError
 
 SEGMENTS = ["pbi_apbn", "pbi_apbd", "ppu_pn", "ppu_bu", "pbpu", "bp"]
 
@@ -101,6 +101,27 @@ def test_minimal_contract_and_defaults():
     assert c.required_fields() == ["region"]
 
 
+def test_a_count_is_bounded_by_its_max_or_the_default():
+    from cakupan.sources.contracts import DEFAULT_MAX_COUNT
+
+    c = parse_contract(
+        {
+            "name": "counts",
+            "kind": "csv",
+            "path": "*.csv",
+            "raw_table": "raw.counts",
+            "fields": {
+                "district": {"required": True},
+                "residents": {"type": "integer", "max": 20_000_000},
+                "participants": {"type": "integer"},
+            },
+        }
+    )
+    assert c.fields["residents"].count_bound() == 20_000_000
+    assert c.fields["participants"].count_bound() == DEFAULT_MAX_COUNT == 500_000_000
+    assert c.limits.max_line_bytes == 131_072
+
+
 def test_api_kinds_are_accepted():
     c = parse_contract(
         {
@@ -157,6 +178,19 @@ def test_api_kinds_are_accepted():
         ({"encoding": "klingon"}, "encoding: unknown encoding 'klingon'"),
         ({"delimiter": ";;"}, "delimiter: must be auto, tab or one character"),
         ({"limits": {"max_cells": 0}}, "limits.max_cells: Input should be greater than or equal"),
+        ({"limits": {"max_line_bytes": 0}}, "limits.max_line_bytes: Input should be greater"),
+        (
+            {"fields": {"a": {"required": True, "max": 10}}},
+            "fields.a.max: only for integer fields (counts); this field is text",
+        ),
+        (
+            {"fields": {"a": {"type": "integer", "required": True, "max": -1}}},
+            "fields.a.max: Input should be greater than or equal to 0",
+        ),
+        (
+            {"fields": {"a": {"type": "percent", "required": True, "max": 100}}},
+            "fields.a.max: only for integer fields (counts); this field is percent",
+        ),
         ({"header": {"rows": 3}}, "header.rows: Input should be 1 or 2"),
         ({"sheets": ["Data"]}, "sheets: a csv file has no sheets"),
         ({"url": "https://example.org"}, "url: url, params and connection are for API kinds"),
@@ -230,8 +264,11 @@ def test_match_contract(contracts, tmp_path: Path):
     (sources / "kemendagri").mkdir(parents=True)
     path = sources / "kemendagri" / "kode_wilayah_kepmendagri_2025.csv"
     assert match_contract(path, contracts, sources_dir=sources).name == "kemendagri_regions"
-    with pytest.raises(SourceFileError, match="no source contract matches this file name"):
+    with pytest.raises(NoContractMatches, match="no source contract's path glob matches") as info:
         match_contract(Path("notes.txt"), contracts)
+    assert str(info.value).endswith(
+        "; `cakupan sources check FILE` ranks the contracts whose fields fit its header"
+    )
     twins = [parse_contract(dict(BASE, name="a")), parse_contract(dict(BASE, name="b"))]
     with pytest.raises(SourceFileError, match="several source contracts match this file: a, b"):
         match_contract(Path("x/1.csv"), twins)

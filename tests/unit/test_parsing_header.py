@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from cakupan.parsing.header import (
     HeaderNotFound,
+    best_header,
     find_header,
     flatten_two_rows,
+    header_text,
     match_fields,
     normalize_header,
 )
@@ -114,3 +116,42 @@ def test_not_found_quotes_no_cell_when_no_row_maps_a_field():
     assert info.value.closest == []
     for text in ("Kab/Kota", "Peserta", "Siti", "Rahma", "6402"):
         assert text not in message.replace("'Jumlah Peserta'", "")
+
+
+def test_not_found_shows_the_header_as_read_flattened():
+    top = ["No", "Kabupaten/Kota", "PBI JK", "", "Jumlah Peserta"]
+    bottom = ["", "", "Aktif", "Non Aktif", ""]
+    rows = [(4, ["Rekap"]), (5, top), (6, bottom), (7, [1, "Kab. Bogor", 10, 2, 12])]
+    aliases = {"region_name": ["Kabupaten/Kota"], "active": ["PBI APBN / Aktif"]}
+    with pytest.raises(HeaderNotFound) as info:
+        find_header(rows, aliases, list(aliases), header_rows=2, sheet="Rekap")
+    message = str(info.value)
+    assert message.endswith(
+        "; closest header texts: 'PBI JK / Aktif' (rows 5-6), 'PBI JK / Non Aktif' (rows 5-6),"
+        " 'Non Aktif' (row 6)"
+        "; header as read at rows 5-6 (flattened): 'No', 'Kabupaten/Kota', 'PBI JK / Aktif',"
+        " 'PBI JK / Non Aktif', 'Jumlah Peserta'"
+    )
+    assert (info.value.best.row, info.value.best.rows) == (5, 2)
+    assert "Bogor" not in message
+
+
+def test_the_header_as_read_quotes_no_data_row_and_no_long_number():
+    """A two-row search over a one-row header: the second row is data (no header text in
+    it), so only the first row is quoted; a text with 6 digits in a row is not shown."""
+    rows = [
+        (1, ["Kabupaten/Kota", "Kode 6402015501", "Jumlah Peserta"]),
+        (2, ["Siti Rahma", "", ""]),
+    ]
+    aliases = {"region_name": ["Kabupaten/Kota"], "participants": ["Jumlah Peserta"]}
+    match = best_header(rows, aliases, header_rows=2)
+    assert match.columns == {"participants": (2, "Jumlah Peserta")}
+    assert header_text(match) == "'Kabupaten/Kota', <text not shown>, 'Jumlah Peserta'"
+    assert match.span == "row 1"
+    with pytest.raises(HeaderNotFound) as info:
+        find_header(rows, aliases, list(aliases), header_rows=2)
+    assert "Siti" not in str(info.value) and "6402" not in str(info.value)
+    assert str(info.value).endswith(
+        "; header as read at row 1: 'Kabupaten/Kota', <text not shown>, 'Jumlah Peserta'"
+    )
+    assert best_header([(1, ["Nama", "NIK"])], aliases) is None

@@ -174,3 +174,20 @@ def test_server_reason_keeps_the_servers_words_on_one_line():
     assert server_reason(Exception(refused)) == (
         "Connection refused Is the server running on that host and accepting TCP/IP connections?"
     )
+
+
+def test_server_reason_drops_psycopg3s_frame_and_its_list_of_attempts():
+    """psycopg 3 puts `connection failed: ` first and, after several addresses, lists each
+    attempt: the reason is the last attempt's, once, on one line."""
+    several = (
+        'connection failed: connection to server at "127.0.0.1", port 1 failed: '
+        "Connection refused\n\tIs the server running on that host and accepting TCP/IP "
+        "connections?\nMultiple connection attempts failed. All failures were:\n"
+        "- host: 'localhost', port: '1', hostaddr: '::1': connection failed: connection to "
+        'server at "::1", port 1 failed: Connection refused\n'
+    )
+    assert server_reason(Exception(several)) == (
+        "Connection refused Is the server running on that host and accepting TCP/IP connections?"
+    )
+    bad = 'connection is bad: connection to server on socket "/x/.s.PGSQL.5432" failed: Gone'
+    assert server_reason(Exception(bad)) == "Gone"

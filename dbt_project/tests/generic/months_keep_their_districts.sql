@@ -1,6 +1,6 @@
 {% test months_keep_their_districts(model) %}
 {#- The guard of the facts, declared on int_memberships_picked: a month whose kab/kota count, national participants or a province's
-    participants fall far below the month before (thresholds: seed month_guard_thresholds) fails
+    participants fall far below the month before (thresholds: the var month_guard) fails
     the build before the facts are written, so the marts keep their last good state and the run
     fails (and alerts). A row names the month, the check, both values and the sources and loads
     behind the month. The last three months are checked: a new month, or a month reloaded. A
@@ -15,8 +15,16 @@ memberships as (
     )
 ),
 
+-- the thresholds are the var month_guard (dbt_project.yml), not a seed: a test blocks the
+-- models downstream of its model only when they depend on every parent of the test
 thresholds as (
-    select check_name, min_ratio from {{ ref('month_guard_thresholds') }}
+    select check_name, min_ratio
+    from (
+        values
+            {%- for check_name, min_ratio in var('month_guard').items() %}
+            ('{{ check_name }}', {{ min_ratio }}::numeric){{ ',' if not loop.last }}
+            {%- endfor %}
+    ) as guard (check_name, min_ratio)
 ),
 
 participants as (

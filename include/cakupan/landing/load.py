@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from psycopg2 import sql
+from psycopg import sql
 
 from cakupan.landing.observations import ensure_observations, write_observations
 from cakupan.landing.raw import (
@@ -265,7 +265,7 @@ def _finish(cur, load: _Load, result: LoadResult) -> None:
     )
     wholly = supersede(cur, result.source)
     cur.execute(
-        "select load_id from raw.loads where load_id = any(%s) and superseded_by = %s",
+        "select load_id from raw.loads where load_id = any(%s::bigint[]) and superseded_by = %s",
         (wholly, load.load_id),
     )
     result.replaced_loads = sorted(r[0] for r in cur.fetchall())

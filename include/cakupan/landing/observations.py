@@ -15,7 +15,7 @@ the periods (and, for a partial source, the regions) it covers; nothing is delet
 
 from __future__ import annotations
 
-from psycopg2 import sql
+from psycopg import sql
 
 from cakupan.landing.raw import split_table
 from cakupan.sources.contracts import Contract
@@ -152,7 +152,7 @@ def delete_observations(cur, load_ids: list[int]) -> int:
     """Remove loads' observations (a removed load; the purge of superseded ones)."""
     if not load_ids or not _exists(cur):
         return 0
-    cur.execute("delete from raw.observations where load_id = any(%s)", (load_ids,))
+    cur.execute("delete from raw.observations where load_id = any(%s::bigint[])", (load_ids,))
     return cur.rowcount
 
 

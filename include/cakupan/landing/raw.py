@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from psycopg2 import sql
+from psycopg import sql
 
 from cakupan.sources.accept import SQL_TYPES
 from cakupan.sources.landed import LandedSheet

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from psycopg2 import sql
+from psycopg import sql
 
 from cakupan.landing.observations import delete_observations
 from cakupan.landing.raw import drop_landed, split_table

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 
-from psycopg2 import sql
+from psycopg import sql
 
 from cakupan.landing.raw import split_table
 from cakupan.sources.contracts import Contract

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,19 +52,64 @@ class HeaderMatch:
     columns: dict[str, tuple[int, str]]  # field -> (column index, header text)
     unmatched: list[str] = field(default_factory=list)  # header texts mapped to no field
     index: int = 0  # position of the first header row in the searched rows
+    # a two-row position whose second row has no header text (no cell is an alias or a part
+    # of one): the second row may be data, so messages show the first row's texts alone
+    top_texts: list[str] | None = None
 
     @property
     def last_row(self) -> int:
         return self.row + self.rows - 1
 
+    @property
+    def span(self) -> str:
+        """`row 4`, or `rows 4-5 (flattened)` for a two-row header (`row 4` when its second row
+        is not a header row)."""
+        if self.rows == 1 or self.top_texts is not None:
+            return f"row {self.row}"
+        return f"rows {self.row}-{self.last_row} (flattened)"
+
+    @property
+    def shown_texts(self) -> list[str]:
+        """The texts a message may quote: the header's, never a data row's."""
+        return self.top_texts if self.top_texts is not None else self.texts
+
+    @property
+    def header_rows(self) -> range:
+        """Indices in the searched rows of the rows that are header (not data) rows."""
+        return range(self.index, self.index + (1 if self.top_texts is not None else self.rows))
+
 
 class HeaderNotFound(Exception):
-    """No row in the search window carries every required field; the message says why."""
+    """No row in the search window carries every required field; the message says why.
 
-    def __init__(self, message: str, missing: list[str], closest: list[str]):
+    `best` is the position that maps the most fields (None when none maps any)."""
+
+    def __init__(
+        self,
+        message: str,
+        missing: list[str],
+        closest: list[str],
+        best: HeaderMatch | None = None,
+    ):
         super().__init__(message)
         self.missing = missing
         self.closest = closest
+        self.best = best
+
+
+_LONG_DIGITS = re.compile(r"\d{6}")
+
+
+def header_text(match: HeaderMatch) -> str:
+    """A header as read, for messages: each non-blank text quoted, in column order; a text that
+    looks like data (6 digits in a row: an ID or phone number, a count) or runs over 80
+    characters is not shown. Only for a position that maps some field (a header, not data)."""
+    shown = [
+        "<text not shown>" if _LONG_DIGITS.search(t) or len(t) > 80 else repr(t)
+        for t in match.shown_texts
+        if t
+    ]
+    return ", ".join(shown)
 
 
 def flatten_two_rows(
@@ -137,36 +183,78 @@ def find_header(
     none may be a data row, whose cells (names, ID numbers) an error message must not echo.
     """
     best: HeaderMatch | None = None
-    best_any: tuple[int, HeaderMatch] | None = None
+    best_any: HeaderMatch | None = None
     header_like: set[int] = set()  # indices of rows in a position that maps some field
-    for i in range(len(rows) - header_rows + 1):
-        number, cells = rows[i]
-        if header_rows == 2:
-            texts = flatten_two_rows(cells, rows[i + 1][1], top_row=number - 1, merged=merged)
-        else:
-            texts = [cell_text(c) for c in cells]
-        if not any(texts):
-            continue
-        columns, unmatched = match_fields(texts, aliases)
-        match = HeaderMatch(number, header_rows, texts, columns, unmatched, i)
+    for match in _positions(rows, aliases, header_rows, merged):
+        columns = match.columns
         if columns:
-            header_like.update(range(i, i + header_rows))
-        if best_any is None or len(columns) > best_any[0]:
-            best_any = (len(columns), match)
+            header_like.update(match.header_rows)
+        if best_any is None or _breadth(match) > _breadth(best_any):
+            best_any = match
         if all(f in columns for f in required) and (
             best is None or len(columns) > len(best.columns)
         ):
             best = match
     if best is not None:
         return best
-    best_match = best_any[1] if best_any else None
-    raise _not_found(rows, aliases, required, best_match, sheet, header_like)
+    raise _not_found(rows, aliases, required, best_any, sheet, header_like)
+
+
+def best_header(
+    rows: Sequence[tuple[int, Sequence[Any]]],
+    aliases: Mapping[str, Sequence[str]],
+    *,
+    header_rows: int = 1,
+    merged: Merged | None = None,
+) -> HeaderMatch | None:
+    """The position among `rows` that maps the most fields (then has the most texts: of two
+    row pairs around a two-row header, the one that is it), whether or not it has the required
+    ones; None when no position maps any field."""
+    best: HeaderMatch | None = None
+    for match in _positions(rows, aliases, header_rows, merged):
+        if match.columns and (best is None or _breadth(match) > _breadth(best)):
+            best = match
+    return best
+
+
+def _breadth(match: HeaderMatch) -> tuple[int, int]:
+    return len(match.columns), sum(1 for t in match.texts if t)
+
+
+def _positions(rows, aliases, header_rows, merged):
+    """Every candidate header position of the search window, its texts matched to fields."""
+    parts = {
+        normalize_header(part)
+        for names in aliases.values()
+        for alias in names
+        for part in (alias, *alias.split("/"))
+    } - {""}
+    for i in range(len(rows) - header_rows + 1):
+        number, cells = rows[i]
+        top_texts = None
+        if header_rows == 2:
+            bottom = rows[i + 1][1]
+            texts = flatten_two_rows(cells, bottom, top_row=number - 1, merged=merged)
+            if not any(normalize_header(c) in parts for c in bottom):
+                top_texts = [cell_text(c) for c in cells]
+        else:
+            texts = [cell_text(c) for c in cells]
+        if not any(texts):
+            continue
+        columns, unmatched = match_fields(texts, aliases)
+        yield HeaderMatch(number, header_rows, texts, columns, unmatched, i, top_texts)
 
 
 def _not_found(rows, aliases, required, best, sheet, header_like) -> HeaderNotFound:
     found = best.columns if best else {}
     missing = [f for f in required if f not in found]
     texts: dict[str, str] = {}
+    if best is not None and best.columns and best.top_texts is None and best.rows == 2:
+        for text in best.texts:  # the flattened texts first
+            if text and not any(ch.isdigit() for ch in text[:1]) and len(text) <= 80:
+                texts.setdefault(
+                    normalize_header(text), f"{text!r} (rows {best.row}-{best.last_row})"
+                )
     for number, cells in (rows[i] for i in sorted(header_like)):
         for cell in cells:
             text = cell_text(cell)
@@ -193,4 +281,6 @@ def _not_found(rows, aliases, required, best, sheet, header_like) -> HeaderNotFo
         message += "; no row has any of the expected header texts (cells are not shown)"
     else:
         message += "; closest header texts: none"
-    return HeaderNotFound(message, missing, closest)
+    if best is not None and best.columns:
+        message += f"; header as read at {best.span}: {header_text(best)}"
+    return HeaderNotFound(message, missing, closest, best if best and best.columns else None)

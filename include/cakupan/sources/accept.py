@@ -12,7 +12,9 @@ lookup tables; one `insert ... select` per sheet then joins every landed row to 
 temporary table `_acc` (one row per landed row: skipped, rejected with a reason, or accepted with
 its period, region and values as text). Plain digits, which are most cells of most files, are
 typed by SQL directly (the same result: `int()` of ASCII digits), so a million-row file sends only
-its non-trivial texts to Python.
+its non-trivial texts to Python; for a count (an `integer` field), only digits fewer than its
+bound has, so that the count rule (not negative, not above the field's `max`) is checked with
+the parsers, per distinct text. A `required` field's empty cell (blank, `-`) is a reject.
 
 Outcome per landed row: skipped (blank, or matched by a `skip_rows` rule, or blank apart from
 spaces and unreadable), rejected (every problem in one reason, the first problem's column), or
@@ -22,18 +24,16 @@ accepted; then duplicates of an accepted key are rejected as `duplicate of row N
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from psycopg2 import sql
+from psycopg import sql
 
-from cakupan.parsing.numbers import ParseError
+from cakupan.parsing.numbers import NULL_TEXTS, ParseError
 from cakupan.sources.contracts import Contract
 from cakupan.sources.extract import Extraction, value_parser
-from cakupan.sources.landed import MARK, NULL, LandedSheet, cell_value, land_sheet, sheets_to_land
+from cakupan.sources.landed import MARK, LandedSheet, cell_value, land_sheet, sheets_to_land
 
 SQL_TYPES = {
     "text": "text",
@@ -45,6 +45,9 @@ SQL_TYPES = {
 }
 NUMERIC = ("integer", "number", "percent")
 MISSING = "\x01"  # stands for NULL in lookup keys, so that lookups are equality (hash) joins
+NULL_ARRAY = sql.SQL("array[{}]::text[]").format(
+    sql.SQL(", ").join(sql.Literal(t) for t in sorted(NULL_TEXTS) if t)
+)  # a text cell that means "no value" (`-`, `n/a`): empty for `required`
 SPACES = "E' \\t\\n\\r\\f\\v\\u00a0\\u2028\\u2029'"  # what Python's str.strip() removes, mostly
 
 ACC_DDL = (
@@ -76,6 +79,26 @@ def plans_for(extraction: Extraction, landed: list[LandedSheet]) -> list[SheetPl
     ]
 
 
+def _plain(ftype: str, bound: int | None) -> str | None:
+    """The texts SQL types itself, left out of a field's lookup: plain digits; for a count,
+    fewer digits than its bound has (every other count is checked against the bound)."""
+    if ftype not in NUMERIC:
+        return None
+    if bound is None:
+        return "^[0-9]+$"
+    digits = len(str(bound)) - 1
+    return f"^[0-9]{{1,{digits}}}$" if digits else "^$"
+
+
+def _count_problem(value: int, bound: int) -> str | None:
+    """The count rule: not negative, not above the field's bound (`max`)."""
+    if value < 0:
+        return "a count cannot be negative"
+    if value > bound:
+        return f"a count cannot be above {bound:,} (the field's max)"
+    return None
+
+
 def _value_text(value: Any) -> str | None:
     """A parsed value as text the typed column casts back (dates ISO, numbers exact)."""
     if value is None:
@@ -84,7 +107,7 @@ def _value_text(value: Any) -> str | None:
 
 
 def _copy_table(cur, name: str, columns: list[str], rows: list[tuple]) -> None:
-    """A temporary lookup table, filled by COPY (CSV; `\\N` is NULL, an empty field is '')."""
+    """A temporary lookup table of text columns, filled by binary COPY (None is NULL)."""
     cur.execute(
         sql.SQL("create temp table {} ({}) on commit drop").format(
             sql.Identifier(name),
@@ -93,24 +116,22 @@ def _copy_table(cur, name: str, columns: list[str], rows: list[tuple]) -> None:
     )
     if not rows:
         return
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for row in rows:
-        writer.writerow([NULL if v is None else v for v in row])
-    cur.copy_expert(
-        sql.SQL("copy {} from stdin with (format csv, null {})")
-        .format(sql.Identifier(name), sql.Literal(NULL))
-        .as_string(cur.connection),
-        io.BytesIO(buffer.getvalue().encode("utf-8")),
-    )
+    with cur.copy(
+        sql.SQL("copy {} from stdin with (format binary)").format(sql.Identifier(name))
+    ) as copy:
+        copy.set_types(["text"] * len(columns))
+        for row in rows:
+            copy.write_row(row)
 
 
-def _distinct(cur, relation: sql.Composable, column: str, numeric: bool) -> list[str]:
+def _distinct(cur, relation: sql.Composable, column: str, plain: str | None) -> list[str]:
+    """The column's distinct non-empty texts, but those matching the regex `plain` (digits SQL
+    types itself)."""
     query = sql.SQL("select distinct {c} from {r} where {c} is not null and {c} <> ''").format(
         c=sql.Identifier(column), r=relation
     )
-    if numeric:
-        query += sql.SQL(" and {c} !~ '^[0-9]+$'").format(c=sql.Identifier(column))
+    if plain is not None:
+        query += sql.SQL(" and {c} !~ {p}").format(c=sql.Identifier(column), p=sql.Literal(plain))
     cur.execute(query)
     return [r[0] for r in cur.fetchall()]
 
@@ -199,25 +220,36 @@ class _SheetQuery:
                 ).format(c=self.cell(name), m=sql.Literal(MARK), spaces=sql.SQL(SPACES))
                 self.values.append(expr)
                 self.parsed[name] = expr
+                self._require(
+                    name,
+                    sql.SQL("case when {v} = any({n}) then null else {v} end").format(
+                        v=expr, n=NULL_ARRAY
+                    ),
+                )
             else:
                 self._add_parsed_field(name, spec.type)
 
     def _add_parsed_field(self, name: str, ftype: str) -> None:
         contract, c = self.contract, self.cell(name)
         numeric = ftype in NUMERIC
-        texts = _distinct(self.cur, self.rel, f"c{self.cols[name][0] + 1}", numeric)
+        bound = contract.fields[name].count_bound() if ftype == "integer" else None
+        texts = _distinct(self.cur, self.rel, f"c{self.cols[name][0] + 1}", _plain(ftype, bound))
         parse = value_parser(ftype, decimal=contract.decimal, thousands=contract.thousands)
         table = []
         for text in texts:
             try:
-                table.append((text, _value_text(parse(cell_value(text))), None))
+                value = parse(cell_value(text))
             except ParseError as exc:
                 table.append((text, None, exc.reason))
+                continue
+            problem = None if bound is None or value is None else _count_problem(value, bound)
+            table.append((text, None if problem else _value_text(value), problem))
         dname = f"_d_{self.index}_{name}"
         _copy_table(self.cur, dname, ["t", "v", "err"], table)
         d = sql.Identifier(dname)
         # every non-empty text that is not plain digits is in the lookup: a row that finds
-        # no entry holds plain digits (or nothing), which are their own value
+        # no entry holds plain digits (or nothing), which are their own value (and, for a
+        # count, fewer digits than its bound has: under it)
         if not table:
             expr = sql.SQL("nullif({c}, '')").format(c=c)
         else:
@@ -225,6 +257,7 @@ class _SheetQuery:
             expr = sql.SQL(
                 "case when {d}.t is not null then {d}.v else nullif({c}, '') end"
             ).format(c=c, d=d)
+        value = expr
         if numeric and name in contract.key:
             # key values compare as numbers: `0012` and `12` are the same key
             expr = sql.SQL("(({})::numeric)::text").format(expr)
@@ -234,6 +267,27 @@ class _SheetQuery:
             header = self.cols[name][1]
             self.errors[name] = sql.SQL("{}.err").format(d)
             self.problem(header, sql.SQL("{} || {}.err").format(sql.Literal(f"{header}: "), d))
+        self._require(name, value)
+
+    def _require(self, name: str, value: sql.Composable) -> None:
+        """`required`: every row has a value (NULL: blank, `-` or another null text), unless the
+        cell did not parse (its own reason) or is the region or period (theirs: `empty region`,
+        `no period`)."""
+        contract = self.contract
+        own = {contract.region.field if contract.region else None}
+        if contract.period is not None and contract.period.source == "column":
+            own.add(contract.period.field)
+        if not contract.fields[name].required or name in own:
+            return
+        header = self.cols[name][1]
+        self.problem(
+            header,
+            sql.SQL("case when {v} is null and {e} is null then {r} end").format(
+                v=value,
+                e=self.errors.get(name, sql.SQL("null")),
+                r=sql.Literal(f"{header}: required but empty"),
+            ),
+        )
 
     def add_period(self) -> None:
         """A period per row, from a column: its distinct values, each searched for a month."""
@@ -287,7 +341,7 @@ class _SheetQuery:
             if rule.field not in self.cols:
                 continue
             rx = rule.regex()
-            texts = _distinct(self.cur, self.rel, f"c{self.cols[rule.field][0] + 1}", False)
+            texts = _distinct(self.cur, self.rel, f"c{self.cols[rule.field][0] + 1}", None)
             sname = f"_s_{self.index}_{k}"
             matched = [(t,) for t in texts if not t.startswith(MARK) and rx.search(t)]
             _copy_table(self.cur, sname, ["t"], matched)

@@ -10,7 +10,9 @@ load's own code (`cakupan.sources.accept`) on temporary tables of the warehouse 
 if needed), in a transaction rolled back at the end: nothing in the warehouse changes. Exit
 codes: 0 the file would load without rejects, 1 it would load with rejected rows, 2 a file-level
 fault (printed as one line `error: <file>: <fault>` on stderr), an unknown or invalid contract
-included, or no warehouse to check the rows in.
+included, or no warehouse to check the rows in. A file that no contract's path glob matches
+(`NoContractMatches`) gets the contracts ranked by their fields in its header
+(`cakupan.sources.fit`), then exit 2.
 
 `schema [--out FILE]` prints (or writes) the JSON Schema of contract YAML files, the one
 committed as `include/cakupan/contracts/contract.schema.json` for editors (docs/CONTRACTS.md).
@@ -25,16 +27,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from cakupan.parsing.header import header_text
 from cakupan.sources.accept import CheckOutcome, check_file
-from cakupan.sources.contracts import (
-    SCHEMA_FILE,
-    Contract,
-    contract_schema_text,
-    load_contracts,
-    match_contract,
-)
-from cakupan.sources.errors import ContractError, SourceFileError
+from cakupan.sources.contracts import SCHEMA_FILE, Contract, contract_schema_text, load_contracts
+from cakupan.sources.errors import ContractError, NoContractMatches, SourceFileError
 from cakupan.sources.extract import Extraction, SheetResult, extract_file
+from cakupan.sources.fit import Fit, contract_for_file, file_kind, rank_contracts
 from cakupan.warehouse import WarehouseUnreachable, connect
 
 
@@ -55,11 +53,17 @@ def _add_commands(sub) -> None:
         " how many rows would be accepted or rejected, and every problem. The rows are"
         " accepted by the load's own code, on temporary tables in the warehouse"
         " (AIRFLOW_CONN_WAREHOUSE, else the embedded PostgreSQL, started if needed), and"
-        " rolled back: nothing is loaded."
-        " Exit 0: no rejects; 1: rejects; 2: file-level fault or no warehouse.",
+        " rolled back: nothing is loaded. A file no contract's path glob matches gets the"
+        " contracts ranked by their fields in its header instead."
+        " Exit 0: no rejects; 1: rejects; 2: file-level fault, no contract, or no warehouse.",
     )
     check.add_argument("file", type=Path)
-    check.add_argument("--contract", default=None, help="contract name (default: by file name)")
+    check.add_argument(
+        "--contract",
+        default=None,
+        help="contract name (default: the one whose path glob matches; when none does, the"
+        " contracts whose fields fit the file's header are ranked)",
+    )
     check.add_argument(
         "--sample",
         type=int,
@@ -149,8 +153,13 @@ def _where(sheet: str | None, row: int, column: str | None) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     path: Path = args.file
     try:
-        contract, how = _contract_for(args)
+        contracts = load_contracts(args.contracts_dir)
+        contract, how = contract_for_file(
+            path, contracts, name=args.contract, sources_dir=args.sources_dir
+        )
         extraction = extract_file(path, contract)
+    except NoContractMatches:
+        return _print_fits(path, rank_contracts(path, contracts))
     except (SourceFileError, ContractError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -173,24 +182,77 @@ def cmd_check(args: argparse.Namespace) -> int:
     return _print_rows(contract, outcome)
 
 
-def _contract_for(args: argparse.Namespace) -> tuple[Contract, str]:
-    """The contract to check the file with, and how it was chosen."""
-    contracts = load_contracts(args.contracts_dir)
-    if not args.contract:
-        contract = match_contract(args.file, contracts, sources_dir=args.sources_dir)
-        return contract, f"its path glob {contract.path!r} matches"
-    if args.contract not in contracts:
-        raise SourceFileError(
-            args.file, f"unknown contract {args.contract!r} (known: " + ", ".join(contracts) + ")"
+def _print_fits(path: Path, fits: list[Fit]) -> int:
+    """No contract's path glob matches the file: the contracts ranked by their fields in its
+    header, and what to do next. Exit 2 (nothing was checked)."""
+    print(f"file:     {path}")
+    print("contract: none: no contract's path glob matches this file")
+    found = [f for f in fits if f.matched]
+    if not found:
+        print(
+            f"error: {path}: no source contract's path glob matches this file;"
+            f" {_no_fit(path, fits)}",
+            file=sys.stderr,
         )
-    return contracts[args.contract], "chosen with --contract"
+        return 2
+    print("fit:      the contracts whose fields are in the file's header, best first")
+    for rank, fit in enumerate(found[:5], start=1):
+        _print_fit(rank, fit)
+    best = found[0]
+    assert best.header is not None
+    where = f"sheet {best.sheet!r} " if best.sheet is not None else ""
+    print(f"header:   as read at {where}{best.header.span}: {header_text(best.header)}")
+    if best.fits:
+        print(
+            f"next:     cakupan sources check {path} --contract {best.contract.name}; to load such"
+            f" files by path, put them where {best.contract.path!r} matches"
+        )
+    print(
+        f"error: {path}: no source contract's path glob matches this file; the contracts whose"
+        " fields fit its header are listed above (check it with --contract NAME)",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def _no_fit(path: Path, fits: list[Fit]) -> str:
+    """Why no contract fits a file's header."""
+    kind = file_kind(path)
+    if kind is None:
+        return "Cakupan reads .csv, .xlsx, .xls and .ods files (by their names' ending)"
+    if not fits:
+        return f"no contract reads {kind} files: write one (docs/CONTRACTS.md)"
+    if all(f.fault for f in fits):
+        return f"it cannot be read as {kind}: {fits[0].fault}"
+    return "no contract's fields are in its header: write a contract for it (docs/CONTRACTS.md)"
+
+
+def _print_fit(rank: int, fit: Fit) -> None:
+    contract, header = fit.contract, fit.header
+    assert header is not None
+    total = len(contract.fields)
+    where = f"sheet {fit.sheet!r} " if fit.sheet is not None else ""
+    verdict = (
+        "every required field"
+        if fit.fits
+        else "required fields missing: " + ", ".join(fit.missing_required)
+    )
+    print(
+        f"  {rank}. {contract.name} ({contract.path}): {len(fit.matched)} of {total} fields"
+        f" at {where}{header.span}; {verdict}"
+    )
+    if fit.note:
+        print(f"       note: {fit.note}")
+    print("       " + ", ".join(f"{f} <- {t!r}" for f, t in fit.matched.items()))
 
 
 def _print_file(extraction: Extraction, how: str) -> None:
     contract = extraction.contract
     print(f"file:     {extraction.path}")
     print(f"sha256:   {extraction.sha256}")
-    print(f"contract: {contract.name} ({how}); kind {contract.kind}; lands in {contract.raw_table}")
+    print(
+        f"contract: {contract.name} ({how}); kind {contract.kind}; raw table {contract.raw_table}"
+    )
     if extraction.encoding:
         delim = {"\t": "tab"}.get(extraction.delimiter or "", extraction.delimiter)
         print(f"csv:      encoding {extraction.encoding}, delimiter {delim!r}")

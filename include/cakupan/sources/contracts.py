@@ -40,7 +40,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from cakupan.sources.errors import ContractError, SourceFileError
+from cakupan.sources.errors import ContractError, NoContractMatches, SourceFileError
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "contracts"
 SCHEMA_FILE = CONTRACTS_DIR / "contract.schema.json"
@@ -63,6 +63,14 @@ FIELD_TYPES = frozenset(get_args(FieldType))
 REGION_SYSTEMS = frozenset(get_args(RegionSystem))
 PERIOD_SOURCES = frozenset(get_args(PeriodSource))
 DEFAULT_MAX_CELLS = 20_000_000
+# a CSV line longer than this is refused as it is read: the csv module's own field limit, so no
+# field of an accepted line can be over it
+DEFAULT_MAX_LINE_BYTES = 131_072
+# the largest count an integer field takes unless its `max` says otherwise: Indonesia's order of
+# magnitude (about 285 million people in 2025, a peak near 330 million projected): no count of
+# its people is larger, while the faults it must catch are (a NIK or phone number in a count
+# column, a misread separator that multiplies a province's count by 1,000)
+DEFAULT_MAX_COUNT = 500_000_000
 DEFAULT_MAX_SEARCH_ROWS = 30
 
 _NAME = r"[a-z][a-z0-9_]*"
@@ -219,8 +227,12 @@ class FieldSpec(_Part):
     aliases: Strings = ()
     """Header texts of its column (one or a list); the field name itself is always one."""
     required: StrictBool = False
-    """A required field's column must be in the header (the header is found by them); an
-    optional one may be missing and is null."""
+    """A required field's column must be in the header (the header is found by them), and every
+    row must have a value: a blank cell or `-` is a reject. An optional field may be missing
+    and is null."""
+    max: StrictInt | None = Field(default=None, ge=0, le=10**18)
+    """`integer` fields (counts): the largest plausible value (default 500,000,000, Indonesia's
+    order of magnitude); a count above it, or below 0, is a reject."""
     measure: Name | None = None
     """The canonical measure its values feed (`reference/measures.yml`, the dataset of the
     contract's `feeds`), e.g. `participants_active`; none: the field is only kept in the raw
@@ -228,6 +240,16 @@ class FieldSpec(_Part):
     group: Name = "all"
     """The population group of the measure's value: `all`, a JKN segment (`pbi_apbn`...) or a
     sex (`sex_male`, `sex_female`), as the measure allows."""
+
+    @model_validator(mode="after")
+    def _max_for_counts(self) -> FieldSpec:
+        if self.max is not None and self.type != "integer":
+            _fail("max", f"only for integer fields (counts); this field is {self.type}")
+        return self
+
+    def count_bound(self) -> int:
+        """The largest count an `integer` field accepts."""
+        return DEFAULT_MAX_COUNT if self.max is None else self.max
 
     _name: str = PrivateAttr(default="")
 
@@ -357,6 +379,8 @@ class FeedsSpec(_Part):
 class Limits(_Part):
     max_cells: StrictInt = Field(default=DEFAULT_MAX_CELLS, ge=1)
     """A sheet (or CSV: lines x columns) over this many cells is refused."""
+    max_line_bytes: StrictInt = Field(default=DEFAULT_MAX_LINE_BYTES, ge=1)
+    """CSV: a line longer than this many bytes is refused as it is read (default 131,072)."""
 
 
 # ---- the contract ----------------------------------------------------------------------------
@@ -679,11 +703,11 @@ def match_contract(
     if not found:
         found = [c for c in candidates if fnmatch.fnmatchcase(path.name, PurePath(c.path).name)]
     if not found:
-        raise SourceFileError(
+        raise NoContractMatches(
             path,
-            "no source contract matches this file name (contracts: "
+            "no source contract's path glob matches this file (contracts: "
             + ", ".join(f"{c.name} {c.path}" for c in candidates)
-            + ")",
+            + "); `cakupan sources check FILE` ranks the contracts whose fields fit its header",
         )
     if len(found) > 1:
         raise SourceFileError(

@@ -43,5 +43,14 @@ class SourceFileError(Exception):
         return (type(self), (self.path, self.fault))
 
 
+class NoContractMatches(SourceFileError):
+    """No contract's path glob matches the file (`match_contract`); `cakupan sources check`
+    then ranks the contracts by their fields in the file's header."""
+
+
 class ContractError(Exception):
     """A source contract that is not valid; the message names the contract file and the key."""
+
+
+class UnknownContract(ContractError):
+    """A contract name (`--contract NAME`) that no contract has."""

@@ -362,6 +362,7 @@ def extract_file(
         encoding=contract.encoding,
         delimiter=contract.delimiter,
         max_cells=contract.limits.max_cells,
+        max_line_bytes=contract.limits.max_line_bytes,
     )
     return extract_reader(
         path,

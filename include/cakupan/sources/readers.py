@@ -11,7 +11,9 @@
   the file size (checked from the directory, before anything is decompressed);
 * XML with a document type declaration (`<!DOCTYPE` / `<!ENTITY`, the entity-expansion attack):
   every XML part's prolog is scanned before the workbook is opened;
-* a CSV that is binary, or does not decode in the declared encoding.
+* a CSV that is binary, or does not decode in the declared encoding, or has a line longer than
+  the limit (refused in the first pass over the bytes, never read whole: the csv module's field
+  limit applies only once the whole line is in memory).
 
 It also computes the file's SHA-256 in the same pass. Then `reader.sheet(name)` gives a `Sheet`
 whose `rows` iterator yields `(row_number, cells)` lazily (1-based spreadsheet row / CSV line
@@ -255,46 +257,97 @@ def check_zip_workbook(path: Path, head: bytes, size: int, kind: str) -> dict[st
         raise SourceFileError(path, f"corrupt workbook: {exc}") from None
 
 
-def _scan_csv(path: Path, head: bytes, encoding: str) -> tuple[str, int]:
-    """(encoding, newline count) in one pass; raises SourceFileError for undecodable bytes."""
+class _LineGuard:
+    """Refuses a line over `limit` bytes while the file's chunks go by, before any line is
+    held whole (the csv module reads a whole line before its field limit applies: a 1 GiB line
+    cost 2.1 GB of memory before its refusal). Newlines are counted on the way.
+
+    Per chunk: the line running on from the previous chunk is measured to the first newline,
+    the lines inside the chunk are checked by probing windows of `limit // 2` bytes for a
+    newline (a line over `limit` spans a whole window), and the chunk's tail starts the next
+    running line; only a window without a newline is measured exactly."""
+
+    def __init__(self, path: Path, limit: int):
+        self.path = path
+        self.limit = limit
+        self.newlines = 0
+        self.run = 0  # bytes of the current line so far
+        self.offset = 0  # bytes before the current chunk
+
+    def feed(self, chunk: bytes) -> None:
+        first = chunk.find(b"\n")
+        if first < 0:
+            self.run += len(chunk)
+            self._check(self.run, self.newlines)
+        else:
+            self._check(self.run + first, self.newlines)
+            last = chunk.rfind(b"\n")
+            if last - first > self.limit:
+                self._check_inside(chunk, first, last)
+            self.newlines += chunk.count(b"\n")
+            self.run = len(chunk) - last - 1
+            self._check(self.run, self.newlines)
+        self.offset += len(chunk)
+
+    def _check_inside(self, chunk: bytes, first: int, last: int) -> None:
+        step = max(self.limit // 2, 1)
+        for start in range(first + 1, last, step):
+            end = min(start + step, last)
+            if chunk.find(b"\n", start, end) < 0:
+                begin = chunk.rfind(b"\n", 0, start) + 1
+                length = chunk.find(b"\n", start) - begin
+                self._check(length, self.newlines + chunk.count(b"\n", 0, begin))
+
+    def _check(self, length: int, newlines_before: int) -> None:
+        if length > self.limit:
+            raise SourceFileError(
+                self.path,
+                f"line {newlines_before + 1:,} is longer than {self.limit:,} bytes"
+                " (the contract's limits.max_line_bytes); refused before reading the rest",
+            )
+
+
+def _scan_csv(path: Path, head: bytes, encoding: str, max_line_bytes: int) -> tuple[str, int]:
+    """(encoding, newline count) in one pass; raises SourceFileError for undecodable bytes or
+    a line over `max_line_bytes`."""
     if encoding == "auto":
         if head.startswith(codecs.BOM_UTF8):
             candidates = ["utf-8-sig"]
         elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16", _count_newlines(path)
+            return "utf-16", _count_newlines(path, max_line_bytes)
         else:
             candidates = ["utf-8", "cp1252", "latin-1"]
     else:
         candidates = [encoding]
     for n, candidate in enumerate(candidates):
         decoder = codecs.getincrementaldecoder(candidate)()
-        newlines = offset = 0
+        guard = _LineGuard(path, max_line_bytes)
         pending = False  # a non-ASCII chunk was decoded: its tail may continue in the next one
         try:
             with path.open("rb") as f:
                 while chunk := f.read(_CHUNK):
-                    newlines += chunk.count(b"\n")
                     if pending or not chunk.isascii():
                         decoder.decode(chunk)
                         pending = True
-                    offset += len(chunk)
+                    guard.feed(chunk)
                 decoder.decode(b"", final=True)
-            return candidate, newlines
+            return candidate, guard.newlines
         except UnicodeDecodeError as exc:
             if encoding == "auto" and n + 1 < len(candidates):
                 continue
             raise SourceFileError(
-                path, f"not {candidate} text: undecodable byte at offset {offset + exc.start}"
+                path,
+                f"not {candidate} text: undecodable byte at offset {guard.offset + exc.start}",
             ) from None
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _count_newlines(path: Path) -> int:
-    count = 0
+def _count_newlines(path: Path, max_line_bytes: int) -> int:
+    guard = _LineGuard(path, max_line_bytes)
     with path.open("rb") as f:
         while chunk := f.read(_CHUNK):
-            count += chunk.count(b"\n")
-    return count
+            guard.feed(chunk)
+    return guard.newlines
 
 
 def sniff_delimiter(sample_lines: list[str]) -> tuple[str, int]:
@@ -326,6 +379,7 @@ class SourceReader:
         encoding: str = "auto",
         delimiter: str = "auto",
         max_cells: int = 20_000_000,
+        max_line_bytes: int = 131_072,
         stream_above_bytes: int | None = None,
         chunk_bytes: int | None = None,
     ):
@@ -339,6 +393,7 @@ class SourceReader:
         self._streams: list = []
         self.kind = kind
         self.max_cells = max_cells
+        self.max_line_bytes = max_line_bytes
         self.encoding: str | None = None
         self.delimiter: str | None = None
         self._workbook = None
@@ -372,9 +427,9 @@ class SourceReader:
             raise SourceFileError(self.path, "not a CSV: this is a workbook (zip/OLE2) file")
         if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise SourceFileError(self.path, "not a CSV: binary content (NUL bytes)")
-        # one pass over the bytes: the encoding checked (ASCII chunks need no decoding) and the
-        # lines counted
-        self.encoding, newlines = _scan_csv(self.path, head, encoding)
+        # one pass over the bytes: the encoding checked (ASCII chunks need no decoding), the
+        # lines counted and none longer than the limit
+        self.encoding, newlines = _scan_csv(self.path, head, encoding, self.max_line_bytes)
         with self.path.open(encoding=self.encoding, newline="") as f:
             sample = f.read(65536)
             lines = sample.splitlines()[:50]

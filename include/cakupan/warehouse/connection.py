@@ -1,13 +1,14 @@
 """The warehouse: the Airflow connection `warehouse` (env `AIRFLOW_CONN_WAREHOUSE`), given to libpq.
 
-libpq parses what it defines: a URI goes to libpq's own parser (`psycopg2.extensions.parse_dsn`),
-and the keywords it yields go to the driver unchanged, so every form libpq accepts works (no
-password with `trust`, `PGPASSWORD`, `PGPASSFILE` or `~/.pgpass`, Unix sockets and `peer`,
-`sslmode`, `options`, `target_session_attrs`, ...). What no library does without importing
-Airflow is kept here: an Airflow connection's fields (`host`, `port`, `login`, `password`,
-`schema`, `extra`, also as JSON) mapped to libpq's keywords the way the postgres provider's hook
-maps them; those keywords handed to a child process (dbt) as libpq's own environment variables;
-and a description of the connection that never shows its password.
+libpq parses what it defines: a URI goes to libpq's own parser
+(`psycopg.conninfo.conninfo_to_dict`), and the keywords it yields go to the driver (psycopg 3)
+unchanged, so every form libpq accepts works (no password with `trust`, `PGPASSWORD`,
+`PGPASSFILE` or `~/.pgpass`, Unix sockets and `peer`, `sslmode`, `options`,
+`target_session_attrs`, ...). What no library does without importing Airflow is kept here: an
+Airflow connection's fields (`host`, `port`, `login`, `password`, `schema`, `extra`, also as
+JSON) mapped to libpq's keywords the way the postgres provider's hook maps them; those keywords
+handed to a child process (dbt) as libpq's own environment variables; and a description of the
+connection that never shows its password.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class WarehouseParams:
         return WarehouseParams.of(**merged)
 
     def dsn_kwargs(self) -> dict[str, str]:
-        """Keyword arguments for `psycopg2.connect` (and psycopg 3): the connection as it is."""
+        """Keyword arguments for `psycopg.connect` (and psycopg2's): the connection as it is."""
         return dict(self.keywords)
 
     def effective(self, keyword: str) -> str | None:
@@ -226,11 +227,11 @@ def parse_url(value: str) -> WarehouseParams:
             f"{ENV_VAR} must be a postgresql:// URI or an Airflow connection in JSON, "
             f"not scheme {scheme!r}"
         )
-    from psycopg2 import ProgrammingError
-    from psycopg2.extensions import parse_dsn
+    from psycopg import ProgrammingError
+    from psycopg.conninfo import conninfo_to_dict
 
     try:
-        keywords = parse_dsn(f"postgresql://{rest}")
+        keywords = conninfo_to_dict(f"postgresql://{rest}")
     except ProgrammingError as exc:
         # libpq's own reason; it names the part it could not read, never the password
         reason = str(exc).strip().replace("invalid dsn: ", "")
@@ -255,8 +256,13 @@ def resolve_params(*, start_embedded: bool = True) -> WarehouseParams:
 
 
 def server_reason(exc: BaseException) -> str:
-    """libpq's message without its `connection to server ... failed:` frame, on one line."""
-    text = str(exc).strip()
+    """libpq's message without its `connection to server ... failed:` frame, on one line.
+
+    psycopg 3 puts `connection failed: ` (or `connection is bad: `) before libpq's message and,
+    when libpq tried several addresses, a list of every attempt after it: the last attempt's
+    reason is what a person needs."""
+    text = str(exc).strip().split("\nMultiple connection attempts failed", 1)[0]
+    text = text.removeprefix("connection failed: ").removeprefix("connection is bad: ")
     if " failed: " in text and text.startswith("connection to server"):
         text = text.split(" failed: ", 1)[1]
     lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -264,14 +270,17 @@ def server_reason(exc: BaseException) -> str:
 
 
 def connect(params: WarehouseParams | None = None, *, application_name: str = "cakupan"):
-    """A psycopg2 connection; a connection that cannot work raises `WarehouseUnreachable`."""
-    import psycopg2
+    """A psycopg 3 connection (not in autocommit: the caller commits); a connection that cannot
+    work raises `WarehouseUnreachable`. Close it with `conn.close()` or `contextlib.closing`:
+    `with conn:` closes it too, at the end of the block (psycopg2's only ended the transaction).
+    """
+    import psycopg
 
     params = params or resolve_params()
     try:
-        return psycopg2.connect(fallback_application_name=application_name, **params.dsn_kwargs())
+        return psycopg.connect(fallback_application_name=application_name, **params.dsn_kwargs())
     # OperationalError: the server's reason; ProgrammingError: an option libpq does not know
-    except (psycopg2.OperationalError, psycopg2.ProgrammingError) as exc:
+    except (psycopg.OperationalError, psycopg.ProgrammingError) as exc:
         raise WarehouseUnreachable(
             f"cannot connect to the warehouse ({params.describe()}): {server_reason(exc)}"
         ) from None

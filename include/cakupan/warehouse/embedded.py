@@ -227,22 +227,22 @@ def start(server: Embedded | None = None) -> Embedded:
 
 
 def _connect(server: Embedded, password: str, dbname: str):
-    import psycopg2
+    import psycopg
 
-    return psycopg2.connect(
+    return psycopg.connect(
         host="127.0.0.1", port=server.port, user=SUPERUSER, password=password, dbname=dbname
     )
 
 
 def _wait_ready(server: Embedded, password: str, timeout: float = 30.0) -> None:
-    import psycopg2
+    import psycopg
 
     deadline = time.monotonic() + timeout
     while True:
         try:
             _connect(server, password, "postgres").close()
             return
-        except psycopg2.OperationalError as exc:
+        except psycopg.OperationalError as exc:
             if time.monotonic() > deadline:
                 raise EmbeddedError(
                     f"embedded PostgreSQL did not accept connections: {exc}"

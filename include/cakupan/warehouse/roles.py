@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from psycopg2 import sql
+from psycopg import sql
 
 from cakupan import config
 
@@ -67,7 +67,10 @@ def ensure_bi_role(
         if cur.fetchone() is None:
             cur.execute(sql.SQL("create role {} login").format(ident))
         if password:
-            cur.execute(sql.SQL("alter role {} login password %s").format(ident), (password,))
+            # a literal: DDL takes no bound parameters (psycopg 3 binds them on the server)
+            cur.execute(
+                sql.SQL("alter role {} login password {}").format(ident, sql.Literal(password))
+            )
         cur.execute(
             sql.SQL("alter role {} set statement_timeout = {}").format(
                 ident, sql.Literal(statement_timeout)

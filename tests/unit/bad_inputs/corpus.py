@@ -226,6 +226,15 @@ DUKCAPIL_LIKE = dict(
     period={"from": "filename", "pattern": r"_(\d{4}_s[12])(?:\D|$)"},
 )
 
+REQUIRED_NAME = dict(
+    CODE_CONTRACT,
+    fields={
+        "code": {"aliases": ["kode"], "required": True},
+        "name": {"aliases": ["nama"], "required": True},
+    },
+)
+ABOVE_500M = "a count cannot be above 500,000,000 (the field's max)"
+
 BOGOR = "Kabupaten/Kota: ambiguous region name 'Bogor': 32.01 Kabupaten Bogor, 32.71 Kota Bogor"
 
 CASES: list[Case] = [
@@ -263,10 +272,10 @@ CASES: list[Case] = [
     ),
     Case(
         "number_dash_and_dashes_are_null",
-        _csv("n6.csv", HEADER, "Kab. Bogor;-;—;Mei 2022", "Kota Bogor;1.234;;Mei 2022"),
+        _csv("n6.csv", HEADER, "Kab. Bogor;1;—;Mei 2022", "Kota Bogor;1.234;-;Mei 2022"),
         CSV_CONTRACT,
         [
-            Accept(2, "32.01", {"participants": None, "coverage": None}),
+            Accept(2, "32.01", {"participants": 1, "coverage": None}),
             Accept(3, "32.71", {"participants": 1234, "coverage": None}),
         ],
     ),
@@ -296,6 +305,148 @@ CASES: list[Case] = [
                 "PBI APBN / Aktif: not an integer: 100.5",
                 sheet="Rekap Kab-Kota",
             )
+        ],
+    ),
+    # --- values that cannot be: required and empty, negative or implausible counts -------
+    Case(
+        "required_empty_blank_or_dash",
+        _csv(
+            "v1.csv",
+            HEADER,
+            "Kab. Bogor;;95;Mei 2022",
+            "Kota Bogor;-;95;Mei 2022",
+            "Kab. Batang; ;95;Mei 2022",
+            "Kota Pekalongan;—;;Mei 2022",
+            "Kab. Pekalongan;0;;Mei 2022",
+        ),
+        CSV_CONTRACT,
+        [
+            Reject(2, "Jumlah Peserta", "Jumlah Peserta: required but empty"),
+            Reject(3, "Jumlah Peserta", "Jumlah Peserta: required but empty"),
+            Reject(4, "Jumlah Peserta", "Jumlah Peserta: required but empty"),
+            Reject(5, "Jumlah Peserta", "Jumlah Peserta: required but empty"),
+            Accept(6, "33.26", {"participants": 0, "coverage": None}),
+        ],
+        {"rows_read": 5, "rows_accepted": 1, "rows_rejected": 4, "rows_skipped": 0},
+    ),
+    Case(
+        "required_text_empty",
+        _csv("v2.csv", "kode,nama", "32.01,", "32.71,-", "33.25,KAB. BATANG", "33.26, n/a "),
+        REQUIRED_NAME,
+        [
+            Reject(2, "nama", "nama: required but empty"),
+            Reject(3, "nama", "nama: required but empty"),
+            Accept(4, "33.25", {"name": "KAB. BATANG"}),
+            Reject(5, "nama", "nama: required but empty"),
+        ],
+    ),
+    Case(
+        "count_negative",
+        _csv(
+            "v3.csv",
+            HEADER,
+            "Kab. Bogor;-5;95;Mei 2022",
+            "Kota Bogor;(1.234);95;Mei 2022",
+            "Kab. Batang;−7;95;Mei 2022",
+        ),
+        CSV_CONTRACT,
+        [
+            Reject(2, "Jumlah Peserta", "Jumlah Peserta: a count cannot be negative"),
+            Reject(3, "Jumlah Peserta", "Jumlah Peserta: a count cannot be negative"),
+            Reject(4, "Jumlah Peserta", "Jumlah Peserta: a count cannot be negative"),
+        ],
+    ),
+    Case(
+        "count_above_the_default_bound",
+        _csv(
+            "v4.csv",
+            HEADER,
+            "Kab. Bogor;1000000000000000;95;Mei 2022",
+            "Kota Bogor;1.000.000.000.000.000;95;Mei 2022",
+            "Kab. Batang;500000001;95;Mei 2022",
+            "Kota Pekalongan;100000000000000000000000;95;Mei 2022",
+            "Kab. Pekalongan;500000000;95;Mei 2022",
+            "Kota Palangkaraya;000000000000000000000000281230;95;Mei 2022",
+            "Kab. Siak;1e15;95;Mei 2022",
+        ),
+        CSV_CONTRACT,
+        [
+            Reject(2, "Jumlah Peserta", f"Jumlah Peserta: {ABOVE_500M}"),
+            Reject(3, "Jumlah Peserta", f"Jumlah Peserta: {ABOVE_500M}"),
+            Reject(4, "Jumlah Peserta", f"Jumlah Peserta: {ABOVE_500M}"),
+            Reject(5, "Jumlah Peserta", f"Jumlah Peserta: {ABOVE_500M}"),
+            Accept(6, "33.26", {"participants": 500_000_000}),
+            Accept(7, "62.71", {"participants": 281230}),
+            Reject(8, "Jumlah Peserta", f"Jumlah Peserta: {ABOVE_500M}"),
+        ],
+        {"rows_read": 7, "rows_accepted": 2, "rows_rejected": 5, "rows_skipped": 0},
+    ),
+    Case(
+        "count_above_the_field_max",
+        _csv(
+            "v5.csv",
+            "KODE_WILAYAH;JUMLAH_PENDUDUK",
+            "32.01;5.000.001",
+            "32.71;5.000.000",
+            "33.25;-1",
+            "33.26;",
+            "32.16;5000001",
+            "32.75;0005000000",
+        ),
+        dict(
+            DUKCAPIL_LIKE,
+            fields={
+                "code": {"aliases": ["KODE_WILAYAH"], "required": True},
+                "residents": {
+                    "aliases": ["JUMLAH_PENDUDUK"],
+                    "type": "integer",
+                    "max": 5_000_000,
+                },
+            },
+            period=None,
+        ),
+        [
+            Reject(
+                2,
+                "JUMLAH_PENDUDUK",
+                "JUMLAH_PENDUDUK: a count cannot be above 5,000,000 (the field's max)",
+            ),
+            Accept(3, "32.71", {"residents": 5_000_000}),
+            Reject(4, "JUMLAH_PENDUDUK", "JUMLAH_PENDUDUK: a count cannot be negative"),
+            Accept(5, "33.26", {"residents": None}),  # not required: empty is null
+            Reject(
+                6,
+                "JUMLAH_PENDUDUK",
+                "JUMLAH_PENDUDUK: a count cannot be above 5,000,000 (the field's max)",
+            ),
+            Accept(7, "32.75", {"residents": 5_000_000}),
+        ],
+    ),
+    Case(
+        "count_cells_of_a_workbook",
+        lambda folder: write_bpjs_workbook(
+            folder / "rekap_counts.xlsx",
+            [
+                bpjs_row("Kab. Bogor", "Jawa Barat", [(-5, 10)] + SEG[1:], total=1000),
+                bpjs_row("Kota Bogor", "Jawa Barat", [(1e15, 10)] + SEG[1:], total=1000),
+                bpjs_row("Kab. Batang", "Jawa Tengah", SEG, total=1200),
+            ],
+        ),
+        XLSX_CONTRACT,
+        [
+            Reject(
+                7,
+                "PBI APBN / Aktif",
+                "PBI APBN / Aktif: a count cannot be negative",
+                sheet="Rekap Kab-Kota",
+            ),
+            Reject(
+                8,
+                "PBI APBN / Aktif",
+                f"PBI APBN / Aktif: {ABOVE_500M}",
+                sheet="Rekap Kab-Kota",
+            ),
+            Accept(9, "33.25", {"pbi_apbn_active": 100, "participants_total": 1200}),
         ],
     ),
     # --- periods ------------------------------------------------------------------------
