@@ -35,7 +35,8 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- A dataset's current observations (of succeeded loads, not superseded), each with its
+{#- A dataset's current observations (not superseded; a load's observations exist only once it
+    has succeeded, and go when it is removed), each with its
     source's precedence (seed source_precedence; 1000 for a source not listed) and its rank among
     the sources that give the same region and period (1: the one the facts take). -#}
 {% macro ranked_observations(dataset) -%}
@@ -49,8 +50,6 @@
         from (
             select observations.*, coalesce(precedence.precedence, 1000) as precedence
             from {{ observations_of(dataset) }} as observations
-            inner join {{ source('cakupan', 'loads') }} as loads
-                on observations.load_id = loads.load_id and loads.status = 'succeeded'
             left join {{ ref('source_precedence') }} as precedence
                 on precedence.dataset = '{{ dataset }}'
                 and observations.source = precedence.source_name

@@ -244,8 +244,10 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-# every load also writes the load log (raw.loads, raw.rejects), which the dq_* marts read
-LOAD_LOG_SOURCES = ("cakupan.loads", "cakupan.rejects")
+# every load also writes the load log (raw.loads, raw.rejects), which the dq_* marts read: what
+# is downstream of its staging models (a few staging views also read raw.loads, for a source's
+# name: what is downstream of them is selected by their own sources)
+LOAD_LOG_MODELS = ("stg_cakupan__loads", "stg_cakupan__rejects")
 
 
 def transform_args(
@@ -278,7 +280,7 @@ def transform_args(
         for source in (
             [f"source:*.{name}+" for name in after]
             + [f"source:observations.{dataset}+" for dataset in datasets]
-            + [f"source:{name}+" for name in LOAD_LOG_SOURCES]
+            + [f"{name}+" for name in LOAD_LOG_MODELS]
         ):
             select += [
                 f"{source},config.materialized:table",

@@ -363,3 +363,41 @@ def test_a_month_that_loses_its_districts_fails_the_transform(wh):
         )
         == facts_before
     )
+
+
+def test_removing_the_newer_load_brings_the_older_one_back(wh):
+    conn, env, sources = wh["conn"], wh["env"], wh["sources"]
+    # the month the guard refused goes: removed by its file, the facts build again
+    _run(
+        ["loads", "remove", "--file", str(sources / "dinkes" / "rekap_dinkes_jkn_2026-02.csv")], env
+    )
+    workbook = sources / "bpjs" / "rekap_peserta_jkn_2025_12.xlsx"
+    latest = (
+        "select max(load_id) from raw.loads where source = 'bpjs_membership'"
+        " and status = 'succeeded' and source_file like '%%2025_12%%'"
+    )
+    first = _one(conn, latest)
+    _run(["load", str(workbook)], env)  # a rerun of the same file supersedes the first load
+    second = _one(conn, latest)
+    assert second > first
+    assert _one(conn, "select superseded_by from raw.loads where load_id = %s", first) == second
+    observations = "select count(*) from raw.observations_jkn_membership where load_id = %s"
+    kept = _one(conn, observations, first)
+    assert kept == _one(conn, observations, second) > 0  # superseded, not deleted
+    _run(["transform"], env)
+    assert _one(
+        conn,
+        "select array_agg(distinct load_id) from marts.fct_coverage_district_month"
+        " where month = '2025-12-01'",
+    ) == [second]
+
+    _run(["loads", "remove", str(second)], env)
+    assert _one(conn, "select status from raw.loads where load_id = %s", second) == "removed"
+    assert _one(conn, observations, second) == 0
+    assert _one(conn, "select superseded_by from raw.loads where load_id = %s", first) is None
+    _run(["transform"], env)
+    assert _one(
+        conn,
+        "select array_agg(distinct load_id), count(*) filter (where has_membership_data)"
+        " from marts.fct_coverage_district_month where month = '2025-12-01'",
+    ) == ([first], 514)

@@ -77,6 +77,7 @@ def test_a_branch_layout_feeds_known_measures():
         ({"region": None}, "feeds.coverage: a partial source needs `region`"),
         ({"feeds": None}, "fields.peserta.measure: a field feeds a measure only under `feeds:`"),
         ({"feeds__detail": "nope"}, "feeds.detail: 'nope' is not a declared field"),
+        ({"feeds__detail": "kabupaten"}, "feeds.detail: 'kabupaten' must be one of the contract's"),
         ({"period": None}, "feeds: a source feeding measures needs a `period`"),
     ],
 )

@@ -51,10 +51,10 @@ def test_a_new_month_builds_the_tables_it_changes_and_their_tests():
     # no views (they read the raw tables as they are), no dimensions, no unit tests
     assert not any(n.rsplit(".", 1)[-1].startswith(("stg_", "int_", "dim_")) for n in selected)
     assert not any(n.startswith("unit_test:") for n in selected)
-    # the data tests of the staging views the new rows go through still run; the tests of the
-    # SQL's logic (tag `logic`) wait for a whole build
+    # the month guard runs (it blocks the facts); the tests of the SQL's logic (tag `logic`: the
+    # grain of the observations and of the views over them) wait for a whole build
     assert not any("int_memberships_unpivoted" in n for n in selected)
-    assert (
-        "cakupan.staging.observations.unique_combination_stg_observations__jkn_membership"
-        "_source_name__measure__group_code__detail__region_code__month__load_id__source_file"
-    ) in (selected)
+    assert "cakupan.intermediate.months_keep_their_districts_int_memberships_picked_" in selected
+    assert not any("unique_combination_stg_observations" in n for n in selected)
+    # the group fact's table is not rebuilt for a new membership month
+    assert "cakupan.intermediate.int_group_participants_month" not in selected

@@ -567,6 +567,9 @@ def _check_feeds(contract: Contract) -> None:
             )
     for key in ("detail", "year_field"):
         contract.declared(f"feeds.{key}", getattr(feeds, key))
+    if feeds.detail is not None and feeds.detail not in contract.key:
+        # one value per measure, region, period and detail: a repeated detail is a reject
+        _fail("feeds.detail", f"{feeds.detail!r} must be one of the contract's `key` fields")
     _check_period_of_feeds(contract, feeds)
     if feeds.coverage == "partial" and contract.region is None:
         _fail("feeds.coverage", "a partial source needs `region`: its loads replace by region")

@@ -1,19 +1,17 @@
-{#- the current observations of the residents dataset: of succeeded loads, not superseded
-    by a later load of the same source -#}
+{#- the current observations of the residents dataset: not superseded by a later load of the
+    same source -#}
 with
 
 observations as (
     select * from {{ observations_of('residents') }} as observations
 ),
 
-loads as (
-    select load_id from {{ source('cakupan', 'loads') }} where status = 'succeeded'
-),
-
+-- a load's observations are written in the transaction that makes it succeed, and deleted with
+-- it when it is removed: no other load status to filter (nor a dependency on the load log, which
+-- every load changes)
 current_observations as (
     select observations.*
     from observations
-    inner join loads on observations.load_id = loads.load_id
     where {{ is_current('observations.load_id', 'observations.period', 'observations.region_code') }}
 ),
 
