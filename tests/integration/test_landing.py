@@ -52,12 +52,32 @@ def test_good_file_lands_with_provenance_and_reruns_replace(db, tmp_path, monkey
     )
     second = load_file(path, conn=db)
     third = load_file(path, conn=db)
-    assert _count(db, "select count(*) from raw.dukcapil_residents") == 2
-    assert _count(db, "select count(distinct _load_id) from raw.dukcapil_residents") == 1
-    assert _count(db, "select _load_id from raw.dukcapil_residents limit 1") == third["load_id"]
+    # the reruns supersede: every load's rows stay in raw, only the last one's are current
+    assert _count(db, "select count(*) from raw.dukcapil_residents") == 6
+    current = (
+        " from raw.dukcapil_residents r where not exists (select from raw.superseded s"
+        " where s.load_id = r._load_id and (s.period = r._period or s.period is null)"
+        " and s.region_code in ('*', r._region_code))"
+    )
+    assert _count(db, "select count(*)" + current) == 2
+    assert _count(db, "select count(distinct _load_id)" + current) == 1
+    assert _count(db, "select max(_load_id)" + current) == third["load_id"]
     assert (
         _count(db, "select superseded_by from raw.loads where load_id = %s", first["load_id"])
         == second["load_id"]
+    )
+    assert (
+        _count(db, "select superseded_by from raw.loads where load_id = %s", second["load_id"])
+        == third["load_id"]
+    )
+    # its canonical observations: residents, men, women per kab/kota, of the current load only
+    assert (
+        _count(
+            db,
+            "select count(*) from raw.observations_residents o where o.load_id = %s",
+            third["load_id"],
+        )
+        == 6
     )
 
 
@@ -214,5 +234,7 @@ def test_parallel_first_loads_of_one_source_all_succeed(db, warehouse, tmp_path,
             4 * rounds
         )
         assert _count(db, "select count(*) from raw.loads") == 4 * rounds
-        assert _count(db, "select count(*) from raw.dukcapil_residents") == 4
+        # each round's loads supersede the last round's, whose rows stay in raw
+        assert _count(db, "select count(*) from raw.dukcapil_residents") == 4 * rounds
         assert _count(db, "select count(distinct _period) from raw.dukcapil_residents") == 4
+        assert _count(db, "select count(*) from raw.loads where superseded_by is null") == 4

@@ -162,10 +162,11 @@ where old.source = %(source)s and old.status = 'succeeded'
 group by old.load_id
 """
 
-# a load is superseded as a whole when every part of its scope is (or its file was rerun)
+# a load is superseded as a whole when every part of its scope is (or its file was rerun); only
+# the succeeded loads whose mark changes are updated: a load landing in parallel keeps its row
+# unlocked
 _WHOLLY_SUPERSEDED = """
-update raw.loads l set superseded_by = whole.superseded_by
-from (
+with whole as (
     select s.load_id, max(x.superseded_by) as superseded_by
     from raw.load_scopes s
     left join raw.superseded x
@@ -176,8 +177,17 @@ from (
     union all
     select load_id, superseded_by from raw.superseded
     where period is null and load_id in (select load_id from raw.loads where source = %(source)s)
-) whole
-where l.load_id = whole.load_id
+),
+marks as (
+    select l.load_id, max(whole.superseded_by) as superseded_by
+    from raw.loads l
+    left join whole on l.load_id = whole.load_id
+    where l.source = %(source)s and l.status = 'succeeded'
+    group by l.load_id
+)
+update raw.loads l set superseded_by = marks.superseded_by
+from marks
+where l.load_id = marks.load_id and l.superseded_by is distinct from marks.superseded_by
 """
 
 
@@ -192,9 +202,6 @@ def supersede(cur, source: str) -> list[int]:
     )
     cur.execute(_SUPERSEDED_BY_SCOPE, {"source": source})
     cur.execute(_SUPERSEDED_BY_FILE, {"source": source})
-    cur.execute(
-        "update raw.loads set superseded_by = null where source = %(source)s", {"source": source}
-    )
     cur.execute(_WHOLLY_SUPERSEDED, {"source": source})
     cur.execute(
         "select load_id from raw.loads where source = %s and superseded_by is not null", (source,)
