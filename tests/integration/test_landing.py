@@ -238,3 +238,36 @@ def test_parallel_first_loads_of_one_source_all_succeed(db, warehouse, tmp_path,
         assert _count(db, "select count(*) from raw.dukcapil_residents") == 4 * rounds
         assert _count(db, "select count(distinct _period) from raw.dukcapil_residents") == 4
         assert _count(db, "select count(*) from raw.loads where superseded_by is null") == 4
+
+
+def test_superseded_rows_are_purged_after_the_retention(db, tmp_path, monkeypatch):
+    """CAKUPAN_SUPERSEDED_RETENTION_DAYS: a load superseded as a whole longer ago loses its
+    rows (raw table, observations); the load log keeps it, with purged_at."""
+    monkeypatch.setenv("CAKUPAN_SOURCES_DIR", str(tmp_path))
+    path = _write(
+        tmp_path / "dukcapil" / "penduduk_kabkota_2021_s2.csv",
+        "33.75;Kota Pekalongan;160000;156933;316933\n33.25;Kabupaten Batang;415000;413576;828576\n",
+    )
+    first = load_file(path, conn=db)
+    monkeypatch.setenv("CAKUPAN_SUPERSEDED_RETENTION_DAYS", "never")
+    second = load_file(path, conn=db)
+    rows = "select count(*) from raw.dukcapil_residents where _load_id = %s"
+    assert _count(db, rows, first["load_id"]) == 2  # kept: retention never
+    monkeypatch.setenv("CAKUPAN_SUPERSEDED_RETENTION_DAYS", "0")
+    third = load_file(path, conn=db)
+    assert third["purged_loads"] == [first["load_id"], second["load_id"]]
+    for load in (first, second):
+        assert _count(db, rows, load["load_id"]) == 0
+        assert (
+            _count(db, "select count(*) from raw.observations where load_id = %s", load["load_id"])
+            == 0
+        )
+        assert (
+            _count(
+                db,
+                "select purged_at is not null from raw.loads where load_id = %s",
+                load["load_id"],
+            )  # fmt: skip
+            is True
+        )
+    assert _count(db, rows, third["load_id"]) == 2

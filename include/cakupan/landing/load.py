@@ -43,6 +43,7 @@ from cakupan.landing.raw import (
     release_load_lock,
     split_table,
 )
+from cakupan.landing.removal import purge_superseded
 from cakupan.landing.scopes import ensure_scopes_schema, record_scope, refuse_shrink, supersede
 from cakupan.sources.accept import Acceptance, plans_for
 from cakupan.sources.contracts import Contract
@@ -270,6 +271,7 @@ def _finish(cur, load: _Load, result: LoadResult) -> None:
     )
     result.replaced_loads = sorted(r[0] for r in cur.fetchall())
     drop_landed(cur, wholly)
+    result.purged_loads = purge_superseded(cur, result.source, result.raw_table)
     result.seconds = (finished - load.started).total_seconds()
 
 

@@ -64,6 +64,7 @@ alter table raw.loads add constraint loads_status_check
 -- `cakupan loads remove`: when and by whom (remove_loads)
 alter table raw.loads add column if not exists removed_at timestamptz;
 alter table raw.loads add column if not exists removed_by text;
+alter table raw.loads add column if not exists purged_at timestamptz;
 create table if not exists raw.rejects (
     _load_id       bigint not null,
     _loaded_at     timestamptz not null,
@@ -107,6 +108,7 @@ class LoadResult:
     periods: list[dt.date] = field(default_factory=list)
     replaced_loads: list[int] = field(default_factory=list)
     observations: int = 0  # canonical values written to raw.observations
+    purged_loads: list[int] = field(default_factory=list)  # superseded past the retention
     seconds: float = 0.0
     accept_seconds: float = 0.0  # files: typing and matching the landed rows (the rest landed them)
 
@@ -123,7 +125,7 @@ select exists (
       and pg_get_constraintdef(c.oid) like '%removed%'
 ) and exists (
     select 1 from pg_attribute a
-    where a.attrelid = to_regclass('raw.loads') and a.attname = 'removed_by' and not a.attisdropped
+    where a.attrelid = to_regclass('raw.loads') and a.attname = 'purged_at' and not a.attisdropped
 ) and to_regclass('raw.loads_source_idx') is not null
   and to_regclass('raw.rejects_load_idx') is not null
   and exists (

@@ -5,10 +5,15 @@ their observations, their rejected rows, their landed copies), keeps each in `ra
 `removed` with when and by whom, and recomputes what the other loads of their sources
 supersede (`cakupan.landing.scopes.supersede`): an earlier load that a removed one superseded is
 current again. The next transform rebuilds the months the loads fed from what remains.
+
+`purge_superseded` applies the retention setting: the rows of a load superseded as a whole
+longer ago than `CAKUPAN_SUPERSEDED_RETENTION_DAYS` (default 90; `never` keeps them) are deleted
+the same way, and `raw.loads` keeps the load with `purged_at`.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from psycopg import sql
@@ -174,3 +179,41 @@ def current_loads_of_files(cur, source_files: list[str]) -> list[int]:
 
 
 __all__ = ["LoadRemovalError", "Removal", "current_loads_of_files", "remove_loads"]
+
+
+RETENTION_DAYS_DEFAULT = 90
+
+
+def retention_days() -> int | None:
+    """`CAKUPAN_SUPERSEDED_RETENTION_DAYS`: days a superseded load's rows are kept (None:
+    `never` purge)."""
+    value = os.environ.get("CAKUPAN_SUPERSEDED_RETENTION_DAYS", str(RETENTION_DAYS_DEFAULT))
+    if value.strip().lower() in ("never", "none", ""):
+        return None
+    return max(0, int(value))
+
+
+def purge_superseded(cur, source: str, raw_table: str) -> list[int]:
+    """Delete the rows of the source's loads superseded as a whole before the retention period
+    (their observations, rejects and landed copies too); return them. In the caller's
+    transaction, under the raw table's acceptor lock."""
+    days = retention_days()
+    if days is None:
+        return []
+    cur.execute(
+        "select old.load_id from raw.loads old join raw.loads new on new.load_id ="
+        " old.superseded_by where old.source = %s and old.status = 'succeeded'"
+        " and old.purged_at is null"
+        " and new.finished_at <= clock_timestamp() - make_interval(days => %s)",
+        (source, days),
+    )
+    ids = sorted(r[0] for r in cur.fetchall())
+    if not ids:
+        return []
+    loads = [RemovedLoad(i, source, raw_table, None, "succeeded") for i in ids]
+    _delete_rows(cur, raw_table, loads)
+    delete_observations(cur, ids)
+    cur.execute("delete from raw.rejects where _load_id = any(%s::bigint[])", (ids,))
+    drop_landed(cur, ids)
+    cur.execute("update raw.loads set purged_at = now() where load_id = any(%s::bigint[])", (ids,))
+    return ids
