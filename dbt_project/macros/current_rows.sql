@@ -58,3 +58,19 @@
         ) as ranked
     )
 {%- endmacro %}
+
+{#- Per period, the current loads that feed a dataset (`source:load,...`), from the loads'
+    scopes (raw.load_scopes, a few rows per load) rather than from the observations: what the
+    incremental models' month fingerprints are built from, so that finding the months to
+    rebuild does not read every observation of the history. -#}
+{% macro dataset_loads_by_period(dataset) -%}
+    (
+        select
+            scopes.period,
+            string_agg(distinct scopes.source || ':' || scopes.load_id, ',') as load_ids
+        from {{ source('cakupan', 'load_scopes') }} as scopes
+        where scopes.dataset = '{{ dataset }}'
+            and {{ is_current('scopes.load_id', 'scopes.period', 'scopes.region_code') }}
+        group by scopes.period
+    )
+{%- endmacro %}

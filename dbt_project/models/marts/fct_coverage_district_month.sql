@@ -28,9 +28,8 @@
             residents_loads.load_ids
         )) as inputs_fingerprint
     from (
-        select month, string_agg(distinct load_id::text, ',' order by load_id::text) as load_ids
-        from {{ ref('int_memberships_picked') }}
-        group by month
+        select period as month, load_ids
+        from {{ dataset_loads_by_period('jkn_membership') }} as dataset_loads
     ) as membership_loads
     left join (
         select

@@ -27,12 +27,8 @@
             string_agg(loads.load_ids, ' ' order by loads.load_ids)
         )) as inputs_fingerprint
     from (
-        select
-            month,
-            'bpjs_membership:' || string_agg(distinct load_id::text, ',' order by load_id::text)
-                as load_ids
-        from {{ ref('int_memberships_picked') }}
-        group by month
+        select period as month, 'jkn_membership:' || load_ids as load_ids
+        from {{ dataset_loads_by_period('jkn_membership') }} as dataset_loads
         union all
         -- the distinct load pairs first (a hash aggregate), then one text per month: a sorted
         -- distinct over every row of the table would sort it all

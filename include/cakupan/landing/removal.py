@@ -73,6 +73,10 @@ def remove_loads(cur, load_ids: list[int], *, removed_by: str | None = None) -> 
     for raw_table in sorted({load.raw_table for load in loads}):
         _delete_rows(cur, raw_table, [load for load in loads if load.raw_table == raw_table])
     removal.observations_deleted = delete_observations(cur, ids)
+    # a removed load covers nothing: its scope goes (the facts' month fingerprints read scopes)
+    cur.execute("select to_regclass('raw.load_scopes') is not null")
+    if cur.fetchone()[0]:
+        cur.execute("delete from raw.load_scopes where load_id = any(%s::bigint[])", (ids,))
     cur.execute(
         "with gone as (delete from raw.rejects where _load_id = any(%s::bigint[])"
         " returning _load_id) select _load_id, count(*) from gone group by _load_id",
