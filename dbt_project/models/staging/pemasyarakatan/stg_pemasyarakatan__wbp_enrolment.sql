@@ -1,36 +1,64 @@
+{#- prisoners per facility, kab/kota of domicile and month: the observations of the wbp dataset
+    (any contract feeding it; where several give the same kab/kota and month, the one the
+    precedence seed ranks first), the facility from the observations' detail. The regional
+    office is not a measure: it comes from the Ditjenpas layout's own raw row where there is one. -#}
 with
 
-source as (
-    select * from {{ optional_source('pemasyarakatan', 'pemasyarakatan_wbp_jkn', {
+observations as (
+    select * from {{ ranked_observations('wbp') }} as observations
+    where source_rank = 1
+),
+
+ditjenpas_rows as (
+    select _load_id, _source_row, regional_office
+    from {{ optional_source('pemasyarakatan', 'pemasyarakatan_wbp_jkn', {
         'regional_office': 'text', 'facility_name': 'text', 'domicile_name': 'text',
         'inmates': 'bigint', 'proposed': 'bigint', 'enrolled': 'bigint'
     }) }} as raw_rows
-    -- rows a later load of the same source superseded stay in raw, out of the way
-    where {{ is_current('raw_rows._load_id', 'raw_rows._period', 'raw_rows._region_code') }}
 ),
 
-renamed as (
+pivoted as (
     select
-        _period as month,
-        trim(regexp_replace(facility_name, '\s+', ' ', 'g')) as facility_name,
+        period as month,
+        trim(regexp_replace(detail, '\s+', ' ', 'g')) as facility_name,
+        region_code as district_code,
+        trim(regexp_replace(max(region_code_source), '\s+', ' ', 'g')) as domicile_name_source,
+        max(value) filter (where measure = 'wbp_inmates')::bigint as inmates,
+        max(value) filter (where measure = 'wbp_proposed')::bigint as proposed,
+        max(value) filter (where measure = 'wbp_enrolled')::bigint as enrolled,
+        min(source_file) as source_file,
+        min(source_row) as source_row,
+        max(load_id) as load_id,
+        max(loaded_at) as loaded_at
+    from observations
+    group by period, detail, region_code
+),
+
+final as (
+    select
+        pivoted.month,
+        pivoted.facility_name,
         case
-            when facility_name ~* '^\s*lpka' then 'lpka'
-            when facility_name ~* '^\s*lpp' then 'lpp'
-            when facility_name ~* '^\s*(lapas|lembaga pemasyarakatan)' then 'lapas'
-            when facility_name ~* '^\s*(rutan|rumah tahanan)' then 'rutan'
+            when pivoted.facility_name ~* '^\s*lpka' then 'lpka'
+            when pivoted.facility_name ~* '^\s*lpp' then 'lpp'
+            when pivoted.facility_name ~* '^\s*(lapas|lembaga pemasyarakatan)' then 'lapas'
+            when pivoted.facility_name ~* '^\s*(rutan|rumah tahanan)' then 'rutan'
             else 'other'
         end as facility_type,
-        trim(regional_office) as regional_office,
-        _region_code as district_code,
-        trim(regexp_replace(domicile_name, '\s+', ' ', 'g')) as domicile_name_source,
-        inmates::bigint as inmates,
-        proposed::bigint as proposed,
-        enrolled::bigint as enrolled,
-        _source_file as source_file,
-        _source_row as source_row,
-        _load_id as load_id,
-        _loaded_at as loaded_at
-    from source
+        trim(ditjenpas_rows.regional_office) as regional_office,
+        pivoted.district_code,
+        pivoted.domicile_name_source,
+        pivoted.inmates,
+        pivoted.proposed,
+        pivoted.enrolled,
+        pivoted.source_file,
+        pivoted.source_row,
+        pivoted.load_id,
+        pivoted.loaded_at
+    from pivoted
+    left join ditjenpas_rows
+        on pivoted.load_id = ditjenpas_rows._load_id
+        and pivoted.source_row = ditjenpas_rows._source_row
 )
 
-select * from renamed
+select * from final
