@@ -93,11 +93,11 @@ def record(measured_path: Path) -> None:
     os.replace(measured_path, measured_path.with_name(STATE_FILE))
 
 
-def _failed(step: str, result) -> None:
+def _failed(step: str, result, level: int = logging.ERROR) -> None:
     # dbt has logged the nodes' errors; an exception (a database that cannot be reached, a
     # project that does not parse) is said once more in a line of its own
     reason = f": {result.exception}" if result.exception is not None else ""
-    log.error("dbt %s failed%s", step, reason)
+    log.log(level, "dbt %s failed%s", step, reason)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -112,10 +112,12 @@ def run(args: argparse.Namespace) -> int:
     dbt = dbtRunner(manifest=parsed.result)  # the freshness and the build share this parse
     freshness = dbt.invoke(["source", "freshness", *quiet, *project])
     if not freshness.success:
-        _failed("source freshness", freshness)
         if args.new_loads:
+            _failed("source freshness", freshness)
             log.error("which sources have new loads is unknown: nothing built")
             return 1
+        # a whole build needs no freshness; it keeps none, so the next --new-loads builds all
+        _failed("source freshness", freshness, logging.WARNING)
     state = Path(args.state)
     fresh = measured(freshness.result, state) if freshness.success else None
     build = build_args(
