@@ -171,7 +171,8 @@ def transform(
     project = config.dbt_project_dir()
     cmd = [sys.executable, "-m", "cakupan.dbt_session", "--project-dir", str(project)]
     cmd += ["--state", str(transform_state_dir(params))]
-    cmd += ["--new-loads"] * new_loads + ["--full-refresh"] * full_refresh + ["--quiet"] * quiet
+    flags = {"--new-loads": new_loads, "--full-refresh": full_refresh, "--quiet": quiet}
+    cmd += [flag for flag, wanted in flags.items() if wanted]
     log.info("running dbt source freshness and build%s", " (new loads)" * new_loads)
     result = subprocess.run(cmd, env=dbt_env(params), cwd=project)
     if check and result.returncode != 0:
