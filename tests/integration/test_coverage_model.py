@@ -611,7 +611,8 @@ def test_a_new_month_does_not_rebuild_history(built, conn):
 
     # a dimension a fact joins changes (here a rule's description, which no fact shows): each
     # month's inputs fingerprint changes, so the district fact rebuilds every month; the group
-    # fact, which does not read the rules, none
+    # fact, which does not read the rules, none (built by name: nothing was loaded, so
+    # `--new-loads` would not build them)
     with conn.cursor() as cur:
         cur.execute("update marts.dim_uhc_rules set description = description || ' (edited)'")
     conn.commit()
