@@ -8,8 +8,7 @@
 -#}
 {% macro optional_source(source_name, table_name, fields) -%}
     {%- set relation = source(source_name, table_name) -%}
-    {%- if execute and table_name in var('optional_sources', [])
-        and adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
+    {%- if execute and table_name in var('optional_sources', []) and not raw_table_exists(relation) -%}
     (
         select
             null::bigint as _load_id,
@@ -37,8 +36,7 @@
     exist yet) warns "no data" instead of failing; every other source is checked as dbt does.
 -#}
 {% macro postgres__collect_freshness(source, loaded_at_field, filter) %}
-    {%- if source.identifier in var('optional_sources', [])
-        and adapter.get_relation(source.database, source.schema, source.identifier) is none -%}
+    {%- if source.identifier in var('optional_sources', []) and not raw_table_exists(source) -%}
         {% call statement('collect_freshness', fetch_result=True, auto_begin=False) -%}
             select null::timestamptz as max_loaded_at, {{ current_timestamp() }} as snapshotted_at
         {%- endcall %}
@@ -46,3 +44,16 @@
     {%- endif -%}
     {{ return(dbt.default__collect_freshness(source, loaded_at_field, filter)) }}
 {% endmacro %}
+
+
+{#-
+    Whether a raw table exists, asked of the database rather than of dbt's relation cache: a
+    command that has not filled that cache beforehand (`dbt source freshness`) fills it from its
+    threads as they ask, and a thread can read the list of a schema another is still filling, so
+    a table that exists could be reported missing (a source measured as never loaded).
+-#}
+{% macro raw_table_exists(relation) -%}
+    {%- set name = relation.include(database=false).render() -%}
+    {%- set found = run_query("select to_regclass(" ~ dbt.string_literal(name) ~ ") is not null") -%}
+    {{ return(found.columns[0].values()[0]) }}
+{%- endmacro %}

@@ -73,16 +73,19 @@ def _dbt(args) -> int:
 def _transform(args) -> int:
     from cakupan.pipeline import transform
 
-    if args.after:
-        from cakupan.sources.contracts import load_contracts
-
-        unknown = sorted(set(args.after) - set(load_contracts()))
-        if unknown:
-            names = ", ".join(unknown)
-            raise ValueError(f"no source contract {names} (see `cakupan sources list`)")
+    if args.after is not None:
+        # the former form, kept for scripts: the loads themselves now tell what changed
+        print(
+            "note: --after is now --new-loads: it builds what every load since the last "
+            "transform changes, whichever sources they were (no contract names needed)",
+            file=sys.stderr,
+        )
     params = _checked_warehouse()
     return transform(
-        after=args.after or (), full_refresh=args.full_refresh, params=params, check=False
+        new_loads=args.new_loads or args.after is not None,
+        full_refresh=args.full_refresh,
+        params=params,
+        check=False,
     )
 
 
@@ -214,14 +217,19 @@ def _add_pipeline(sub) -> None:
 
     transform = sub.add_parser(
         "transform",
-        help="dbt build of the warehouse: everything, or what new loads of some sources change",
+        help="dbt build of the warehouse: everything, or what the loads since the last one change",
     )
     what = transform.add_mutually_exclusive_group()
     what.add_argument(
+        "--new-loads",
+        action="store_true",
+        help="only what the loads since the last transform change (a new month: seconds)",
+    )
+    what.add_argument(
         "--after",
-        nargs="+",
+        nargs="*",
         metavar="CONTRACT",
-        help="only the tables these sources' new loads change (bpjs_membership: a new month)",
+        help="the former form of --new-loads (the contract names are no longer needed)",
     )
     what.add_argument("--full-refresh", action="store_true", help="rebuild everything")
     transform.set_defaults(func=_transform)

@@ -244,73 +244,49 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-# every load also writes the load log (raw.loads, raw.rejects), which the dq_* marts read: what
-# is downstream of its staging models (a few staging views also read raw.loads, for a source's
-# name: what is downstream of them is selected by their own sources)
-LOAD_LOG_MODELS = ("stg_cakupan__loads", "stg_cakupan__rejects")
-
-
-def transform_args(
-    *, after: list[str] | tuple[str, ...] = (), full_refresh: bool = False
-) -> list[str]:
-    """The `dbt build` of a transform: the whole project, or what new loads of `after` change.
-
-    With `after` (contract names, `bpjs_membership`), only the tables and incremental models
-    downstream of those raw tables and of the load log are built, and the data tests downstream
-    of them run (those on staging views too). Views are not recreated: they read the raw tables
-    as they are, so new rows need no view rebuilt; unit tests and the data tests tagged `logic`
-    are left out: they test the SQL, which new data does not change. After changing models,
-    build the whole project.
-    """
-    args = ["build"]
-    if full_refresh:
-        if after:
-            raise ValueError("a full refresh builds everything: it takes no `after`")
-        args.append("--full-refresh")
-    if after:
-        from cakupan.sources.contracts import load_contracts
-
-        contracts = load_contracts()
-        # a contract's raw table, and the observations of the dataset it feeds (what the facts
-        # read)
-        datasets = sorted(
-            {contracts[n].feeds.dataset for n in after if n in contracts and contracts[n].feeds}
-        )
-        select = []
-        for source in (
-            [f"source:*.{name}+" for name in after]
-            + [f"source:observations.{dataset}+" for dataset in datasets]
-            + [f"{name}+" for name in LOAD_LOG_MODELS]
-        ):
-            select += [
-                f"{source},config.materialized:table",
-                f"{source},config.materialized:incremental",
-                f"{source},resource_type:test",
-            ]
-        # tests of the SQL's logic (tag `logic`) read the whole history and new data cannot
-        # break them: a whole build runs them
-        args += [
-            "--select",
-            *select,
-            "--exclude",
-            "tag:logic",
-            "--exclude-resource-type",
-            "unit_test",
-        ]
-    return args
+def transform_state_dir(params) -> Path:
+    """Where the freshness of the sources at this warehouse's last successful transform is kept
+    (dbt's `--state` for the selector `new_loads`): one folder per host, port and database."""
+    key = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{params.host}-{params.port}-{params.dbname}")
+    return config.state_dir() / "transform" / key
 
 
 def transform(
     *,
-    after: list[str] | tuple[str, ...] = (),
+    new_loads: bool = False,
     full_refresh: bool = False,
     params=None,
     check: bool = True,
     quiet: bool = False,
 ) -> int:
-    """Build the warehouse with dbt: everything, or only what new loads of `after` change."""
-    args = transform_args(after=after, full_refresh=full_refresh)
-    return run_dbt([*args, "--quiet"] if quiet else args, params=params, check=check)
+    """Build the warehouse with dbt: everything, or only what the loads since the last transform
+    change (`new_loads`).
+
+    Both first measure the sources' freshness (`dbt source freshness`, which warns of a source
+    not loaded for too long) and, once the build succeeds, keep it for the next `new_loads`. With
+    `new_loads`, dbt's selector `new_loads` (dbt_project/selectors.yml) builds the tables and
+    incremental models downstream of the sources with newer rows than at the last transform and
+    of the load log (`raw.loads`, `raw.rejects`), and runs the data tests downstream of them
+    (those on staging views too). Views are not recreated: they read the raw tables as they are;
+    unit tests and the data tests tagged `logic` are left out: they test the SQL, which new data
+    does not change. Without a kept freshness (the first transform of a warehouse here), or when
+    a source has its first rows, it builds everything. After changing models, build everything.
+    """
+    from cakupan.warehouse import resolve_params
+
+    if new_loads and full_refresh:
+        raise ValueError("a full refresh builds everything: it takes no `new_loads`")
+    params = params or resolve_params()
+    project = config.dbt_project_dir()
+    cmd = [sys.executable, "-m", "cakupan.dbt_session", "--project-dir", str(project)]
+    cmd += ["--state", str(transform_state_dir(params))]
+    flags = {"--new-loads": new_loads, "--full-refresh": full_refresh, "--quiet": quiet}
+    cmd += [flag for flag, wanted in flags.items() if wanted]
+    log.info("running dbt source freshness and build%s", " (new loads)" * new_loads)
+    result = subprocess.run(cmd, env=dbt_env(params), cwd=project)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"the transform failed with exit code {result.returncode}")
+    return result.returncode
 
 
 def _explain_failures(params) -> None:

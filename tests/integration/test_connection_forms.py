@@ -166,7 +166,7 @@ def test_each_connection_form_runs_the_warehouse(form, server, base_env, tmp_pat
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     assert "Latest month: 2025-12" in demo.stdout
 
-    transform = _cakupan(env, "transform", "--after", "bpjs_membership")
+    transform = _cakupan(env, "transform", "--new-loads")
     outputs.append(transform.stdout + transform.stderr)
     assert transform.returncode == 0, transform.stdout[-3000:]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from cakupan.landing.raw import split_table
-from cakupan.sources.contracts import Contract
+from cakupan.sources.contracts import Contract, measure_catalogue
 
 OBSERVATIONS_DDL = """
 create schema if not exists raw;
@@ -54,23 +54,28 @@ def partition_name(dataset: str) -> str:
 
 
 def ensure_observations(conn, dataset: str) -> None:
-    """Create `raw.observations` and the dataset's partition when missing, in a short
+    """Create `raw.observations` and every dataset's partition when missing, in a short
     transaction of its own (committed), as the landing's other DDL is."""
     with conn.cursor() as cur:
+        names = sorted({dataset, *measure_catalogue()})
         cur.execute(
-            "select to_regclass(%s) is not null and exists (select from pg_attribute"
-            " where attrelid = to_regclass('raw.observations') and attname = 'region_code_source')",
-            (f"raw.{partition_name(dataset)}",),
+            "select count(*) = %s and exists (select from pg_attribute"
+            " where attrelid = to_regclass('raw.observations') and attname = 'region_code_source')"
+            " from pg_class where relnamespace = 'raw'::regnamespace and relname = any(%s::text[])",
+            (len(names), [partition_name(n) for n in names]),
         )
         if cur.fetchone()[0]:
             return
         cur.execute("select pg_advisory_xact_lock(hashtext('cakupan.observations_ddl'))")
         cur.execute(OBSERVATIONS_DDL)
-        cur.execute(
-            sql.SQL(
-                "create table if not exists raw.{} partition of raw.observations for values in ({})"
-            ).format(sql.Identifier(partition_name(dataset)), sql.Literal(dataset))
-        )
+        # every dataset's partition at once: dbt's source freshness reads each of them
+        for name in names:
+            cur.execute(
+                sql.SQL(
+                    "create table if not exists raw.{} partition of raw.observations"
+                    " for values in ({})"
+                ).format(sql.Identifier(partition_name(name)), sql.Literal(name))
+            )
     conn.commit()
 
 
