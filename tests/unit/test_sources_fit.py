@@ -36,7 +36,8 @@ def test_contract_for_file_plain_messages(tmp_path, contracts):
         "unknown contract 'bpjs_membershp' (did you mean 'bpjs_membership'?); the contracts are"
         " bpjs_branch_pekalongan, bpjs_membership, "
     )
-    assert str(info.value).endswith(", pemasyarakatan_wbp_jkn (`cakupan sources list`)")
+    names = ", ".join(sorted(load_contracts()))
+    assert str(info.value).endswith(f"the contracts are {names} (`cakupan sources list`)")
     with pytest.raises(UnknownContract, match=r"^unknown contract 'zzz'; the contracts are "):
         contract_for_file(path, contracts, name="zzz")
     with pytest.raises(SourceFileError) as info:
