@@ -49,12 +49,11 @@
             ) as source_rank
         from (
             select observations.*, coalesce(precedence.precedence, 1000) as precedence
-            from {{ observations_of(dataset) }} as observations
+            from {{ current_observations(dataset) }} as observations
             left join {{ ref('source_precedence') }} as precedence
                 on precedence.dataset = '{{ dataset }}'
                 and observations.source = precedence.source_name
             where observations.region_level = 'district'
-                and {{ is_current('observations.load_id', 'observations.period', 'observations.region_code') }}
         ) as ranked
     )
 {%- endmacro %}
@@ -73,4 +72,23 @@
             and {{ is_current('scopes.load_id', 'scopes.period', 'scopes.region_code') }}
         group by scopes.period
     )
+{%- endmacro %}
+
+{#- A dataset's current observations: not superseded by a later load of the same source (a
+    load's observations are written in the transaction that makes it succeed, and deleted with
+    it when it is removed: no load status to filter, nor a dependency on the load log). -#}
+{% macro current_observations(dataset) -%}
+    (
+        select observations.*
+        from {{ observations_of(dataset) }} as observations
+        where {{ is_current('observations.load_id', 'observations.period', 'observations.region_code') }}
+    )
+{%- endmacro %}
+
+{#- The lineage of a pivoted group of observations: its first file and row, its load. -#}
+{% macro observation_lineage() -%}
+        min(source_file) as source_file,
+        min(source_row) as source_row,
+        max(load_id) as load_id,
+        max(loaded_at) as loaded_at
 {%- endmacro %}

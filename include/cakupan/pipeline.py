@@ -153,6 +153,26 @@ def _api_contract(source: str):
     return contract
 
 
+def _fetch(conn, contract, wanted, credentials, planned, run_id, progress):
+    """The API source's records, as an extraction; a fault is recorded as a failed load."""
+    from cakupan.landing.raw import record_failure
+    from cakupan.sources.api import ApiSourceError, extract_api
+    from cakupan.sources.errors import SourceFileError
+
+    started = dt.datetime.now(dt.UTC)
+    if progress is not None:
+        progress(f"{contract.name}: fetching {planned.location}")
+    try:
+        extraction, request = extract_api(contract, wanted, credentials)
+    except (ApiSourceError, SourceFileError) as exc:
+        record_failure(conn, contract.name, contract.raw_table, planned.location, None,
+                       planned.endpoint, run_id, started, exc)  # fmt: skip
+        raise
+    if progress is not None:
+        progress(f"{contract.name}: {request.records:,} records in {request.responses} response(s)")
+    return extraction, request
+
+
 def load_api(
     source: str,
     period: str | None = None,
@@ -169,15 +189,7 @@ def load_api(
     request or of its answer is one `ApiSourceError`, recorded in `raw.loads` as failed; nothing
     is loaded."""
     from cakupan.landing.load import land_file
-    from cakupan.landing.raw import record_failure
-    from cakupan.sources.api import (
-        ApiSourceError,
-        credentials_from_env,
-        extract_api,
-        parse_request_period,
-        plan_request,
-    )
-    from cakupan.sources.errors import SourceFileError
+    from cakupan.sources.api import credentials_from_env, parse_request_period, plan_request
     from cakupan.warehouse import connect
 
     contract = _api_contract(source)
@@ -186,18 +198,8 @@ def load_api(
     planned = plan_request(contract, wanted, credentials)  # a wrong period or key: no load
     own = conn is None
     conn = conn or connect(application_name=f"cakupan-load-{contract.name}")
-    started = dt.datetime.now(dt.UTC)
     try:
-        if progress is not None:
-            progress(f"{source}: fetching {planned.location}")
-        try:
-            extraction, request = extract_api(contract, wanted, credentials)
-        except (ApiSourceError, SourceFileError) as exc:
-            record_failure(conn, contract.name, contract.raw_table, planned.location, None,
-                           planned.endpoint, run_id, started, exc)  # fmt: skip
-            raise
-        if progress is not None:
-            progress(f"{source}: {request.records:,} records in {request.responses} response(s)")
+        extraction, request = _fetch(conn, contract, wanted, credentials, planned, run_id, progress)
         result = land_file(
             conn,
             contract,
@@ -211,7 +213,7 @@ def load_api(
         if own:
             conn.close()
     log.info(
-        "%s: %s records fetched, %s landed, %s rejected, %s skipped (load %s)",
+        "%s: %s records fetched, %s accepted, %s rejected, %s skipped (load %s)",
         request.location,
         request.records,
         result.rows_landed,

@@ -16,10 +16,7 @@ pivoted as (
         detail::integer as decile,
         max(value) filter (where measure = 'dtsen_individuals')::bigint as individuals,
         max(value) filter (where measure = 'dtsen_pbi_participants')::bigint as pbi_participants,
-        min(source_file) as source_file,
-        min(source_row) as source_row,
-        max(load_id) as load_id,
-        max(loaded_at) as loaded_at
+        {{ observation_lineage() }}
     from observations
     group by region_code, period, detail
 )

@@ -23,10 +23,7 @@ pivoted as (
         max(value) filter (where group_code = 'sex_male')::bigint as residents_male,
         max(value) filter (where group_code = 'sex_female')::bigint as residents_female,
         max(value) filter (where group_code = 'all')::bigint as residents_published,
-        min(source_file) as source_file,
-        min(source_row) as source_row,
-        max(load_id) as load_id,
-        max(loaded_at) as loaded_at
+        {{ observation_lineage() }}
     from observations
     group by region_code, period, detail
 )

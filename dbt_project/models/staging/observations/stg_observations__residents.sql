@@ -2,17 +2,8 @@
     same source -#}
 with
 
-observations as (
-    select * from {{ observations_of('residents') }} as observations
-),
-
--- a load's observations are written in the transaction that makes it succeed, and deleted with
--- it when it is removed: no other load status to filter (nor a dependency on the load log, which
--- every load changes)
 current_observations as (
-    select observations.*
-    from observations
-    where {{ is_current('observations.load_id', 'observations.period', 'observations.region_code') }}
+    select * from {{ current_observations('residents') }} as observations
 ),
 
 renamed as (

@@ -26,10 +26,7 @@ pivoted as (
         max(value) filter (where measure = 'wbp_inmates')::bigint as inmates,
         max(value) filter (where measure = 'wbp_proposed')::bigint as proposed,
         max(value) filter (where measure = 'wbp_enrolled')::bigint as enrolled,
-        min(source_file) as source_file,
-        min(source_row) as source_row,
-        max(load_id) as load_id,
-        max(loaded_at) as loaded_at
+        {{ observation_lineage() }}
     from observations
     group by period, detail, region_code
 ),
