@@ -286,6 +286,8 @@ def transform(
     cmd += [flag for flag, wanted in flags.items() if wanted]
     log.info("running dbt source freshness and build%s", " (new loads)" * new_loads)
     result = subprocess.run(cmd, env=dbt_env(params), cwd=project)
+    if result.returncode != 0:
+        _explain_failures(params)
     if check and result.returncode != 0:
         raise RuntimeError(f"the transform failed with exit code {result.returncode}")
     return result.returncode
