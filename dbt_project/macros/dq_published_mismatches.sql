@@ -9,15 +9,15 @@
         select 'jkn_membership' as source_name, period as month, load_ids as load_id
         from {{ dataset_loads_by_period('jkn_membership') }} as dataset_loads
         union
-        select distinct 'bpjs_participants_by_age', month, load_id::text
-        from {{ ref('stg_bpjs__participants_by_age') }}
+        select 'participants_by_age', period, load_ids
+        from {{ dataset_loads_by_period('participants_by_age') }} as dataset_loads
         union
         select distinct 'dukcapil_residents', semester_month::date, load_id::text
         from (select distinct semester_start_month, semester_end_date, load_id from {{ ref('stg_dukcapil__residents') }}) as semesters
         cross join lateral generate_series(semester_start_month, semester_end_date, interval '1 month') as semester_month
         union
-        select distinct 'dukcapil_residents_by_age', semester_start_month, load_id::text
-        from {{ ref('stg_dukcapil__residents_by_age') }}
+        select 'residents_by_age', period, load_ids
+        from {{ dataset_loads_by_period('residents_by_age') }} as dataset_loads
     ) as loads
     group by month
 {%- endmacro %}

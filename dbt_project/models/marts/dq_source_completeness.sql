@@ -1,5 +1,8 @@
+{{ config(materialized='view', on_schema_change='fail') }}
 {#- per source and period: how many of the kab/kota of dim_districts the source reported, and how
-    many codes it reported that dim_districts does not know -#}
+    many codes it reported that dim_districts does not know. A view: it reads every source's
+    every period, which a new month's build would otherwise rewrite whole (5.6 s of a 9.4 s
+    month at 144 months of history); BI reads it as it is. -#}
 with
 
 districts as (
