@@ -1,7 +1,9 @@
 {{ config(materialized='view', schema='dq', on_schema_change='fail') }}
 {#- where two sources give the same measure of the same kab/kota and month and their values
     differ by more than the var source_disagreement_tolerance_pct (percent of the value the
-    facts take): the source the facts take against each alternative, both loads and values. -#}
+    facts take): the source the facts take against each alternative, both loads and values.
+    Only the kab/kota-months more than one source reports are ranked and paired (the sources
+    ranked as int_memberships_by_source ranks them), so the view reads the observations once. -#}
 {%- set tolerance = var('source_disagreement_tolerance_pct') %}
 with
 
@@ -10,18 +12,53 @@ observations as (
     where region_level = 'district'
 ),
 
-ranks as (
-    select district_code, month, source_name, source_rank
-    from {{ ref('int_memberships_by_source') }}
+precedence as (
+    select source_name, precedence
+    from {{ ref('source_precedence') }}
+    where dataset = 'jkn_membership'
+),
+
+contested as (
+    select region_code, month
+    from observations
+    group by region_code, month
+    having count(distinct source_name) > 1
+),
+
+contested_observations as (
+    select observations.*
+    from observations
+    inner join contested
+        on observations.region_code = contested.region_code
+        and observations.month = contested.month
+),
+
+sources as (
+    select region_code, month, source_name, max(load_id) as load_id
+    from contested_observations
+    group by region_code, month, source_name
+),
+
+ranked_sources as (
+    select
+        sources.region_code,
+        sources.month,
+        sources.source_name,
+        row_number() over (
+            partition by sources.region_code, sources.month
+            order by coalesce(precedence.precedence, 1000), sources.load_id desc
+        ) as source_rank
+    from sources
+    left join precedence on sources.source_name = precedence.source_name
 ),
 
 ranked as (
-    select observations.*, ranks.source_rank
-    from observations
-    inner join ranks
-        on observations.region_code = ranks.district_code
-        and observations.month = ranks.month
-        and observations.source_name = ranks.source_name
+    select contested_observations.*, ranked_sources.source_rank
+    from contested_observations
+    inner join ranked_sources
+        on contested_observations.region_code = ranked_sources.region_code
+        and contested_observations.month = ranked_sources.month
+        and contested_observations.source_name = ranked_sources.source_name
 ),
 
 pairs as (
