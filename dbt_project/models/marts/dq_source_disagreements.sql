@@ -3,7 +3,9 @@
     differ by more than the var source_disagreement_tolerance_pct (percent of the value the
     facts take): the source the facts take against each alternative, both loads and values.
     Only the kab/kota-months more than one source reports are ranked and paired (the sources
-    ranked as int_memberships_by_source ranks them), so the view reads the observations once. -#}
+    ranked as int_memberships_by_source ranks them), so the view reads the observations once.
+    `contested` is materialized: the planner underestimates the current observations (an anti
+    join on the superseded loads) and, inlined, re-ran its aggregate for every observation. -#}
 {%- set tolerance = var('source_disagreement_tolerance_pct') %}
 with
 
@@ -18,7 +20,7 @@ precedence as (
     where dataset = 'jkn_membership'
 ),
 
-contested as (
+contested as materialized (
     select region_code, month
     from observations
     group by region_code, month
