@@ -58,7 +58,16 @@ def _snapshot(conn) -> dict[str, str]:
     return digests
 
 
+# a raw row is current unless a later load of its source superseded it (it stays in raw)
+CURRENT = (
+    " where not exists (select from raw.superseded s where s.load_id = t._load_id"
+    " and (s.period = t._period or s.period is null)"
+    " and s.region_code in ('*', coalesce(t._region_code, '')))"
+)
+
+
 def _raw_counts(conn) -> dict[str, int]:
+    """The current rows of each raw table (and the rejects of the current loads)."""
     counts = {}
     with conn.cursor() as cur:
         for table in (
@@ -66,10 +75,14 @@ def _raw_counts(conn) -> dict[str, int]:
             "bps_region_bridge",
             "dukcapil_residents",
             "bpjs_membership",
-            "rejects",
         ):
-            cur.execute(f"select count(*) from raw.{table}")  # noqa: S608 - constant names
+            cur.execute(f"select count(*) from raw.{table} t" + CURRENT)  # noqa: S608
             counts[table] = cur.fetchone()[0]
+        cur.execute(
+            "select count(*) from raw.rejects where _load_id in"
+            " (select load_id from raw.loads where superseded_by is null)"
+        )
+        counts["rejects"] = cur.fetchone()[0]
     return counts
 
 
@@ -239,7 +252,9 @@ def test_loads_superseded_by_the_rerun(demo_runs, conn):
             " and status = 'succeeded' and superseded_by is null"
         )
         assert cur.fetchone()[0] == 48
-        cur.execute("select count(distinct _load_id), count(*) from raw.bpjs_membership")
+        cur.execute(
+            "select count(distinct _load_id), count(*) from raw.bpjs_membership t" + CURRENT
+        )
         assert cur.fetchone() == (48, 48 * 514)
 
 
@@ -286,7 +301,8 @@ def test_a_failing_dbt_build_fails_the_transform_run_and_alerts_once(
         )
         (project / "target").mkdir()
         shutil.copy(root / "dbt_project" / "target" / "manifest.json", project / "target")
-        broken = project / "models" / "staging" / "bpjs" / "stg_bpjs__memberships.sql"
+        staging = project / "models" / "staging" / "observations"
+        broken = staging / "stg_observations__jkn_membership.sql"
         text = broken.read_text()
         assert text.rstrip().endswith("select * from renamed")
         # fails when dbt creates the view
