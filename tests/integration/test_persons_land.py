@@ -236,3 +236,79 @@ def test_bi_reader_cannot_read_restricted(pdb, warehouse, tmp_path, monkeypatch)
             bi.rollback()
     finally:
         bi.close()
+
+
+MEMBERSHIP_HEADER = [
+    "NO_KARTU", "NIK", "NAMA", "TGL_LAHIR", "JENIS_KELAMIN", "SEGMEN", "STATUS_PESERTA",
+    "KETERANGAN", "TMT", "FASKES_TK1", "KODE_DESA",
+]  # fmt: skip
+
+
+def test_a_membership_master_keys_cards_and_maps_its_codes(pdb, tmp_path):
+    people = register_rows(6)
+    segments = ["PBI APBN", "PD PEMDA", "PPU", "PBPU", "BP", "MANDIRI"]  # the last: unknown
+    rows = [
+        {"NO_KARTU": f"000{1234567890 + i}", "NIK": p["NIK"], "NAMA": p["NAMA_LGKP"],
+         "TGL_LAHIR": "-".join(reversed(p["TGL_LHR"].split("-"))),
+         "JENIS_KELAMIN": p["JENIS_KLMIN"][0], "SEGMEN": segments[i],
+         "STATUS_PESERTA": "NON AKTIF" if i % 2 else "AKTIF",
+         "KETERANGAN": "MENUNGGAK IURAN" if i % 2 else "", "TMT": "2014-01-01",
+         "FASKES_TK1": "PUSKESMAS TENGGARONG", "KODE_DESA": p["KODE_DESA"]}
+        for i, p in enumerate(people)
+    ]  # fmt: skip
+    rows.append(dict(rows[0], NO_KARTU=""))  # no card: unusable
+    path = write_csv(tmp_path / "persons/bpjs_peserta_6402_2025-06.csv", MEMBERSHIP_HEADER, rows)
+    result = load_file(path, "bpjs_membership_master", conn=pdb)
+    assert (result["rows_landed"], result["rows_rejected"]) == (5, 2)
+    got = _one(
+        pdb,
+        "select segment, active, inactive_reason is not null, card_key, registered_on::text"
+        " from restricted.person_records order by row_number",
+    )
+    assert [g[:3] for g in got] == [
+        ("PBI APBN", True, False), ("PBI APBD", False, True), ("PPU", True, False),
+        ("PBPU", False, True), ("BP", True, False),
+    ]  # fmt: skip
+    assert [g[3] for g in got] == [_keyed(r["NO_KARTU"]) for r in rows[:5]]
+    assert {g[4] for g in got} == {"2014-01-01"}
+    reasons = [r for (r,) in _one(pdb, "select reason from raw.person_rejects order by 1")]
+    assert reasons == [
+        "NO_KARTU (card_no): required but empty",
+        "SEGMEN (segment): not one of the contract's values",
+    ]
+
+
+def test_a_wbp_workbook_lands_its_date_cells_and_home_districts(pdb, tmp_path):
+    import datetime as dt
+
+    import xlsxwriter
+
+    people = register_rows(3)
+    path = tmp_path / "persons/wbp_6402_2025-06.xlsx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("WBP")
+    header = ["NO", "NIK", "NAMA", "JENIS_KELAMIN", "TANGGAL_LAHIR", "ALAMAT_ASAL",
+              "KODE_DESA_ASAL", "NAMA_UPT"]  # fmt: skip
+    sheet.write_row(0, 0, header)
+    dates = book.add_format({"num_format": "yyyy-mm-dd"})
+    homes = [p["KODE_DESA"] for p in people[:2]] + ["31.71.01.1001"]  # Jakarta: not listed
+    for i, p in enumerate(people, start=1):
+        birth = dt.datetime.strptime(p["TGL_LHR"], "%d-%m-%Y")
+        sheet.write_row(i, 0, [i, p["NIK"], p["NAMA_LGKP"], p["JENIS_KLMIN"][0]])
+        sheet.write_datetime(i, 4, birth, dates)
+        sheet.write_row(i, 5, [p["ALAMAT"], homes[i - 1], "RUTAN KELAS IIA TENGGARONG"])
+    book.close()
+    result = load_file(path, "wbp_list", conn=pdb)
+    assert (result["rows_landed"], result["rows_rejected"], result["nik_invalid"]) == (3, 0, 0)
+    assert result["districts"] == {"64.02": 2, "31.71": 1}
+    got = _one(
+        pdb,
+        "select row_number, district_code, kecamatan_code, birth_date::text, facility"
+        " from restricted.person_records order by row_number",
+    )
+    births = [dt.datetime.strptime(p["TGL_LHR"], "%d-%m-%Y").date().isoformat() for p in people]
+    assert [g[3] for g in got] == births
+    assert [g[:3] for g in got] == [
+        (1, "64.02", "64.02.01"), (2, "64.02", "64.02.01"), (3, "31.71", "31.71.01"),
+    ]  # fmt: skip
