@@ -40,7 +40,7 @@ DEFAULT_DEMO_RESIDENTS = 20_000
 # Register (Dukcapil) flaws: rare, the register is the reference.
 REGISTER_NIK_MISSING_RATE = 0.002
 REGISTER_NIK_INVALID_RATE = 0.002  # a digit dropped, or birth-day digits 00
-REGISTER_ADDRESS_DASH_RATE = 0.003  # ALAMAT "-": intended text that looks like a formula
+REGISTER_ADDRESS_DASH_RATE = 0.003  # households with ALAMAT "-" (text that looks like a formula)
 
 # Enrolment and the BPJS master.
 NOT_ENROLLED_HOUSEHOLD_RATE = 0.065  # whole households never enrolled
@@ -377,8 +377,7 @@ class _Kabupaten:
         street = rng.choice(names.STREETS)
         address = street if street.startswith("DUSUN") else f"{street} NO. {rng.randint(1, 120)}"
         if rng.random() < REGISTER_ADDRESS_DASH_RATE:
-            address = "-"
-            self.count("register_address_dash")
+            address = "-"  # households: the rows of its members carry it
         members = []
         for sex, age in self.ages()[:room]:
             members.append(self.person(kec, prefix, group, muslim, sex, age, kk))
@@ -453,6 +452,8 @@ class _Kabupaten:
                     "HIDUP" if p.alive else "MATI", _dmy(p.died) if p.died else "",
                 ]
             )  # fmt: skip
+            if hh.address == "-":
+                self.count("register_address_dash")
             if not p.alive:
                 self.count("register_dead")
             elif p.age >= 18 and (p.sex == "L" or self.rng.random() < 0.05):
