@@ -305,3 +305,25 @@ def test_rejects_bad_arguments(tmp_path):
         gen.generate_persons(tmp_path, residents=10)
     with pytest.raises(ValueError, match="period"):
         gen.generate_persons(tmp_path, residents=2_000, period="2025-6")
+
+
+def test_cli_writes_the_person_files(tmp_path, capsys):
+    from cakupan.cli import main
+
+    out = tmp_path / "persons"
+    assert main(["demo", "persons", "--residents", "2000", "--out", str(out), "--seed", "3"]) == 0
+    written = sorted(p.name for p in out.iterdir())
+    assert written == sorted(gen.file_names("2025-06").values())
+    said = capsys.readouterr().out
+    assert "register 2,000" in said and "64.02.20 Samboja Barat written" in said
+    assert main(["demo", "persons", "--residents", "20", "--out", str(out)]) == 1
+    assert "at least 1,000" in capsys.readouterr().err
+
+
+def test_demo_generate_writes_persons_into_the_sources(tmp_path):
+    from cakupan.demo import generate as demo_generate
+
+    said: list[str] = []
+    written = demo_generate._write_persons(tmp_path / "persons", 1_500, said.append)
+    assert [p.parent.name for p in written] == ["persons"] * 5
+    assert "1,500 residents" in said[0]
