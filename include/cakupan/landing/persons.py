@@ -146,16 +146,37 @@ def _accept(conn, contract, extraction, key, load_id, source_file, progress) -> 
                 progress(f"{source_file}: landed as text; checking and keying")
             columns = _columns(contract, found, marks)
             _ensure_partitions(cur, columns, relation, lookups)
+            first_id = _reserve_ids(cur, relation)
             cur.execute(
                 load_statement(
-                    contract, columns, relation, row, lookups, load_id=load_id, period=period
-                )
+                    contract,
+                    columns,
+                    relation,
+                    row,
+                    lookups,
+                    load_id=load_id,
+                    period=period,
+                    first_id=first_id,
+                )  # fmt: skip
             )
             _count(cur.fetchall(), result)
             cur.execute(sql.SQL("drop table {}").format(relation))
         sha = extraction.sha256
         cur.execute("update raw.loads set source_sha256 = %s where load_id = %s", (sha, load_id))
     return result
+
+
+def _reserve_ids(cur, relation) -> int:
+    """A block of record ids for the sheet's rows (row numbers 1..N): the first minus one."""
+    cur.execute(sql.SQL("select coalesce(max(_row), 0) + 1 from {}").format(relation))
+    size = cur.fetchone()[0]
+    cur.execute(
+        "select nextval('restricted.person_record_id_seq'),"
+        " setval('restricted.person_record_id_seq',"
+        " nextval('restricted.person_record_id_seq') + %s)",
+        (size,),
+    )
+    return cur.fetchone()[0]
 
 
 def _ensure_partitions(cur, columns, relation, lookups: Lookups) -> None:
