@@ -33,6 +33,12 @@ FIRST_DAY, LAST_DAY = "1900-01-01", "2099-12-31"
 _DESA = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$"
 # only ever of digits (checked before), whose text is their UTF-8 bytes: `::bytea` is exact
 _HMAC = "encode(sha256(_pkey.opad || sha256(_pkey.ipad || ({})::bytea)), 'hex')"
+# a NIK, No. KK or No. Kartu without spaces, apostrophes, dots, hyphens; the plain 16 digits of
+# nearly every row skip `translate`, which costs a microsecond a row
+_NORMAL = (
+    "case when length({0}) = 16 and ltrim({0}, '0123456789') = '' then {0}"
+    " else nullif(translate({0}, E' \\'.-\\t', ''), '') end"
+)
 _MAPPED = {"alive": "boolean", "active": "boolean", "sex": "text", "segment": "text"}
 _TEXTS = ("birth_place", "address", "rt", "rw", "inactive_reason", "fktp", "facility")
 
@@ -124,8 +130,10 @@ def _landed_layer(contract, columns, relation, row) -> sql.Composable:
     value maps (`v_*`), the date keys (`k_*`), the row number, blank or skipped."""
     fields = contract.person_fields()
     items = [sql.SQL("{} as row_number").format(row)]
-    blank = sql.SQL("btrim(concat({})) = ''").format(
-        sql.SQL(", ").join(sql.Identifier(c.landed) for c in columns.values())
+    # COPY lands an empty CSV field (and a workbook's empty cell) as NULL: a blank row is all
+    # NULL (a row of spaces is read, and rejected: no NIK and no name)
+    blank = sql.SQL(" and ").join(
+        sql.SQL("{} is null").format(sql.Identifier(c.landed)) for c in columns.values()
     )
     rules = [
         sql.SQL("coalesce({} ~* {}, false)").format(
@@ -147,19 +155,11 @@ def _landed_layer(contract, columns, relation, row) -> sql.Composable:
         )
     for a in ("nik", "kk"):
         cell = columns.get(a)
-        n = (
-            sql.SQL("nullif(translate({}, E' \\'.-\\t', ''), '')").format(
-                sql.Identifier(cell.landed)
-            )
-            if cell
-            else sql.SQL("null::text")
-        )
+        n = sql.SQL(_NORMAL).format(sql.Identifier(cell.landed)) if cell else sql.SQL("null::text")
         items.append(sql.SQL("{} as {}").format(n, sql.Identifier(f"n_{a}")))
     card = columns.get("card_no")
     items.append(
-        sql.SQL("nullif(translate({}, E' \\'.-\\t', ''), '') as n_card").format(
-            sql.Identifier(card.landed)
-        )
+        sql.SQL(_NORMAL + " as n_card").format(sql.Identifier(card.landed))
         if card
         else sql.SQL("null::text as n_card")
     )
