@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -141,26 +142,25 @@ def _accept(conn, contract, extraction, key, load_id, source_file, progress) -> 
         result.periods = [period]
         for index, item in enumerate(sheets_to_land(extraction)):
             found = extraction.prepared[index].result.columns
+            started = time.perf_counter()
             relation, row, marks = _land(cur, contract, index, item, found)
+            landed = time.perf_counter()
             if progress is not None:
                 progress(f"{source_file}: landed as text; checking and keying")
             columns = _columns(contract, found, marks)
             _ensure_partitions(cur, columns, relation, lookups)
             first_id = _reserve_ids(cur, relation)
-            cur.execute(
-                load_statement(
-                    contract,
-                    columns,
-                    relation,
-                    row,
-                    lookups,
-                    load_id=load_id,
-                    period=period,
-                    first_id=first_id,
-                )  # fmt: skip
-            )
+            statement = load_statement(
+                contract, columns, relation, row, lookups,
+                load_id=load_id, period=period, first_id=first_id,
+            )  # fmt: skip
+            checked = time.perf_counter()
+            cur.execute(statement)
             _count(cur.fetchall(), result)
             cur.execute(sql.SQL("drop table {}").format(relation))
+            log.info("%s: landed in %.1f s, partitions in %.1f s, checked, keyed and written in"
+                     " %.1f s", source_file, landed - started, checked - landed,
+                     time.perf_counter() - checked)  # fmt: skip
         sha = extraction.sha256
         cur.execute("update raw.loads set source_sha256 = %s where load_id = %s", (sha, load_id))
     return result
