@@ -312,3 +312,20 @@ def test_a_wbp_workbook_lands_its_date_cells_and_home_districts(pdb, tmp_path):
     assert [g[:3] for g in got] == [
         (1, "64.02", "64.02.01"), (2, "64.02", "64.02.01"), (3, "31.71", "31.71.01"),
     ]  # fmt: skip
+
+
+def test_removing_a_person_load_deletes_its_rows_and_brings_back_the_one_it_replaced(pdb, tmp_path):
+    from cakupan.landing.removal import remove_loads
+
+    rows = register_rows(10)
+    rows[0]["NIK"] = rows[0]["NIK"][:10]  # listed in the rejects of each load
+    path = _register(tmp_path, rows)
+    first = load_file(path, "dukcapil_register", conn=pdb)["load_id"]
+    second = load_file(path, "dukcapil_register", conn=pdb)["load_id"]
+    with pdb.cursor() as cur:
+        remove_loads(cur, [second])
+    pdb.commit()
+    left = _one(pdb, "select load_id, count(*) from restricted.person_records group by 1")
+    assert left == [(first, 10)]
+    assert _one(pdb, "select distinct load_id from restricted.current_person_records") == [(first,)]
+    assert _one(pdb, "select load_id, row_number from raw.person_rejects") == [(first, 1)]

@@ -39,6 +39,7 @@ from cakupan.landing.person_sql import (
 )
 from cakupan.landing.raw import (
     LoadResult,
+    ensure_landed_schema,
     ensure_landing_schema,
     hold_load_lock,
     record_failure,
@@ -93,6 +94,7 @@ def land_persons(
 def _begin(conn, contract: Contract, source_file: str, run_id, started) -> int:
     """The load's row (`landed`), its lock held for the session; committed."""
     ensure_landing_schema(conn)
+    ensure_landed_schema(conn)  # none of a person load's, but `cakupan loads remove` reads it
     ensure_scopes_schema(conn)
     ensure_person_schema(conn)
     recover_interrupted(conn)
