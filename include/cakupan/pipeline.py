@@ -94,7 +94,10 @@ def load_file(
     conn = conn or connect(application_name=f"cakupan-load-{contract.name}")
     try:
         extraction = extract_file(path, contract)
-        result = land_file(
+        land = land_file
+        if contract.lands_in == "persons.worklist_verifications":  # the worklists' round trip
+            from cakupan.landing.verifications import land_verifications as land
+        result = land(
             conn,
             contract,
             extraction,
