@@ -90,12 +90,15 @@ def _text(value) -> str | None:
 
 
 def _date(value) -> dt.date | None | str:
-    """A cell as a date: a spreadsheet date, `DD-MM-YYYY`, `DD/MM/YYYY` or `YYYY-MM-DD`;
+    """A cell as a date: a spreadsheet date (or its day number, 2000-2099), `DD-MM-YYYY`,
+    `DD/MM/YYYY` or `YYYY-MM-DD`;
     "bad" when it holds something else."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, int | float) and 36526 <= value < 73051:  # a date that lost its format
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))  # Excel's day numbers
     text = _text(value)
     if text is None:
         return None
