@@ -18,65 +18,53 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 from cakupan.cli import main
+from cakupan.landing.person_schema import ensure_person_schema
+from cakupan.landing.raw import ensure_landing_schema
 from cakupan.parsing.worklist import COLUMNS
 from python_calamine import CalamineWorkbook
 
 pytestmark = pytest.mark.integration
 
 JUNE, MAY = dt.date(2025, 6, 1), dt.date(2025, 5, 1)
-WILAYAH = [
-    ("64.02.01", "Tenggarong", "kecamatan"),
-    ("64.02.01.1001", "Melayu", "kelurahan"),
-    ("64.02.01.2001", "Bukit Biru / Timur", "desa"),  # a `/` a sheet name cannot hold
-    ("64.02.02", "Loa Kulu", "kecamatan"),
-    ("64.02.02.2001", "Loa Kulu Kota", "desa"),
-]
 # (record_id, desa, nik, kk, name, sex, birth date, address, rt, rw)
 PEOPLE = [
-    (1, "64.02.01.1001", "6402011203850001", "6402010101100001", '=HYPERLINK("http://x","klik")',
+    (1, "64.02.01.2001", "6402011203850001", "6402010101100001", '=HYPERLINK("http://x","klik")',
      "L", dt.date(1985, 3, 12), "Jl. Mangkurawang No. 5", "003", "001"),
-    (2, "64.02.01.1001", "6402015507900002", "6402010101100002", "-Ani", "P",
+    (2, "64.02.01.2001", "6402015507900002", "6402010101100002", "-Ani", "P",
      dt.date(1990, 7, 15), "+62 Gang Mawar", "004", "002"),
-    (3, "64.02.01.2001", "6402010202800003", "6402010101100003", "@Budi Santoso", "L",
+    (3, "64.02.01.2002", "6402010202800003", "6402010101100003", "@Budi Santoso", "L",
      dt.date(1980, 2, 2), "Jl. Poros", "001", "001"),
-    (4, "64.02.01.2001", "6402016108750004", "6402010101100004", "Siti Rahmah", "P",
+    (4, "64.02.01.2002", "6402016108750004", "6402010101100004", "Siti Rahmah", "P",
      dt.date(1975, 8, 21), "Jl. Poros", "001", "001"),
-    (5, "64.02.02.2001", "6402020303700005", "6402020101100005", "Muhammad Yusuf", "L",
+    (5, "64.02.02.2004", "6402020303700005", "6402020101100005", "Muhammad Yusuf", "L",
      dt.date(1970, 3, 3), "Jl. Danau", "002", "003"),
-    (6, "64.02.02.2001", "6402024404600006", "6402020101100006", "Hj. Aminah", "P",
+    (6, "64.02.02.2004", "6402024404600006", "6402020101100006", "Hj. Aminah", "P",
      dt.date(1960, 4, 4), "Jl. Danau", "002", "003"),
 ]  # fmt: skip
 # (worklist_id, list_kind, period, desa, record_id, detail)
 ITEMS = [
-    ("a0000000000000000001", "not_enrolled", JUNE, "64.02.01.1001", 1, None),
-    ("a0000000000000000002", "inactive", JUNE, "64.02.01.1001", 2, "MENUNGGAK IURAN"),
-    ("a0000000000000000003", "pbi_apbd_candidate", JUNE, "64.02.01.2001", 3, "2"),
-    ("a0000000000000000004", "not_enrolled", JUNE, "64.02.01.2001", 4, None),
-    ("a0000000000000000005", "dead_still_active", JUNE, "64.02.02.2001", 5, "PBPU"),
-    ("a0000000000000000006", "wbp_without_jkn", JUNE, "64.02.02.2001", 6, "Rutan Tenggarong"),
-    ("a0000000000000000004", "not_enrolled", MAY, "64.02.01.2001", 4, None),
+    ("a0000000000000000001", "not_enrolled", JUNE, "64.02.01.2001", 1, None),
+    ("a0000000000000000002", "inactive", JUNE, "64.02.01.2001", 2, "MENUNGGAK IURAN"),
+    ("a0000000000000000003", "pbi_apbd_candidate", JUNE, "64.02.01.2002", 3, "2"),
+    ("a0000000000000000004", "not_enrolled", JUNE, "64.02.01.2002", 4, None),
+    ("a0000000000000000005", "dead_still_active", JUNE, "64.02.02.2004", 5, "PBPU"),
+    (
+        "a0000000000000000006",
+        "wbp_without_jkn",
+        JUNE,
+        "64.02.02.2004",
+        6,
+        "Rutan Kelas IIA Tenggarong",
+    ),
+    ("a0000000000000000004", "not_enrolled", MAY, "64.02.01.2002", 4, None),
 ]
 
-FIXTURE_DDL = """
+# persons.worklist_items as the spec shapes it (the dbt model of the matching builds it)
+ITEMS_DDL = """
 drop schema if exists persons cascade;
 drop schema if exists restricted cascade;
 drop schema if exists reference cascade;
-create schema persons; create schema restricted; create schema reference;
-create table reference.wilayah (code text primary key, name text, level text,
-    district_code text);
-create table restricted.person_records (
-    record_id bigint not null, load_id bigint not null, dataset text not null,
-    source text not null, row_number integer not null, period date not null,
-    district_code text not null, kecamatan_code text, desa_code text, nik text, nik_key text,
-    nik_status text not null, kk text, kk_key text, card_no text, card_key text,
-    full_name text, sex text, birth_place text, birth_date date, address text, rt text, rw text,
-    alive boolean, died_on date, segment text, active boolean, inactive_reason text,
-    registered_on date, fktp text, desil smallint, facility text,
-    primary key (district_code, record_id)
-) partition by list (district_code);
-create table restricted.person_records_6402 partition of restricted.person_records
-    for values in ('64.02');
-create table restricted.person_records_default partition of restricted.person_records default;
+create schema persons;
 create table persons.worklist_items (
     worklist_id text not null, list_kind text not null, period date not null,
     district_code text not null, kecamatan_code text, desa_code text, record_id bigint,
@@ -90,10 +78,11 @@ create table persons.worklist_items (
 def persons_db(db, warehouse, monkeypatch):
     """The fixture person tables, and the CLI pointed at the test database."""
     with db.cursor() as cur:
-        cur.execute(FIXTURE_DDL)
-        for code, name, level in WILAYAH:
-            cur.execute("insert into reference.wilayah values (%s, %s, %s, '64.02')",
-                        (code, name, level))  # fmt: skip
+        cur.execute(ITEMS_DDL)
+    db.commit()
+    ensure_landing_schema(db)
+    ensure_person_schema(db)  # restricted.person_records, reference.wilayah (the real codes)
+    with db.cursor() as cur:
         for rid, desa, nik, kk, name, sex, born, address, rt, rw in PEOPLE:
             cur.execute(
                 "insert into restricted.person_records (record_id, load_id, dataset, source,"
@@ -138,42 +127,42 @@ def test_worklists_written_per_kecamatan_and_desa(persons_db, tmp_path, capsys):
     leaks = _leaks(captured.out + captured.err)
     assert leaks == []
     assert sorted(p.name for p in out.iterdir()) == [
-        "64.02.01 Tenggarong 2025-06.xlsx",
+        "64.02.01 Muara Muntai 2025-06.xlsx",
         "64.02.02 Loa Kulu 2025-06.xlsx",
     ]
     assert "2 worklist files (6 rows) for 64.02" in captured.out
 
-    tenggarong = _sheets(out / "64.02.01 Tenggarong 2025-06.xlsx")
-    assert list(tenggarong) == ["1001 Melayu", "2001 Bukit Biru   Timur"]
+    muntai = _sheets(out / "64.02.01 Muara Muntai 2025-06.xlsx")
+    assert list(muntai) == ["2001 Perian", "2002 Muara Leka"]
     header = [h for _k, h, _w in COLUMNS]
-    for rows in tenggarong.values():
+    for rows in muntai.values():
         assert rows[1] == header
-    assert [len(rows) - 2 for rows in tenggarong.values()] == [2, 2]
-    melayu = tenggarong["1001 Melayu"]
-    by_id = {row[0]: row for row in melayu[2:]}
+    assert [len(rows) - 2 for rows in muntai.values()] == [2, 2]
+    perian = muntai["2001 Perian"]
+    by_id = {row[0]: row for row in perian[2:]}
     # formula-like names and addresses come back as the very text written
     first, second = by_id["a0000000000000000001"], by_id["a0000000000000000002"]
     assert first[4] == PEOPLE[0][4] and second[4] == "-Ani" and second[7] == "+62 Gang Mawar"
     assert first[1] == "Belum terdaftar JKN" and second[1] == "Peserta nonaktif"
     assert first[2] == PEOPLE[0][2] and first[3] == PEOPLE[0][3]  # NIK and No. KK as text
-    assert (first[8], first[9], first[10]) == ("003", "001", "Melayu")
+    assert (first[8], first[9], first[10]) == ("003", "001", "Perian")
     assert first[6] == dt.date(1985, 3, 12)
-    with zipfile.ZipFile(out / "64.02.01 Tenggarong 2025-06.xlsx") as zf:
+    with zipfile.ZipFile(out / "64.02.01 Muara Muntai 2025-06.xlsx") as zf:
         xml = zf.read("xl/worksheets/sheet1.xml").decode()
         assert "<f>" not in xml and "<f " not in xml  # no formula anywhere
         assert "dataValidation" in xml and "Terverifikasi" in xml
         assert '<pane xSplit="1" ySplit="2"' in xml and "<autoFilter" in xml
 
     loa_kulu = _sheets(out / "64.02.02 Loa Kulu 2025-06.xlsx")
-    assert {name: len(rows) - 2 for name, rows in loa_kulu.items()} == {"2001 Loa Kulu Kota": 2}
-    kinds = sorted(row[1] for row in loa_kulu["2001 Loa Kulu Kota"][2:])
+    assert {name: len(rows) - 2 for name, rows in loa_kulu.items()} == {"2004 Loa Kulu Kota": 2}
+    kinds = sorted(row[1] for row in loa_kulu["2004 Loa Kulu Kota"][2:])
     assert kinds == ["Meninggal masih aktif", "WBP tanpa JKN"]
 
 
 def test_worklist_period_and_unknown_district(persons_db, tmp_path, capsys):
     assert main(["worklist", "--district", "64.02", "--out", str(tmp_path), "--period",
                  "2025-05"]) == 0  # fmt: skip
-    assert [p.name for p in tmp_path.iterdir()] == ["64.02.01 Tenggarong 2025-05.xlsx"]
+    assert [p.name for p in tmp_path.iterdir()] == ["64.02.01 Muara Muntai 2025-05.xlsx"]
     capsys.readouterr()
     assert main(["worklist", "--district", "64.02", "--out", str(tmp_path), "--period",
                  "2024-01"]) == 1  # fmt: skip
@@ -218,8 +207,8 @@ def test_returned_workbook_loads_back(persons_db, tmp_path, capsys, monkeypatch)
     sources = tmp_path / "sources"
     monkeypatch.setenv("CAKUPAN_SOURCES_DIR", str(sources))
     returned = _returned(
-        out / "64.02.01 Tenggarong 2025-06.xlsx",
-        sources / "worklists" / "returned" / "64.02.01 Tenggarong 2025-06.xlsx",
+        out / "64.02.01 Muara Muntai 2025-06.xlsx",
+        sources / "worklists" / "returned" / "64.02.01 Muara Muntai 2025-06.xlsx",
         {
             "a0000000000000000001": ("Terverifikasi", "Rina (Puskesos)", dt.date(2025, 7, 2),
                                      "rumah kosong"),
@@ -229,7 +218,7 @@ def test_returned_workbook_loads_back(persons_db, tmp_path, capsys, monkeypatch)
         },
     )  # fmt: skip
     book = CalamineWorkbook.from_path(str(returned))
-    assert book.sheet_names == ["1001 Melayu", "2001 Bukit Biru   Timur"]
+    assert book.sheet_names == ["2001 Perian", "2002 Muara Leka"]
     capsys.readouterr()
     assert main(["load", str(returned), "--contract", "worklist_verification"]) == 0
     captured = capsys.readouterr()
@@ -248,8 +237,8 @@ def test_returned_workbook_loads_back(persons_db, tmp_path, capsys, monkeypatch)
     rejects = _one(persons_db, "select sheet, source_row, column_name, reason, source_values"
                    " from raw.rejects order by source_row")  # fmt: skip
     assert [(r[0], r[1], r[2], r[4]) for r in rejects] == [
-        ("2001 Bukit Biru   Timur", 3, "verified_by", None),
-        ("2001 Bukit Biru   Timur", 4, "result", None),
+        ("2002 Muara Leka", 3, "verified_by", None),
+        ("2002 Muara Leka", 4, "result", None),
     ]
     assert rejects[1][3].startswith("result: not a verification result (one of: Terverifikasi")
     notes = _one(persons_db, "select worklist_id, note from restricted.worklist_verification_notes")
@@ -271,7 +260,7 @@ def test_unknown_worklist_id_is_rejected(persons_db, tmp_path, capsys, monkeypat
     path = sources / "worklists" / "returned" / "typed_by_hand.xlsx"
     path.parent.mkdir(parents=True)
     book = xlsxwriter.Workbook(str(path))
-    ws = book.add_worksheet("2001 Loa Kulu Kota")
+    ws = book.add_worksheet("2004 Loa Kulu Kota")
     ws.write_row(1, 0, [h for _k, h, _w in COLUMNS])
     ws.write_row(2, 0, ["ffffffffffffffffffff"] + [""] * 11 + ["Meninggal", "Andi", "05-07-2025"])
     ws.write_row(3, 0, ["a0000000000000000005"] + [""] * 11 + ["Meninggal", "Andi", "05-07-2025"])
@@ -308,7 +297,7 @@ def test_personal_data_stays_out_of_raw(persons_db, tmp_path, monkeypatch):
     sources = tmp_path / "sources"
     monkeypatch.setenv("CAKUPAN_SOURCES_DIR", str(sources))
     returned = _returned(
-        out / "64.02.01 Tenggarong 2025-06.xlsx",
+        out / "64.02.01 Muara Muntai 2025-06.xlsx",
         sources / "worklists" / "returned" / "t.xlsx",
         {"a0000000000000000001": ("Pindah", "Rina", "02-07-2025", "")},
     )

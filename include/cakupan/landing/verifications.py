@@ -32,6 +32,7 @@ FIELDS = ("worklist_id", "result", "verified_by", "verified_on", "note")
 VERIFICATIONS_DDL = """
 create schema if not exists persons;
 create schema if not exists restricted;
+revoke all on schema restricted from public;
 create table if not exists persons.worklist_verifications (
     worklist_id     text not null,
     status          text not null,
