@@ -253,6 +253,13 @@ def test_returned_workbook_loads_back(persons_db, tmp_path, capsys, monkeypatch)
                   " group by 1")  # fmt: skip
     assert counts == [(first_load + 1, 2)]
 
+    # `cakupan loads remove` takes a verification load's rows and notes out
+    assert main(["loads", "remove", str(first_load + 1)]) == 0
+    assert "removed load" in capsys.readouterr().out
+    left = _one(persons_db, "select (select count(*) from persons.worklist_verifications),"
+                " (select count(*) from restricted.worklist_verification_notes)")  # fmt: skip
+    assert left == [(0, 0)]
+
 
 def test_unknown_worklist_id_is_rejected(persons_db, tmp_path, capsys, monkeypatch):
     sources = tmp_path / "sources"
@@ -310,3 +317,20 @@ def test_personal_data_stays_out_of_raw(persons_db, tmp_path, monkeypatch):
     )
     leaks = _leaks(" ".join(row[0] or "" for row in dumped))
     assert leaks == []
+
+
+def test_transform_dag_task_writes_every_district(persons_db, tmp_path, monkeypatch):
+    """The transform DAG's task (through the Airflow connection `warehouse`): every district
+    with worklist rows, its latest month, into CAKUPAN_WORKLIST_DIR/<district>/."""
+    from cakupan_airflow.worklists import ensure_verification_table, write_district_worklists
+
+    monkeypatch.setenv("CAKUPAN_WORKLIST_DIR", str(tmp_path / "wl"))
+    ensure_verification_table()
+    summary = write_district_worklists()
+    assert list(summary) == ["64.02"]
+    assert summary["64.02"]["rows"] == 6 and summary["64.02"]["sheets"] == 3
+    assert sorted(Path(f).relative_to(tmp_path) for f in summary["64.02"]["files"]) == [
+        Path("wl/64.02/64.02.01 Muara Muntai 2025-06.xlsx"),
+        Path("wl/64.02/64.02.02 Loa Kulu 2025-06.xlsx"),
+    ]
+    assert _one(persons_db, "select to_regclass('persons.worklist_verifications') is not null")

@@ -19,7 +19,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cakupan.landing.raw import LoadResult, ensure_landing_schema, record_failure
+from cakupan.landing.raw import (
+    LoadResult,
+    ensure_landed_schema,
+    ensure_landing_schema,
+    record_failure,
+)
 from cakupan.parsing.worklist import RESULT_LABELS, parse_result
 from cakupan.sources.contracts import Contract
 from cakupan.sources.errors import SourceFileError
@@ -288,6 +293,7 @@ def land_verifications(
     finally:
         extraction.close()
     ensure_landing_schema(conn)
+    ensure_landed_schema(conn)  # the load log's tables as every load leaves them
     ensure_verifications_schema(conn)
     try:
         result = _load(conn, contract, rows, skipped, source_file, sha, run_id, started)
@@ -331,4 +337,27 @@ def _load(conn, contract, rows, skipped, source_file, sha, run_id, started) -> L
     )  # fmt: skip
 
 
-__all__ = ["ensure_verifications_schema", "land_verifications", "read_rows"]
+def delete_verifications(cur, load_ids: list[int]) -> dict[int, int]:
+    """`cakupan loads remove` of verification loads: their rows and notes go (the load it
+    replaced stays replaced: load that workbook again to bring its results back)."""
+    cur.execute("select to_regclass('persons.worklist_verifications') is not null")
+    if not cur.fetchone()[0]:
+        return {}
+    cur.execute(
+        "delete from restricted.worklist_verification_notes where load_id = any(%s::bigint[])",
+        (load_ids,),
+    )
+    cur.execute(
+        "with gone as (delete from persons.worklist_verifications where load_id ="
+        " any(%s::bigint[]) returning load_id) select load_id, count(*) from gone group by 1",
+        (load_ids,),
+    )
+    return dict(cur.fetchall())
+
+
+__all__ = [
+    "delete_verifications",
+    "ensure_verifications_schema",
+    "land_verifications",
+    "read_rows",
+]
