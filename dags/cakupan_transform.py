@@ -154,13 +154,6 @@ def cakupan_transform():
             conn.close()
 
     @task
-    def worklist_table() -> None:
-        """The round trip's table, which the worklist model reads, exists before the build."""
-        from cakupan_airflow.worklists import ensure_verification_table
-
-        ensure_verification_table()
-
-    @task
     def write_worklists() -> dict:
         """After the build: the worklists of every district with person data, one XLSX per
         kecamatan, into CAKUPAN_WORKLIST_DIR (default .cakupan/worklists)."""
@@ -191,7 +184,7 @@ def cakupan_transform():
     if WATCHER:
         _consumers_after_producer(dbt)
 
-    [source_freshness(), grant_bi_access(), worklist_table()] >> dbt
+    [source_freshness(), grant_bi_access()] >> dbt
     dbt >> write_worklists()
 
 

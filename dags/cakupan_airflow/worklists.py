@@ -1,26 +1,11 @@
-"""The transform DAG's worklist tasks: the round trip's table before the build, the worklist
-workbooks after it (cakupan.worklists)."""
+"""The transform DAG's worklist task: the worklist workbooks after the build
+(cakupan.worklists)."""
 
 from __future__ import annotations
 
 import logging
 
 log = logging.getLogger(__name__)
-
-
-def ensure_verification_table() -> None:
-    """`persons.worklist_verifications`, which dbt reads as a source, exists before the build
-    (empty until a returned worklist is loaded)."""
-    from cakupan.landing.verifications import ensure_verifications_schema
-    from cakupan.warehouse import connect
-
-    from cakupan_airflow.common import warehouse_params
-
-    conn = connect(warehouse_params(), application_name="cakupan_transform.worklists")
-    try:
-        ensure_verifications_schema(conn)
-    finally:
-        conn.close()
 
 
 def write_district_worklists() -> dict[str, dict]:

@@ -282,7 +282,6 @@ def transform(
     if new_loads and full_refresh:
         raise ValueError("a full refresh builds everything: it takes no `new_loads`")
     params = params or resolve_params()
-    _ensure_round_trip_table(params)
     project = config.dbt_project_dir()
     cmd = [sys.executable, "-m", "cakupan.dbt_session", "--project-dir", str(project)]
     cmd += ["--state", str(transform_state_dir(params))]
@@ -295,19 +294,6 @@ def transform(
     if check and result.returncode != 0:
         raise RuntimeError(f"the transform failed with exit code {result.returncode}")
     return result.returncode
-
-
-def _ensure_round_trip_table(params) -> None:
-    """`persons.worklist_verifications`, a dbt source of the worklists, exists before a build
-    (empty until a returned worklist is loaded: `cakupan.landing.verifications`)."""
-    from cakupan.landing.verifications import ensure_verifications_schema
-    from cakupan.warehouse import connect
-
-    conn = connect(params, application_name="cakupan-transform-prepare")
-    try:
-        ensure_verifications_schema(conn)
-    finally:
-        conn.close()
 
 
 def _explain_failures(params) -> None:

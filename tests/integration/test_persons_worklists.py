@@ -10,6 +10,7 @@ The person tables are fixture rows in the spec's shapes (docs/PERSONS.md): synth
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import shutil
 import zipfile
@@ -20,7 +21,9 @@ import xlsxwriter
 from cakupan.cli import main
 from cakupan.landing.person_schema import ensure_person_schema
 from cakupan.landing.raw import ensure_landing_schema
+from cakupan.landing.scopes import ensure_scopes_schema
 from cakupan.parsing.worklist import COLUMNS
+from cakupan.pipeline import run_dbt
 from python_calamine import CalamineWorkbook
 
 pytestmark = pytest.mark.integration
@@ -322,10 +325,9 @@ def test_personal_data_stays_out_of_raw(persons_db, tmp_path, monkeypatch):
 def test_transform_dag_task_writes_every_district(persons_db, tmp_path, monkeypatch):
     """The transform DAG's task (through the Airflow connection `warehouse`): every district
     with worklist rows, its latest month, into CAKUPAN_WORKLIST_DIR/<district>/."""
-    from cakupan_airflow.worklists import ensure_verification_table, write_district_worklists
+    from cakupan_airflow.worklists import write_district_worklists
 
     monkeypatch.setenv("CAKUPAN_WORKLIST_DIR", str(tmp_path / "wl"))
-    ensure_verification_table()
     summary = write_district_worklists()
     assert list(summary) == ["64.02"]
     assert summary["64.02"]["rows"] == 6 and summary["64.02"]["sheets"] == 3
@@ -333,4 +335,83 @@ def test_transform_dag_task_writes_every_district(persons_db, tmp_path, monkeypa
         Path("wl/64.02/64.02.01 Muara Muntai 2025-06.xlsx"),
         Path("wl/64.02/64.02.02 Loa Kulu 2025-06.xlsx"),
     ]
-    assert _one(persons_db, "select to_regclass('persons.worklist_verifications') is not null")
+
+
+def _key(nik: str) -> str:
+    """A stand-in keyed NIK (hex, 64 characters): the fixtures need no real key."""
+    return hashlib.sha256(f"fixture:{nik}".encode()).hexdigest()
+
+
+def test_round_trip_updates_worklist_items_after_the_transform(db, warehouse, tmp_path,
+                                                               capsys, monkeypatch):  # fmt: skip
+    """The real dbt models: register residents with no card are `not_enrolled` items; the
+    written workbook, filled in and loaded back, sets their status, verifier and date."""
+    with db.cursor() as cur:
+        cur.execute("drop schema if exists persons cascade; drop schema if exists restricted"
+                    " cascade; drop schema if exists reference cascade")  # fmt: skip
+    db.commit()
+    ensure_landing_schema(db)
+    ensure_scopes_schema(db)
+    ensure_person_schema(db)
+    with db.cursor() as cur:
+        cur.execute(
+            "insert into raw.loads (source, raw_table, source_file, status, started_at,"
+            " finished_at, periods) values ('dukcapil_register', 'restricted.person_records',"
+            " 'persons/dukcapil_register_6402_2025-06.csv', 'succeeded', now(), now(),"
+            " array[%s::date]) returning load_id",
+            (JUNE,),
+        )
+        load_id = cur.fetchone()[0]
+        for rid, desa, nik, kk, name, sex, born, address, rt, rw in PEOPLE[:3]:
+            cur.execute(
+                "insert into restricted.person_records (record_id, load_id, dataset, source,"
+                " row_number, period, district_code, kecamatan_code, desa_code, nik, nik_key,"
+                " nik_status, kk, full_name, sex, birth_date, address, rt, rw, alive) values"
+                " (%s, %s, 'register', 'dukcapil_register', %s, %s, '64.02', %s, %s, %s, %s,"
+                " 'valid', %s, %s, %s, %s, %s, %s, %s, true)",
+                (rid, load_id, rid, JUNE, desa[:8], desa, nik, _key(nik), kk, name, sex, born,
+                 address, rt, rw),
+            )  # fmt: skip
+    db.commit()
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", warehouse.url(mask=False))
+    assert run_dbt(["seed", "--quiet"], params=warehouse, check=False) == 0
+    build = ["run", "--select", "+worklist_items", "--quiet"]  # the transform's person models
+    assert run_dbt(build, params=warehouse, check=False) == 0
+    items = _one(db, "select worklist_id, list_kind, status from persons.worklist_items"
+                 " order by record_id")  # fmt: skip
+    expected_ids = [hashlib.md5(f"not_enrolled:{_key(p[2])}".encode()).hexdigest()[:20]
+                    for p in PEOPLE[:3]]  # fmt: skip
+    assert items == [(wid, "not_enrolled", None) for wid in expected_ids]
+
+    out = tmp_path / "out"
+    assert main(["worklist", "--district", "64.02", "--out", str(out)]) == 0
+    sources = tmp_path / "sources"
+    monkeypatch.setenv("CAKUPAN_SOURCES_DIR", str(sources))
+    returned = _returned(
+        out / "64.02.01 Muara Muntai 2025-06.xlsx",
+        sources / "worklists" / "returned" / "muara_muntai.xlsx",
+        {
+            expected_ids[0]: ("Pindah", "Rina", dt.date(2025, 7, 2), "ke Samarinda"),
+            expected_ids[2]: ("Sudah terdaftar JKN", "Andi", "05-07-2025", ""),
+        },
+    )
+    assert main(["load", str(returned), "--contract", "worklist_verification"]) == 0
+    captured = capsys.readouterr()
+    leaks = _leaks(captured.out + captured.err)
+    assert leaks == []
+    assert run_dbt(build, params=warehouse, check=False) == 0
+    items = _one(db, "select worklist_id, status, verified_by, verified_on"
+                 " from persons.worklist_items order by record_id")  # fmt: skip
+    assert items == [
+        (expected_ids[0], "moved", "Rina", dt.date(2025, 7, 2)),
+        (expected_ids[1], None, None, None),
+        (expected_ids[2], "enrolled_now", "Andi", dt.date(2025, 7, 5)),
+    ]
+    # the next worklist shows what was verified, ready for the next visit
+    again = tmp_path / "again"
+    assert main(["worklist", "--district", "64.02", "--out", str(again)]) == 0
+    sheet = _sheets(again / "64.02.01 Muara Muntai 2025-06.xlsx")["2001 Perian"]
+    assert [(row[0], row[12], row[13]) for row in sheet[2:]] == [
+        (expected_ids[0], "Pindah", "Rina"),
+        (expected_ids[1], "", ""),
+    ]
