@@ -46,7 +46,16 @@ dtsen_months as (
 ),
 
 residents as (
-    select months.period, register.*
+    select
+        months.period,
+        register.record_id,
+        register.district_code,
+        register.kecamatan_code,
+        register.desa_code,
+        register.nik_key,
+        register.sex,
+        register.birth_date,
+        register.alive
     from months
     inner join records as register
         on register.dataset = 'register' and register.period = months.register_period
