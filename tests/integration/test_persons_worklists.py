@@ -10,7 +10,6 @@ The person tables are fixture rows in the spec's shapes (docs/PERSONS.md): synth
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 import shutil
 import zipfile
@@ -21,7 +20,6 @@ import xlsxwriter
 from cakupan.cli import main
 from cakupan.landing.person_schema import ensure_person_schema
 from cakupan.landing.raw import ensure_landing_schema
-from cakupan.landing.scopes import ensure_scopes_schema
 from cakupan.parsing.worklist import COLUMNS
 from cakupan.pipeline import run_dbt
 from python_calamine import CalamineWorkbook
@@ -337,81 +335,100 @@ def test_transform_dag_task_writes_every_district(persons_db, tmp_path, monkeypa
     ]
 
 
-def _key(nik: str) -> str:
-    """A stand-in keyed NIK (hex, 64 characters): the fixtures need no real key."""
-    return hashlib.sha256(f"fixture:{nik}".encode()).hexdigest()
+GENERATED_RESIDENTS = 2_000
+# a test key (>= 32 characters) from the environment, as in production; never a real one
+TEST_KEY = "worklist-tests-key-0123456789abcdefghij"
 
 
-def test_round_trip_updates_worklist_items_after_the_transform(db, warehouse, tmp_path,
-                                                               capsys, monkeypatch):  # fmt: skip
-    """The real dbt models: register residents with no card are `not_enrolled` items; the
-    written workbook, filled in and loaded back, sets their status, verifier and date."""
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    """A small synthetic Kukar (the project's generator), its four person files."""
+    from cakupan.demo.persons import generate_persons
+
+    out = tmp_path_factory.mktemp("sources") / "persons"
+    generate_persons(out, residents=GENERATED_RESIDENTS, seed=7)
+    return out
+
+
+def _generated_kabupaten(db, warehouse, generated: Path, monkeypatch) -> None:
+    """The generated files loaded by `cakupan load` and the person models built by dbt."""
     with db.cursor() as cur:
         cur.execute("drop schema if exists persons cascade; drop schema if exists restricted"
                     " cascade; drop schema if exists reference cascade")  # fmt: skip
     db.commit()
-    ensure_landing_schema(db)
-    ensure_scopes_schema(db)
-    ensure_person_schema(db)
-    with db.cursor() as cur:
-        cur.execute(
-            "insert into raw.loads (source, raw_table, source_file, status, started_at,"
-            " finished_at, periods) values ('dukcapil_register', 'restricted.person_records',"
-            " 'persons/dukcapil_register_6402_2025-06.csv', 'succeeded', now(), now(),"
-            " array[%s::date]) returning load_id",
-            (JUNE,),
-        )
-        load_id = cur.fetchone()[0]
-        for rid, desa, nik, kk, name, sex, born, address, rt, rw in PEOPLE[:3]:
-            cur.execute(
-                "insert into restricted.person_records (record_id, load_id, dataset, source,"
-                " row_number, period, district_code, kecamatan_code, desa_code, nik, nik_key,"
-                " nik_status, kk, full_name, sex, birth_date, address, rt, rw, alive) values"
-                " (%s, %s, 'register', 'dukcapil_register', %s, %s, '64.02', %s, %s, %s, %s,"
-                " 'valid', %s, %s, %s, %s, %s, %s, %s, true)",
-                (rid, load_id, rid, JUNE, desa[:8], desa, nik, _key(nik), kk, name, sex, born,
-                 address, rt, rw),
-            )  # fmt: skip
-    db.commit()
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", warehouse.url(mask=False))
+    monkeypatch.setenv("CAKUPAN_PERSON_KEY", TEST_KEY)
+    monkeypatch.setenv("CAKUPAN_SOURCES_DIR", str(generated.parent))
+    for name, contract in (("dukcapil_register", "dukcapil_register"),
+                           ("bpjs_peserta", "bpjs_membership_master"),
+                           ("dtsen", "dtsen_individuals"), ("wbp", "wbp_list")):  # fmt: skip
+        (path,) = generated.glob(f"{name}_6402_2025-06.*")
+        assert main(["load", str(path), "--contract", contract]) == 0
     assert run_dbt(["seed", "--quiet"], params=warehouse, check=False) == 0
-    build = ["run", "--select", "+worklist_items", "--quiet"]  # the transform's person models
-    assert run_dbt(build, params=warehouse, check=False) == 0
-    items = _one(db, "select worklist_id, list_kind, status from persons.worklist_items"
-                 " order by record_id")  # fmt: skip
-    expected_ids = [hashlib.md5(f"not_enrolled:{_key(p[2])}".encode()).hexdigest()[:20]
-                    for p in PEOPLE[:3]]  # fmt: skip
-    assert items == [(wid, "not_enrolled", None) for wid in expected_ids]
+    assert run_dbt(PERSON_BUILD, params=warehouse, check=False) == 0
 
+
+PERSON_BUILD = ["run", "--select", "+worklist_items", "--quiet"]  # the transform's person models
+
+
+def test_generated_kabupaten_round_trip(db, warehouse, generated, tmp_path, capsys, monkeypatch):
+    """A generated kabupaten: one workbook per kecamatan with worklist rows, a sheet per desa
+    with that desa's rows; a returned workbook sets the items' status, verifier and date
+    after the next transform; no NIK or name in any command's output."""
+    _generated_kabupaten(db, warehouse, generated, monkeypatch)
+    per_desa = dict(_one(db, "select desa_code, count(*) from persons.worklist_items"
+                         " where district_code = '64.02' group by 1"))  # fmt: skip
+    kecamatan = sorted({code[:8] for code in per_desa})
+    assert sum(per_desa.values()) > 100 and len(kecamatan) >= 10
+    capsys.readouterr()
     out = tmp_path / "out"
     assert main(["worklist", "--district", "64.02", "--out", str(out)]) == 0
-    sources = tmp_path / "sources"
-    monkeypatch.setenv("CAKUPAN_SOURCES_DIR", str(sources))
-    returned = _returned(
-        out / "64.02.01 Muara Muntai 2025-06.xlsx",
-        sources / "worklists" / "returned" / "muara_muntai.xlsx",
-        {
-            expected_ids[0]: ("Pindah", "Rina", dt.date(2025, 7, 2), "ke Samarinda"),
-            expected_ids[2]: ("Sudah terdaftar JKN", "Andi", "05-07-2025", ""),
-        },
-    )
+    files = sorted(out.iterdir())
+    assert [f.name[:8] for f in files] == kecamatan
+    assert all(f.name.endswith(" 2025-06.xlsx") for f in files)
+    for path in files:
+        for name, rows in _sheets(path).items():
+            desa = path.name[:8] + "." + name[:4]
+            assert (len(rows) - 2, rows[1][0]) == (per_desa[desa], "ID daftar kerja"), name
+
+    # the field officers verify the first two rows of every sheet of the first workbook
+    chosen = {}
+    for rows in _sheets(files[0]).values():
+        for i, row in enumerate(rows[2:4]):
+            result = ("Terverifikasi", "Pindah")[i]
+            chosen[row[0]] = (result, f"Petugas {i}", dt.date(2025, 7, 1 + i), "")
+    returned = _returned(files[0], generated.parent / "worklists" / "returned" / files[0].name,
+                         chosen)  # fmt: skip
     assert main(["load", str(returned), "--contract", "worklist_verification"]) == 0
-    captured = capsys.readouterr()
-    leaks = _leaks(captured.out + captured.err)
-    assert leaks == []
-    assert run_dbt(build, params=warehouse, check=False) == 0
-    items = _one(db, "select worklist_id, status, verified_by, verified_on"
-                 " from persons.worklist_items order by record_id")  # fmt: skip
-    assert items == [
-        (expected_ids[0], "moved", "Rina", dt.date(2025, 7, 2)),
-        (expected_ids[1], None, None, None),
-        (expected_ids[2], "enrolled_now", "Andi", dt.date(2025, 7, 5)),
-    ]
+    assert run_dbt(PERSON_BUILD, params=warehouse, check=False) == 0
+    got = _one(db, "select worklist_id, status, verified_by, verified_on from"
+               " persons.worklist_items where worklist_id = any(%s) and period = '2025-06-01'",
+               list(chosen))  # fmt: skip
+    codes = {"Terverifikasi": "verified", "Pindah": "moved"}
+    assert sorted(got) == sorted((wid, codes[r[0]], r[1], r[2]) for wid, r in chosen.items())
     # the next worklist shows what was verified, ready for the next visit
     again = tmp_path / "again"
     assert main(["worklist", "--district", "64.02", "--out", str(again)]) == 0
-    sheet = _sheets(again / "64.02.01 Muara Muntai 2025-06.xlsx")["2001 Perian"]
-    assert [(row[0], row[12], row[13]) for row in sheet[2:]] == [
-        (expected_ids[0], "Pindah", "Rina"),
-        (expected_ids[1], "", ""),
-    ]
+    shown = {
+        row[0]: (row[12], row[13])
+        for rows in _sheets(again / files[0].name).values()
+        for row in rows[2:]
+        if row[0] in chosen
+    }
+    assert shown == {wid: (r[0], r[1]) for wid, r in chosen.items()}
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    found = _generated_personal_data(generated, text)
+    assert found == 0
+
+
+def _generated_personal_data(generated: Path, text: str) -> int:
+    """How many NIKs or names of the generated register are in `text` (a count, never them)."""
+    import csv
+
+    (register,) = generated.glob("dukcapil_register_*.csv")
+    with register.open(encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    niks = {r["NIK"] for r in rows if len(r["NIK"]) >= 10}
+    names = {r["NAMA_LGKP"] for r in rows if len(r["NAMA_LGKP"]) >= 8}
+    return sum(1 for v in niks | names if v in text)
