@@ -128,6 +128,9 @@ def test_register_niks_pass_the_rule_except_the_flawed(kab):
     assert _within(
         failing, gen.REGISTER_NIK_MISSING_RATE + gen.REGISTER_NIK_INVALID_RATE, RESIDENTS
     )
+    dead = sum(r["STATUS_HIDUP"] == "MATI" and bool(r["TGL_MATI"]) for r in kab["register"])
+    dated = sum(bool(r["TGL_MATI"]) for r in kab["register"])
+    assert dead == dated == kab["files"].counts["register_dead"] > 0
     valid = [r["NIK"] for r in kab["register"] if r["NIK"] and nik_problem(r["NIK"]) is None]
     duplicated = len(valid) - len(set(valid))
     assert duplicated == 0  # unique
@@ -269,6 +272,8 @@ def test_wbp_in_several_districts_some_without_jkn(kab):
     assert all(not rows[i - 1]["KODE_DESA_ASAL"].startswith("64.02") for i in outside)
     assert {r["NAMA_UPT"] for r in rows} <= set(gen.WBP_FACILITIES)
     assert all(isinstance(r["NIK"], str) for r in rows)  # text cells, not numbers
+    dated = sum(date.fromisoformat(r["TANGGAL_LAHIR"]).year > 1900 for r in rows)
+    assert dated == len(rows)  # YYYY-MM-DD, as the wbp_list contract reads it
     by_person = _persons_with_membership(kab)
     inside_without = sum(1 for i, p in truth.items() if p and p not in by_person)
     assert inside_without == kab["files"].counts.get("wbp_in_register_not_enrolled", 0)
@@ -300,3 +305,25 @@ def test_rejects_bad_arguments(tmp_path):
         gen.generate_persons(tmp_path, residents=10)
     with pytest.raises(ValueError, match="period"):
         gen.generate_persons(tmp_path, residents=2_000, period="2025-6")
+
+
+def test_cli_writes_the_person_files(tmp_path, capsys):
+    from cakupan.cli import main
+
+    out = tmp_path / "persons"
+    assert main(["demo", "persons", "--residents", "2000", "--out", str(out), "--seed", "3"]) == 0
+    written = sorted(p.name for p in out.iterdir())
+    assert written == sorted(gen.file_names("2025-06").values())
+    said = capsys.readouterr().out
+    assert "register 2,000" in said and "64.02.20 Samboja Barat written" in said
+    assert main(["demo", "persons", "--residents", "20", "--out", str(out)]) == 1
+    assert "at least 1,000" in capsys.readouterr().err
+
+
+def test_demo_generate_writes_persons_into_the_sources(tmp_path):
+    from cakupan.demo import generate as demo_generate
+
+    said: list[str] = []
+    written = demo_generate._write_persons(tmp_path / "persons", 1_500, said.append)
+    assert [p.parent.name for p in written] == ["persons"] * 5
+    assert "1,500 residents" in said[0]

@@ -613,7 +613,7 @@ class _Kabupaten:
                     desa_code = ""  # home desa unknown
                     self.count("wbp_desa_missing")
                 values = [i, nik, self.source_name(p, WBP_NAME_VARIANT_RATE, "wbp"),
-                          "LAKI-LAKI" if p.sex == "L" else "PEREMPUAN", _dmy(p.birth),
+                          "LAKI-LAKI" if p.sex == "L" else "PEREMPUAN", _ymd(p.birth),
                           address, desa_code, WBP_FACILITIES[self.rng.random() < 0.35]]  # fmt: skip
                 sheet.write_number(i, 0, i)
                 for col, value in enumerate(values[1:], start=1):
@@ -632,21 +632,29 @@ class _Kabupaten:
         layout = desa_layout(self.residents, self.seed)
         self._kukar_desa = [d for _, d, _ in layout]
         current = None
-        for kec, desa, n in layout:
-            if kec is not current:
-                if current is not None and progress:
-                    progress(f"  {current.code} {current.name}: {self.writer.rows['register']:,}")
-                current = kec
-                self.nik.next_pass()
-            self.desa(kec, desa, n)
-        self.writer.close(keep=("truth",))
-        self.write_wbp(self.writer.paths["wbp"])
-        self.writer.files["truth"].close()
+        try:
+            for kec, desa, n in layout:
+                if kec is not current:
+                    self._done(current, progress)
+                    current = kec
+                    self.nik.next_pass()
+                self.desa(kec, desa, n)
+            self._done(current, progress)
+            self.writer.close(keep=("truth",))
+            self.write_wbp(self.writer.paths["wbp"])
+        finally:
+            for f in self.writer.files.values():
+                f.close()  # closing twice is harmless
         for key, value in self.writer.rows.items():
             self.counts[f"{key}_rows"] = value
         p = self.writer.paths
         return PersonFiles(p["register"], p["membership"], p["dtsen"], p["wbp"], p["truth"],
                            dict(sorted(self.counts.items())))  # fmt: skip
+
+    def _done(self, kec: Wilayah | None, progress: Callable[[str], None] | None) -> None:
+        if kec is not None and progress is not None:
+            rows = self.writer.rows["register"]
+            progress(f"  {kec.code} {kec.name} written ({rows:,} residents so far)")
 
     def desa(self, kec: Wilayah, desa: Wilayah, n: int) -> None:
         room = n
