@@ -37,7 +37,7 @@ def register_rows(n: int, *, districts=("64.02",), seed: int = 0) -> list[dict]:
         birth = dt.date(1950 + (i + seed) % 60, 1 + i % 12, 1 + i % 28)
         rows.append(
             {
-                "NIK": nik_for(code, birth, sex, i + 1 + seed),
+                "NIK": nik_for(code, birth, sex, (i + seed) % 9999 + 1),
                 "NO_KK": code[:8].replace(".", "") + f"{(i // 4) + 1:010d}",
                 "NAMA_LGKP": NAMES[i % len(NAMES)].upper(),
                 "JENIS_KLMIN": "PEREMPUAN" if sex == "P" else "LAKI-LAKI",

@@ -29,7 +29,14 @@ import psycopg
 from psycopg import sql
 
 from cakupan.landing.person_schema import ensure_partitions, ensure_person_schema
-from cakupan.landing.person_sql import Column, staging_statement
+from cakupan.landing.person_sql import (
+    NIK_DATES,
+    Column,
+    Lookups,
+    dates_table,
+    district_prepass,
+    load_statement,
+)
 from cakupan.landing.raw import (
     LoadResult,
     ensure_landing_schema,
@@ -48,13 +55,6 @@ from cakupan.sources.landed import CHUNK, COPY_ENCODINGS, SheetToLand, land_shee
 from cakupan.warehouse.person_key import hmac_pads
 
 log = logging.getLogger(__name__)
-
-_RECORD_COLUMNS = (
-    "district_code", "kecamatan_code", "desa_code", "nik", "nik_key", "nik_status", "kk",
-    "kk_key", "card_no", "card_key", "full_name", "sex", "birth_place", "birth_date", "address",
-    "rt", "rw", "alive", "died_on", "segment", "active", "inactive_reason", "registered_on",
-    "fktp", "desil", "facility",
-)  # fmt: skip
 
 
 def land_persons(
@@ -129,10 +129,11 @@ def _failed(conn, contract, source_file, run_id, started, load_id, exc) -> None:
 
 
 def _accept(conn, contract, extraction, key, load_id, source_file, progress) -> LoadResult:
-    """In one transaction (committed by the caller): land, stage, write records and rejects."""
+    """In one transaction (committed by the caller): land each sheet, then one statement."""
     with conn.cursor() as cur:
         cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (PERSON_TABLE,))
-        _send_lookups(cur, key)
+        lookups = _send_lookups(cur, key)
+        lookups.layouts = _date_tables(cur, contract)
         result = LoadResult(load_id, contract.name, PERSON_TABLE, source_file, 0, 0, 0, 0)
         period = extraction.period
         if period is None:
@@ -144,16 +145,57 @@ def _accept(conn, contract, extraction, key, load_id, source_file, progress) -> 
             if progress is not None:
                 progress(f"{source_file}: landed as text; checking and keying")
             columns = _columns(contract, found)
-            cur.execute(staging_statement(contract, columns, relation, row))
-            _write(cur, contract, load_id, period, result)
-            cur.execute(sql.SQL("drop table {}, _ps").format(relation))
+            _ensure_partitions(cur, columns, relation, lookups)
+            cur.execute(
+                load_statement(
+                    contract, columns, relation, row, lookups, load_id=load_id, period=period
+                )
+            )
+            _count(cur.fetchall(), result)
+            cur.execute(sql.SQL("drop table {}").format(relation))
         sha = extraction.sha256
         cur.execute("update raw.loads set source_sha256 = %s where load_id = %s", (sha, load_id))
     return result
 
 
-def _send_lookups(cur, key: bytes) -> None:
-    """The HMAC pads (`_pkey`) and the region codes the NIK check needs, by COPY."""
+def _ensure_partitions(cur, columns, relation, lookups: Lookups) -> None:
+    """Partitions for the kab/kota codes the rows' desa and kecamatan codes name."""
+    prepass = district_prepass(columns, relation)
+    if prepass is None:
+        return
+    cur.execute(prepass)
+    known = {d.replace(".", ""): d for d in lookups.districts}
+    ensure_partitions(cur, [known[r[0]] for r in cur.fetchall() if r[0] in known])
+
+
+def _count(rows: list[tuple], result: LoadResult) -> None:
+    """The load statement's counts into `result` (see `load_statement`)."""
+    for kind, district, n, invalid, missing in rows:
+        if kind == "x":
+            result.rows_skipped += n
+            result.rows_rejected += invalid
+            continue
+        result.rows_landed += n
+        result.nik_invalid += invalid
+        result.nik_missing += missing
+        result.districts[district] = result.districts.get(district, 0) + n
+    result.rows_read = result.rows_landed + result.rows_rejected
+
+
+def _date_tables(cur, contract: Contract) -> dict[str, str]:
+    """A `_dates_<n>` table per date layout the contract's fields use; layout -> its name."""
+    layouts: dict[str, str] = {}
+    for spec in contract.fields.values():
+        if spec.person in PERSON_DATES and spec.date_layout() not in layouts:
+            name = f"_dates_{len(layouts)}"
+            cur.execute(dates_table(name, spec.date_layout()))
+            layouts[spec.date_layout()] = name
+    return layouts
+
+
+def _send_lookups(cur, key: bytes) -> Lookups:
+    """The HMAC pads (`_pkey`, by COPY) and the lookups of the checks: the NIK's first six
+    digits, its DDMMYY, the desa and kecamatan codes."""
     ipad, opad = hmac_pads(key)
     cur.execute("create temp table _pkey (ipad bytea, opad bytea) on commit drop")
     with cur.copy("copy _pkey from stdin with (format binary)") as copy:
@@ -162,17 +204,24 @@ def _send_lookups(cur, key: bytes) -> None:
     from cakupan.parsing.regions import RegionResolver  # the regions of regions.csv
 
     regions = RegionResolver.default().regions
+    districts = sorted(r for r in regions if len(r) == 5)
     covered = {w.district_code for w in wilayah()}
+    prefixes = [(w.code.replace(".", ""),) for w in wilayah() if w.level == KECAMATAN]
+    prefixes += [(d.replace(".", "") + f"{k:02d}",) for d in districts if d not in covered
+                 for k in range(100)]  # fmt: skip
     cur.execute(
-        "create temp table _areas (code4 text, code5 text, covered boolean) on commit drop;"
-        " create temp table _provinces (code2 text) on commit drop;"
-        " create temp table _kecamatan (code6 text) on commit drop"
+        "create temp table _nik_prefixes (code6 text) on commit drop;"
+        " create temp table _desa (code text, district_code text, kecamatan_code text)"
+        " on commit drop; create temp table _kec (code text, district_code text) on commit drop"
     )
-    _copy(cur, "_areas", [(r.replace(".", ""), r, r in covered) for r in regions if len(r) == 5])
-    _copy(cur, "_provinces", [(r,) for r in regions if len(r) == 2])
-    kecamatan = [(w.code.replace(".", ""),) for w in wilayah() if w.level == KECAMATAN]
-    _copy(cur, "_kecamatan", kecamatan)
-    cur.execute("analyze _areas; analyze _provinces; analyze _kecamatan")
+    _copy(cur, "_nik_prefixes", prefixes)
+    _copy(cur, "_desa", [(w.code, w.district_code, w.code[:8]) for w in wilayah()
+                         if w.level != KECAMATAN])  # fmt: skip
+    _copy(cur, "_kec", [(w.code, w.district_code) for w in wilayah() if w.level == KECAMATAN])
+    cur.execute(NIK_DATES)
+    cur.execute("analyze _nik_prefixes; analyze _desa; analyze _kec")
+    provinces = sorted(r for r in regions if len(r) == 2)
+    return Lookups({}, provinces, districts, covered)
 
 
 def _copy(cur, table: str, rows: list[tuple]) -> None:
@@ -240,48 +289,6 @@ def _copy_csv(cur, relname: str, item: SheetToLand) -> sql.Composable:
             copy.write(chunk)
     item.sha256 = digest.hexdigest()
     return relation
-
-
-def _write(cur, contract: Contract, load_id: int, period: dt.date, result: LoadResult) -> None:
-    """The staged rows: usable ones into their partitions, the rest and the failed NIKs into
-    `raw.person_rejects`; the counts into `result`."""
-    cur.execute(
-        "select district_code, count(*) filter (where unusable is null),"
-        " count(*) filter (where unusable is not null), count(*) filter (where nik_reason is"
-        " not null and unusable is null), count(*) filter (where nik_status = 'missing'"
-        " and unusable is null) from _ps where not skipped group by district_code"
-    )
-    counts = cur.fetchall()
-    ensure_partitions(cur, [c[0] for c in counts if c[1]])
-    dataset = contract.persons.dataset
-    names = sql.SQL(", ").join(map(sql.Identifier, _RECORD_COLUMNS))
-    cur.execute(
-        sql.SQL(
-            "insert into restricted.person_records (record_id, load_id, dataset, source,"
-            " row_number, period, {names}) select nextval('restricted.person_record_id_seq'),"
-            " {load}, {dataset}, {source}, row_number, {period}, {names} from _ps"
-            " where not skipped and unusable is null"
-        ).format(names=names, load=sql.Literal(load_id), dataset=sql.Literal(dataset),
-                 source=sql.Literal(contract.name), period=sql.Literal(period))
-    )  # fmt: skip
-    cur.execute(
-        sql.SQL(
-            "insert into raw.person_rejects (load_id, row_number, dataset, reason, nik_key)"
-            " select {load}, row_number, {dataset}, concat_ws('; ', unusable, nik_reason),"
-            " nik_key from _ps where not skipped and (unusable is not null or nik_reason is not"
-            " null) order by row_number"
-        ).format(load=sql.Literal(load_id), dataset=sql.Literal(dataset))
-    )
-    cur.execute("select count(*) filter (where skipped) from _ps")
-    result.rows_skipped += cur.fetchone()[0]
-    result.rows_landed += sum(c[1] for c in counts)
-    result.rows_rejected += sum(c[2] for c in counts)
-    result.rows_read = result.rows_landed + result.rows_rejected
-    result.nik_invalid += sum(c[3] for c in counts)
-    result.nik_missing += sum(c[4] for c in counts)
-    for code, usable, *_ in counts:
-        if usable:
-            result.districts[code] = result.districts.get(code, 0) + usable
 
 
 def file_district(contract: Contract, source_file: str) -> str:
