@@ -19,9 +19,8 @@ from pathlib import Path
 import psycopg
 import psycopg2
 import pytest
-from psycopg2 import sql
-
 from persons_landing_stub import land_person_file
+from psycopg2 import sql
 
 pytestmark = pytest.mark.integration
 
@@ -206,9 +205,8 @@ def _expected_lists(files) -> dict[str, int]:
         counts["inactive"] += bool(own) and not active
         pbi = any(c["SEGMEN"] in ("PBI APBN", "PBI APBD") for c in active)
         counts["pbi_apbd_candidate"] += desil.get(number, 10) <= 4 and not pbi
-    active_niks = {
-        r["NIK"] for r in _file_rows(files.membership) if r["STATUS_PESERTA"] == "AKTIF" and r["NIK"]
-    }
+    membership = _file_rows(files.membership)
+    active_niks = {r["NIK"] for r in membership if r["STATUS_PESERTA"] == "AKTIF" and r["NIK"]}
     prisoners = set()
     for number, row in enumerate(_file_rows(files.wbp), start=1):
         person = truth[("wbp", number)]
