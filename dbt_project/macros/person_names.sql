@@ -46,6 +46,7 @@
             when 'kecamatan' then 'kecamatan ='
             when 'district' then 'kab/kota ='
             else 'place !='
-        end
+        end,
+        case when {{ pair }}.has_unknown_nik then 'nik not in register' end
     )
 {%- endmacro %}

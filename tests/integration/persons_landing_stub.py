@@ -117,6 +117,12 @@ def land_person_file(conn, dataset: str, path: Path, period: date, key: bytes) -
             (CONTRACTS[dataset], str(path), period, len(rows), len(rows)),
         )
         load_id = cur.fetchone()[0]
+        # a rerun supersedes the earlier load of the same source and period, as loads do
+        cur.execute(
+            "update raw.loads set superseded_by = %s where source = %s and periods = array[%s::date]"
+            " and load_id <> %s and superseded_by is null",
+            (load_id, CONTRACTS[dataset], period, load_id),
+        )
         cur.execute(
             "select nextval('restricted.person_record_id_seq') from generate_series(1, %s)",
             (len(rows),),

@@ -5,9 +5,8 @@
     probability and the evidence. Exact first: an accepted link on the keyed NIK
     (int_person_nik_links). Then probable, one to one per dataset: a record takes its best
     candidate (int_person_match_candidates) at or above var person_match.threshold when it is
-    also that resident's best candidate among the records of the dataset not linked on NIK; a
-    resident already linked on NIK in the same dataset (a second card) takes a probable record only
-    at or above var person_match.second_record_threshold.
+    also that resident's best candidate among the records of the dataset not linked on NIK (a
+    resident linked on NIK may so take one more record of the dataset: a second card).
 -#}
 {%- set weights = var('person_match') %}
 with
@@ -26,20 +25,8 @@ candidates as (
     select * from {{ ref('int_person_match_candidates') }}
 ),
 
-nik_linked_residents as (
-    select distinct dataset, register_record_id from nik_links where is_accepted
-),
-
 eligible as (
-    select candidates.*
-    from candidates
-    left join nik_linked_residents
-        on candidates.dataset = nik_linked_residents.dataset
-        and candidates.register_record_id = nik_linked_residents.register_record_id
-    where candidates.match_probability >= case
-        when nik_linked_residents.register_record_id is null then {{ weights['threshold'] }}
-        else {{ weights['second_record_threshold'] }}
-    end
+    select * from candidates where match_probability >= {{ weights['threshold'] }}
 ),
 
 ranked as (

@@ -5,7 +5,8 @@
     it is matched against who shares its birth date, or its desa and birth year, or its name and
     birth year (the blocks). Each pair is scored by agreement weights (log-odds, vars
     person_match.*): the trigram similarity of the two names in matching form, birth date, sex,
-    desa/kecamatan/kab-kota; `match_probability` is the logistic of the score. Pairs below 0.2
+    desa/kecamatan/kab-kota, and a penalty when the record's valid NIK is not in the register;
+    `match_probability` is the logistic of the score. Pairs below 0.2
     are not kept.
 -#}
 {%- set weights = var('person_match') %}
@@ -18,14 +19,18 @@ records as (
 ),
 
 nik_links as (
-    select record_id from {{ ref('int_person_nik_links') }} where is_accepted
+    select record_id, is_accepted from {{ ref('int_person_nik_links') }}
 ),
 
 unlinked as (
-    select records.*
+    select
+        records.*,
+        -- a valid NIK that no resident of the register has: most such records are people the
+        -- register does not have (a mistyped NIK usually fails the check, or meets a resident)
+        records.nik_key is not null and nik_links.record_id is null as has_unknown_nik
     from records
     left join nik_links on records.record_id = nik_links.record_id
-    where nik_links.record_id is null
+    where nik_links.is_accepted is not true
 ),
 
 register as (
@@ -74,6 +79,7 @@ compared as (
         pairs.register_record_id,
         unlinked.dataset,
         unlinked.register_period,
+        unlinked.has_unknown_nik,
         {{ trgm_similarity('unlinked.name_key', 'register.name_key') }} as name_similarity,
         case
             when unlinked.birth_date = register.birth_date then '='
@@ -122,7 +128,8 @@ scored as (
             when 'kecamatan' then {{ weights['kecamatan_equal'] }}
             when 'district' then {{ weights['district_equal'] }}
             else 0
-        end as score
+        end
+        + case when has_unknown_nik then {{ weights['nik_not_in_register'] }} else 0 end as score
     from compared
 ),
 
@@ -136,6 +143,7 @@ final as (
         birth_date_agreement,
         sex_agreement,
         place_agreement,
+        has_unknown_nik,
         score::numeric(8, 3) as score,
         (1 / (1 + exp(-score)))::numeric(6, 5) as match_probability
     from scored
