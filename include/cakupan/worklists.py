@@ -30,6 +30,8 @@ _FILE_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 _LIST_ORDER = list(("not_enrolled", "inactive", "pbi_apbd_candidate", "wbp_without_jkn",
                     "dead_still_active"))  # fmt: skip
 FIRST_DATA_ROW = 2  # row 0 the title, row 1 the header
+_COLUMN_FORMATS = {"birth_date": "date", "status": "input", "verified_by": "input",
+                   "verified_on": "input_date", "note": "input"}  # fmt: skip
 
 
 class WorklistError(ValueError):
@@ -194,9 +196,10 @@ class _Book:
         ws = self.book.add_worksheet(name)
         place = f"Desa/Kelurahan {desa_name or desa_code or 'tidak diketahui'}"
         ws.write_string(0, 0, f"{self.title}: {place}", self.fmt["title"])
-        for col, (_key, header, width) in enumerate(COLUMNS):
+        for col, (key, header, width) in enumerate(COLUMNS):
             ws.write_string(1, col, header, self.fmt["header"])
-            ws.set_column(col, col, width)
+            # a column's own format shows on its empty cells: no cell written for them
+            ws.set_column(col, col, width, self.fmt.get(_COLUMN_FORMATS.get(key)))
         for offset, row in enumerate(rows):
             self._row(ws, FIRST_DATA_ROW + offset, row)
         last = FIRST_DATA_ROW + max(len(rows), 1) - 1
@@ -215,15 +218,14 @@ class _Book:
                 ws.write_string(r, col, str(value))  # text, whatever it starts with
         if birth is not None:
             ws.write_datetime(r, 6, dt.datetime.combine(birth, dt.time()), self.fmt["date"])
-        inputs = len(COLUMNS) - 4
+        if status is None:
+            return  # the columns to fill in stay empty (their column formats show)
+        inputs = len(COLUMNS) - 4  # an earlier verification, shown for the next visit
         ws.write_string(r, inputs, result_label(status), self.fmt["input"])
         ws.write_string(r, inputs + 1, verified_by or "", self.fmt["input"])
         if verified_on is not None:
             when = dt.datetime.combine(verified_on, dt.time())
             ws.write_datetime(r, inputs + 2, when, self.fmt["input_date"])
-        else:
-            ws.write_blank(r, inputs + 2, None, self.fmt["input_date"])
-        ws.write_blank(r, inputs + 3, None, self.fmt["input"])
 
     def _validations(self, ws, last: int) -> None:
         """The result column a dropdown of the Indonesian labels; the date column dates."""
