@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -320,19 +321,32 @@ def test_personal_data_stays_out_of_raw(persons_db, tmp_path, monkeypatch):
     assert leaks == []
 
 
-def test_transform_dag_task_writes_every_district(persons_db, tmp_path, monkeypatch):
-    """The transform DAG's task (through the Airflow connection `warehouse`): every district
-    with worklist rows, its latest month, into CAKUPAN_WORKLIST_DIR/<district>/."""
-    from cakupan_airflow.worklists import write_district_worklists
+def test_transform_dag_task_writes_every_district(persons_db, warehouse, tmp_path):
+    """The transform DAG's task `write_worklists`, run by Airflow (`airflow tasks test`) on the
+    connection `warehouse`: every district with worklist rows, its latest month, into
+    CAKUPAN_WORKLIST_DIR/<district>/; its log holds no NIK or name."""
+    from cakupan import airflow_local
 
-    monkeypatch.setenv("CAKUPAN_WORKLIST_DIR", str(tmp_path / "wl"))
-    summary = write_district_worklists()
-    assert list(summary) == ["64.02"]
-    assert summary["64.02"]["rows"] == 6 and summary["64.02"]["sheets"] == 3
-    assert sorted(Path(f).relative_to(tmp_path) for f in summary["64.02"]["files"]) == [
+    env = airflow_local.airflow_env(warehouse.url(mask=False))
+    env["AIRFLOW_HOME"] = str(tmp_path / "airflow")
+    env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{tmp_path / 'airflow' / 'a.db'}"
+    env["CAKUPAN_WORKLIST_DIR"] = str(tmp_path / "wl")
+    env["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "INFO"  # every line the task logs, checked below
+    (tmp_path / "airflow").mkdir()
+    airflow_local.ensure_db(env)
+    cmd = [airflow_local.airflow_bin(), "tasks", "test", "cakupan_transform", "write_worklists",
+           "2025-12-01"]  # fmt: skip
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    log = result.stdout + result.stderr
+    leaks = _leaks(log)
+    assert leaks == []
+    assert result.returncode == 0, log[-3000:]
+    written = sorted(p.relative_to(tmp_path) for p in (tmp_path / "wl").rglob("*.xlsx"))
+    assert written == [
         Path("wl/64.02/64.02.01 Muara Muntai 2025-06.xlsx"),
         Path("wl/64.02/64.02.02 Loa Kulu 2025-06.xlsx"),
     ]
+    assert "64.02: 2 worklist files, 6 rows" in log
 
 
 GENERATED_RESIDENTS = 2_000
