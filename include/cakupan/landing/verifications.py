@@ -53,6 +53,9 @@ create table if not exists persons.worklist_verifications (
     constraint worklist_verifications_status_check check (status in
         ('verified', 'moved', 'dead', 'enrolled_now', 'not_found'))
 );
+-- no grant to any office role or bi_reader (they see the results in persons.worklist_items,
+-- under its row-level security); RLS on without a policy: only the owner reads it
+alter table persons.worklist_verifications enable row level security;
 create index if not exists worklist_verifications_item_idx
     on persons.worklist_verifications (worklist_id, verified_on);
 create table if not exists restricted.worklist_verification_notes (
