@@ -284,6 +284,12 @@ def test_unknown_worklist_id_is_rejected(persons_db, tmp_path, capsys, monkeypat
     ]
     status = _one(persons_db, "select worklist_id, status from persons.worklist_verifications")
     assert status == [("a0000000000000000005", "dead")]
+    # the same workbook under another name (the same bytes) replaces it too
+    copy = shutil.copy(path, path.with_name("typed_by_hand (1).xlsx"))
+    assert main(["load", str(copy), "--contract", "worklist_verification"]) == 0
+    loads = _one(persons_db, "select superseded_by is null from raw.loads order by load_id")
+    assert loads == [(False,), (True,)]
+    assert _one(persons_db, "select count(*) from persons.worklist_verifications") == [(1,)]
 
 
 def test_written_workbook_copied_back_unfilled_loads_nothing(persons_db, tmp_path, monkeypatch):
