@@ -19,6 +19,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from psycopg import sql
+
 from cakupan.landing.raw import (
     LoadResult,
     ensure_landed_schema,
@@ -245,8 +247,14 @@ def _replace_earlier(cur, contract: Contract, load_id: int, source_file: str, sh
     )
     earlier = sorted(r[0] for r in cur.fetchall())
     if earlier:
-        for table in ("persons.worklist_verifications", "restricted.worklist_verification_notes"):
-            cur.execute(f"delete from {table} where load_id = any(%s::bigint[])", (earlier,))
+        for schema, table in (("persons", "worklist_verifications"),
+                              ("restricted", "worklist_verification_notes")):  # fmt: skip
+            cur.execute(
+                sql.SQL("delete from {} where load_id = any(%s::bigint[])").format(
+                    sql.Identifier(schema, table)
+                ),
+                (earlier,),
+            )
     return earlier
 
 
