@@ -47,7 +47,7 @@ create table if not exists persons.worklist_verifications (
     verified_on     date,
     load_id         bigint not null,
     loaded_at       timestamptz not null,
-    district_code   text not null,
+    district_code   text,  -- the item's (its latest month), for row-level security
     kecamatan_code  text,
     sheet           text,
     source_row      integer,
