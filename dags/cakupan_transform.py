@@ -5,6 +5,8 @@ producer task runs a single `dbt build` of every model, seed and test; one watch
 of `marts` (the schema BI reads) then reports that model's result. `CAKUPAN_DBT_WATCHERS=all`
 renders a watcher for every model and seed, `CAKUPAN_DBT_EXECUTION_MODE=local` one dbt
 invocation per model instead, and `CAKUPAN_DBT_TEST_BEHAVIOR` picks Cosmos' TestBehavior.
+After the build, `write_worklists` writes the worklists of every district with person data
+(docs/PERSONS.md, "Worklists and the round trip") into `CAKUPAN_WORKLIST_DIR`.
 """
 
 import datetime as dt
@@ -151,6 +153,14 @@ def cakupan_transform():
         finally:
             conn.close()
 
+    @task
+    def write_worklists() -> dict:
+        """After the build: the worklists of every district with person data, one XLSX per
+        kecamatan, into CAKUPAN_WORKLIST_DIR (default .cakupan/worklists)."""
+        from cakupan_airflow.worklists import write_district_worklists
+
+        return write_district_worklists()
+
     dbt = DbtTaskGroup(
         group_id="dbt",
         project_config=_project_config(),
@@ -175,6 +185,7 @@ def cakupan_transform():
         _consumers_after_producer(dbt)
 
     [source_freshness(), grant_bi_access()] >> dbt
+    dbt >> write_worklists()
 
 
 cakupan_transform()

@@ -221,6 +221,45 @@ def _load(args) -> int:
     return 0
 
 
+def _worklist(args) -> int:
+    from pathlib import Path
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from cakupan.warehouse import connect, resolve_params
+    from cakupan.worklists import write_worklist_files
+
+    conn = connect(resolve_params(), application_name="cakupan-worklist")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    bar = Progress(*columns, console=Console(stderr=True), transient=True)
+    with bar, contextlib.closing(conn):
+        task = bar.add_task(f"worklists of {args.district}", total=None)
+
+        def step(done, total: int) -> None:
+            bar.update(task, total=total, advance=1, description=done.path.name)
+            # paths and counts only: the files hold names and NIKs, the output never does
+            print(f"{done.path}: {done.rows} rows in {len(done.sheets)} desa sheets")
+
+        files = write_worklist_files(
+            conn, args.district, Path(args.out), args.period, progress=step
+        )
+    rows = sum(f.rows for f in files)
+    print(f"{len(files)} worklist files ({rows} rows) for {args.district} in {args.out}")
+    return 0
+
+
+def _add_worklist(sub) -> None:
+    worklist = sub.add_parser(
+        "worklist",
+        help="the district's worklists: one XLSX per kecamatan, a sheet per desa (personal data)",
+    )
+    worklist.add_argument("--district", required=True, help="kab/kota code, such as 64.02")
+    worklist.add_argument("--out", required=True, help="folder to write the workbooks to")
+    worklist.add_argument("--period", help="the month (2025-06); default the latest with worklists")
+    worklist.set_defaults(func=_worklist)
+
+
 def _add_warehouse_and_demo(sub) -> None:
     wh = sub.add_parser("warehouse", help="the embedded PostgreSQL / the warehouse connection")
     wh.add_argument(
@@ -315,6 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_warehouse_and_demo(sub)
     _add_pipeline(sub)
+    _add_worklist(sub)
     register_sources(sub)  # `cakupan sources ...`
     register_operate(sub)  # `cakupan airflow ...`, `cakupan loads`
     return parser

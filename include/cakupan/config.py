@@ -50,3 +50,10 @@ def embedded_port() -> int:
 
 def bi_role() -> str:
     return os.environ.get("CAKUPAN_BI_ROLE", "bi_reader")
+
+
+def worklist_dir() -> Path:
+    """`CAKUPAN_WORKLIST_DIR`: where the transform DAG writes the worklists (one folder per
+    kab/kota); default `$CAKUPAN_HOME/.cakupan/worklists`."""
+    env = os.environ.get("CAKUPAN_WORKLIST_DIR")
+    return Path(env).resolve() if env else state_dir() / "worklists"

@@ -109,6 +109,10 @@ def load_file(
             from cakupan.landing.persons import land_persons
 
             result = land_persons(conn, contract, extraction, key, **options)
+        elif contract.lands_in == "persons.worklist_verifications":  # the worklists' round trip
+            from cakupan.landing.verifications import land_verifications
+
+            result = land_verifications(conn, contract, extraction, **options)
         else:
             result = land_file(conn, contract, extraction, **options)
     finally:

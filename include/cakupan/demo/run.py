@@ -88,5 +88,21 @@ def run(*, generate: bool = True, from_month: str = FIRST_MONTH, persons: int = 
     # the BI role logs in with its own password, shown masked
     bi_url = params.replace(user=config.bi_role(), password="-").url(mask=True)
     say(f"BI tools connect to: {bi_url} (schemas marts and dq; password: {password_source})")
+    for line in _worklists_written():
+        say(line)
     say(f"Done in {time.monotonic() - started:.0f} s.")
     return 0
+
+
+def _worklists_written() -> list[str]:
+    """Where the transform DAG wrote the worklists (`write_worklists`): one line per district."""
+    root = config.worklist_dir()
+    lines = []
+    for district in sorted(p for p in root.glob("??.??") if p.is_dir()):
+        files = sorted(district.glob("*.xlsx"))
+        if files:
+            lines.append(
+                f"Worklists of {district.name} (synthetic personal data): {len(files)} XLSX,"
+                f" one per kecamatan, in {district}"
+            )
+    return lines

@@ -21,6 +21,7 @@ from psycopg import sql
 from cakupan.landing.observations import delete_observations
 from cakupan.landing.raw import drop_landed, split_table
 from cakupan.landing.scopes import supersede
+from cakupan.landing.verifications import delete_verifications
 from cakupan.sources.contracts import PERSON_TABLE
 
 
@@ -74,6 +75,7 @@ def remove_loads(cur, load_ids: list[int], *, removed_by: str | None = None) -> 
     for raw_table in sorted({load.raw_table for load in loads}):
         _delete_rows(cur, raw_table, [load for load in loads if load.raw_table == raw_table])
     removal.observations_deleted = delete_observations(cur, ids)
+    verifications = delete_verifications(cur, ids)  # returned worklists: not in a raw table
     # a removed load covers nothing: its scope goes (the facts' month fingerprints read scopes)
     cur.execute("select to_regclass('raw.load_scopes') is not null")
     if cur.fetchone()[0]:
@@ -100,6 +102,7 @@ def remove_loads(cur, load_ids: list[int], *, removed_by: str | None = None) -> 
     for load in loads:
         load.rejects_deleted = rejects.get(load.load_id, 0)
         load.landed_tables_dropped = landed.get(load.load_id, 0)
+        load.rows_deleted += verifications.get(load.load_id, 0)
     removal.removed = loads
     return removal
 

@@ -551,6 +551,10 @@ class Contract(_Part):
     ] = "auto"
     """CSV: `auto` (sniffed among `;`, `,`, tab, `|`), `tab` or one character."""
     limits: Limits = Limits()
+    lands_in: Literal["raw", "persons.worklist_verifications"] = "raw"
+    """`raw` (the default): rows land in `raw_table`. `persons.worklist_verifications`: a
+    returned worklist (docs/PERSONS.md): only its id and verification columns are read, into
+    that table (no raw copy of the cells, which hold names); `raw_table` names its loads."""
     persons: PersonsSpec | None = None
     """A person-level source: which dataset, and each field's `person` attribute."""
     feeds: FeedsSpec | None = None
