@@ -111,7 +111,7 @@ def guard_once(conn, *, already: set[tuple[int, object]] | None = None) -> list[
                 cur.execute("select pg_cancel_backend(%s)", (pid,))
             if cur.fetchone()[0]:
                 already.add((pid, started))
-                ended.append(Ended(pid, role, round(running, 1), limits[role], how))
+                ended.append(Ended(pid, role, running, limits[role], how))
                 log.warning(
                     "%s statement of %s (pid %s): running %.0f s, its limit %.0f s",
                     how,

@@ -273,15 +273,17 @@ def _ensure_office_group(cur) -> None:
     cur.execute("create schema if not exists persons")
     cur.execute(sql.SQL("grant usage on schema persons to {}").format(group))
     cur.execute(
-        "select format('%%I.%%I', n.nspname, c.relname) from pg_class as c"
+        "select n.nspname, c.relname from pg_class as c"
         " join pg_namespace as n on n.oid = c.relnamespace"
         " where n.nspname = 'persons' and ((c.relkind in ('r', 'p') and c.relrowsecurity"
         " and c.relforcerowsecurity and exists (select from pg_policy as p"
         " where p.polrelid = c.oid and p.polname = 'office_scope'))"
         " or (c.relkind = 'v' and c.reloptions @> array['security_invoker=true']))"
     )
-    for (table,) in cur.fetchall():
-        cur.execute(sql.SQL("grant select on {} to {}").format(sql.SQL(table), group))
+    for schema, table in cur.fetchall():
+        cur.execute(
+            sql.SQL("grant select on {} to {}").format(sql.Identifier(schema, table), group)
+        )
     if _scope_function_exists(cur):
         cur.execute(
             sql.SQL("grant execute on function restricted.office_scopes_of(name) to {}").format(
@@ -342,7 +344,12 @@ def grant_office(
         _reading_role_settings(cur, role, statement_timeout, connection_limit)
         harden_database(cur)
         _ensure_office_group(cur)
-        cur.execute(sql.SQL("grant {} to {}").format(sql.Identifier(OFFICE_GROUP), ident))
+        # inherited (its grants apply), but no `set role` to it
+        cur.execute(
+            sql.SQL("grant {} to {} with inherit true, set false").format(
+                sql.Identifier(OFFICE_GROUP), ident
+            )
+        )
         cur.execute(
             "insert into restricted.office_scopes (role_name, district_code, kecamatan_code)"
             " values (%s, %s, %s) on conflict do nothing",
