@@ -25,6 +25,11 @@ Outputs (all codes are text: `64.02`, `64`):
   and provinces) with the dotted 2020 Kemendagri code and the 2025 code it corresponds to.
 - population_2025.csv: `code,male,female,total`: population per province and kab/kota from the
   2025 decree.
+- wilayah_2025.csv: `code,name,level,district_code`: every kecamatan (`64.02.01`) and
+  desa/kelurahan (`64.02.01.2001`) of Kalimantan Timur, Kota Palangka Raya and Kota Pekanbaru
+  from the 2025 decree's wilayah list (all its kecamatan, desa and kelurahan rows; its province
+  and kab/kota rows are in regions.csv). `level` is `kecamatan`, `desa` (the fourth part starts
+  with 2) or `kelurahan` (it starts with 1); `district_code` is the kab/kota (`64.02`).
 
 Alias normalisation (`normalise_name`), applied to both sides before comparing:
 1. lower case, strip; `.` and `,` become spaces (`KAB.` -> `kab`); runs of spaces become one;
@@ -268,12 +273,34 @@ def build(shared: Path, out: Path) -> None:
     )
 
 
+WILAYAH_LEVELS = ("kecamatan", "desa", "kelurahan")
+
+
+def build_wilayah(shared: Path, out: Path) -> int:
+    """Write wilayah_2025.csv (see the module docstring); returns its row count."""
+    rows = []
+    for r in read_csv(shared / "kepmendagri_2025_wilayah_kaltim_palangkaraya_pekanbaru.csv"):
+        parts = r["code"].split(".")
+        if len(parts) == 3:
+            level = "kecamatan"
+        elif len(parts) == 4 and parts[3][:1] in ("1", "2"):
+            level = "desa" if parts[3].startswith("2") else "kelurahan"
+        else:
+            continue  # province and kab/kota rows: regions.csv has them
+        assert r["level"] in (level, ""), r
+        rows.append([r["code"], r["name"], level, r["code"][:5]])
+    assert len({row[0] for row in rows}) == len(rows), "duplicate wilayah codes"
+    write_csv(out / "wilayah_2025.csv", ["code", "name", "level", "district_code"], rows)
+    return len(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     args = parser.parse_args(argv)
     build(args.shared, args.out)
+    print(f"wilayah {build_wilayah(args.shared, args.out)} -> {args.out}")
     return 0
 
 

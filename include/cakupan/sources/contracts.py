@@ -55,6 +55,12 @@ PeriodSource = Literal["filename", "cell", "column", "request"]
 Level = Literal["province", "district"]
 Grain = Literal["month", "semester", "year"]
 Coverage = Literal["national", "partial"]
+PersonDataset = Literal["register", "membership", "dtsen", "wbp"]
+PersonAttribute = Literal[
+    "nik", "kk", "card_no", "full_name", "sex", "birth_place", "birth_date", "address", "rt",
+    "rw", "desa_code", "kecamatan_code", "alive", "died_on", "segment", "active",
+    "inactive_reason", "registered_on", "fktp", "desil", "facility",
+]  # fmt: skip
 
 FILE_KINDS = frozenset(get_args(FileKind))
 API_KINDS = frozenset(get_args(ApiKind))
@@ -72,6 +78,38 @@ DEFAULT_MAX_LINE_BYTES = 131_072
 # column, a misread separator that multiplies a province's count by 1,000)
 DEFAULT_MAX_COUNT = 500_000_000
 DEFAULT_MAX_SEARCH_ROWS = 30
+# person-level contracts (`persons:`) land in this one table (cakupan.landing.persons)
+PERSON_TABLE = "restricted.person_records"
+PERSON_ATTRIBUTES = get_args(PersonAttribute)
+PERSON_DATES = frozenset({"birth_date", "died_on", "registered_on"})
+PERSON_BOOLEANS = frozenset({"alive", "active"})
+# what each dataset must carry, and the attributes only one dataset has
+PERSON_REQUIRED: dict[str, tuple[str, ...]] = {
+    "register": ("nik", "full_name", "desa_code"),
+    "membership": ("card_no", "full_name"),
+    "dtsen": ("nik", "desil"),
+    "wbp": ("full_name", "facility"),
+}
+PERSON_ONLY_IN: dict[str, str] = {
+    "alive": "register",
+    "died_on": "register",
+    "card_no": "membership",
+    "segment": "membership",
+    "active": "membership",
+    "inactive_reason": "membership",
+    "registered_on": "membership",
+    "fktp": "membership",
+    "desil": "dtsen",
+    "facility": "wbp",
+}
+# the codes a value map may give per attribute (the rest map to free text)
+PERSON_CODES: dict[str, tuple[Any, ...]] = {
+    "sex": ("L", "P"),
+    "alive": (True, False),
+    "active": (True, False),
+    "segment": ("PBI APBN", "PBI APBD", "PPU", "PBPU", "BP"),
+}
+_DATE_FORMAT = re.compile(r"(DD?|MM?|YYYY)([-./ ]?)(DD?|MM?|YYYY)\2(DD?|MM?|YYYY)")
 
 _NAME = r"[a-z][a-z0-9_]*"
 _CELL = re.compile(r"([A-Za-z]{1,3})([1-9][0-9]*)")
@@ -194,6 +232,17 @@ Strings = Annotated[
 ]
 
 
+def _one_attribute(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        _fail("", "a field carries one person attribute, not several: declare one field each")
+    return value
+
+
+def _date_format_ok(layout: str) -> bool:
+    m = _DATE_FORMAT.fullmatch(layout)
+    return m is not None and sorted(t[0] for t in (m[1], m[3], m[4])) == ["D", "M", "Y"]
+
+
 # ---- the parts of a contract -----------------------------------------------------------------
 
 
@@ -240,12 +289,57 @@ class FieldSpec(_Part):
     group: Name = "all"
     """The population group of the measure's value: `all`, a JKN segment (`pbi_apbn`...) or a
     sex (`sex_male`, `sex_female`), as the measure allows."""
+    person: Annotated[
+        PersonAttribute, BeforeValidator(_one_attribute, json_schema_input_type=str)
+    ] | None = None
+    """Person-level contracts (`persons:`): the person attribute the column carries (`nik`,
+    `kk`, `card_no`, `full_name`, `sex`, `birth_place`, `birth_date`, `address`, `rt`, `rw`,
+    `desa_code`, `kecamatan_code`, `alive`, `died_on`, `segment`, `active`, `inactive_reason`,
+    `registered_on`, `fktp`, `desil`, `facility`)."""
+    values: dict[StrictStr, StrictStr | StrictBool] = Field(default_factory=dict)
+    """Person attributes: the source's codes -> the warehouse's (case- and space-insensitive):
+    `sex` to `L`/`P`, `alive`/`active` to true/false, `segment` to `PBI APBN`, `PBI APBD`,
+    `PPU`, `PBPU`, `BP`. A value the map lacks is a reject; no map: the text as it is."""
+    format: StrictStr | None = None
+    """Person dates (`birth_date`, `died_on`, `registered_on`): the text's layout, tokens
+    `DD`/`D`, `MM`/`M`, `YYYY` with one separator (`DD-MM-YYYY`, `YYYY-MM-DD`, `DD/MM/YYYY`,
+    `YYYYMMDD`); default `YYYY-MM-DD`. Date cells of a workbook are dates whatever it says."""
 
     @model_validator(mode="after")
     def _max_for_counts(self) -> FieldSpec:
         if self.max is not None and self.type != "integer":
             _fail("max", f"only for integer fields (counts); this field is {self.type}")
+        self._check_person()
         return self
+
+    def _check_person(self) -> None:
+        person = self.person
+        if person is None:
+            for key in ("values", "format"):
+                if getattr(self, key):
+                    _fail(key, "only for a field that carries a person attribute (`person:`)")
+            return
+        if self.type != "text":
+            _fail("type", f"a person attribute's type is implied ({person}); leave `type` out")
+        if self.format is not None:
+            if person not in PERSON_DATES:
+                _fail("format", f"only for the dates {', '.join(sorted(PERSON_DATES))}")
+            if not _date_format_ok(self.format):
+                _fail("format", f"{self.format!r} is not a date layout such as DD-MM-YYYY")
+        codes = PERSON_CODES.get(person)
+        if self.values and person in PERSON_DATES | {"desil"}:
+            _fail("values", f"not for {person}")
+        for source, code in self.values.items():
+            if codes is not None and code not in codes:
+                allowed = ", ".join(map(str, codes))
+                _fail(f"values.{source}", f"{person} takes {allowed}, not {code!r}")
+            if codes is None and not isinstance(code, str):
+                _fail(f"values.{source}", f"{person} is text: map to text")
+        if person in PERSON_BOOLEANS and not self.values:
+            _fail("values", f"{person} needs its map to true/false (HIDUP: true, MATI: false)")
+
+    def date_layout(self) -> str:
+        return self.format or "YYYY-MM-DD"
 
     def count_bound(self) -> int:
         """The largest count an `integer` field accepts."""
@@ -376,6 +470,19 @@ class FeedsSpec(_Part):
     """For `grain: year` without a `period`: the integer field holding the year."""
 
 
+class PersonsSpec(_Part):
+    """A person-level source (one row per person): its rows land, keyed, in
+    `restricted.person_records` (docs/PERSONS.md), instead of feeding measures."""
+
+    dataset: PersonDataset
+    """`register` (Dukcapil population register), `membership` (BPJS membership master),
+    `dtsen` (DTSEN/DTKS individuals), `wbp` (prisoners of a facility)."""
+    district_pattern: OneGroupRegex | None = None
+    """A regular expression with one group: the kab/kota a file is for, in its name (`6402` or
+    `64.02`). A load then replaces the source's earlier load of its period for that kab/kota
+    only; without it, a load replaces the source's whole period."""
+
+
 class Limits(_Part):
     max_cells: StrictInt = Field(default=DEFAULT_MAX_CELLS, ge=1)
     """A sheet (or CSV: lines x columns) over this many cells is refused."""
@@ -396,6 +503,7 @@ class Contract(_Part):
             "if": {"properties": {"kind": {"enum": sorted(FILE_KINDS)}}},
             "then": {"required": ["path", "fields"]},
             "else": {"anyOf": [{"required": ["url"]}, {"required": ["connection"]}]},
+            "anyOf": [{"required": ["raw_table"]}, {"required": ["persons"]}],
         }
     )
 
@@ -426,8 +534,9 @@ class Contract(_Part):
     """Rows to skip, such as total rows; blank rows are always skipped."""
     key: Strings = ()
     """Fields that, with period and region, make a row unique; later duplicates are rejected."""
-    raw_table: RawTable
-    """The table the rows land in."""
+    raw_table: RawTable | None = None
+    """The table the rows land in (every contract but a person-level one, whose rows land in
+    `restricted.person_records`)."""
     decimal: Literal["comma", "point"] = "comma"
     """`comma`: `1.234` is 1234 and `95,98` is 95.98; `point`: `1.234` is 1.234."""
     thousands: Annotated[StrictStr, AfterValidator(_separator)] | None = None
@@ -441,6 +550,8 @@ class Contract(_Part):
     ] = "auto"
     """CSV: `auto` (sniffed among `;`, `,`, tab, `|`), `tab` or one character."""
     limits: Limits = Limits()
+    persons: PersonsSpec | None = None
+    """A person-level source: which dataset, and each field's `person` attribute."""
     feeds: FeedsSpec | None = None
     """The canonical measures the fields feed (a field's `measure`); none: a reference or
     raw-only source."""
@@ -466,6 +577,7 @@ class Contract(_Part):
         self._check_file_fields()
         self._check_references()
         _check_feeds(self)
+        _check_persons(self)
         if self.thousands is not None and self.thousands == self._decimal_mark():
             _fail("thousands", "cannot be the decimal mark")
         return self
@@ -532,6 +644,10 @@ class Contract(_Part):
     def source_publisher(self) -> str:
         return self.publisher or self.name
 
+    def person_fields(self) -> dict[str, FieldSpec]:
+        """Person attribute -> its field (person-level contracts)."""
+        return {spec.person: spec for spec in self.fields.values() if spec.person is not None}
+
     def measure_fields(self) -> dict[str, FieldSpec]:
         """The fields that feed a measure, in declaration order."""
         return {name: spec for name, spec in self.fields.items() if spec.measure}
@@ -576,6 +692,43 @@ def _check_feeds(contract: Contract) -> None:
     if not fed:
         _fail("feeds", "no field feeds a measure: give at least one field a `measure`")
     _check_measure_fields(fed, feeds.dataset, dataset["measures"])
+
+
+def _check_persons(contract: Contract) -> None:
+    """The `persons` block: its fields' attributes, what its dataset needs, no raw table."""
+    persons = contract.persons
+    carried = {n: f.person for n, f in contract.fields.items() if f.person is not None}
+    if persons is None:
+        if carried:
+            name = next(iter(carried))
+            _fail(f"fields.{name}.person", "a field carries a person attribute only under `persons:`")
+        if contract.raw_table is None:
+            _fail("raw_table", "is required (raw.<source>_<entity>)")
+        return
+    for key in ("raw_table", "feeds", "region", "key"):
+        if getattr(contract, key):
+            _fail(key, f"not for a person-level contract (its rows land in {PERSON_TABLE})")
+    if not contract.is_file:
+        _fail("persons", "person-level sources are files (csv, xlsx, ods, xls)")
+    if contract.period is None or contract.period.source == "column":
+        _fail("period", "a person-level file needs its period from its file name or a cell")
+    seen: dict[str, str] = {}
+    for name, spec in contract.fields.items():
+        if spec.person is None:
+            _fail(f"fields.{name}.person", "every field of a person-level contract names the"
+                  " person attribute it carries")  # fmt: skip
+        other = seen.setdefault(spec.person, name)
+        if other != name:
+            _fail(f"fields.{name}.person", f"fields {other!r} and {name!r} both carry {spec.person}")
+        only = PERSON_ONLY_IN.get(spec.person)
+        if only is not None and only != persons.dataset:
+            _fail(f"fields.{name}.person", f"{spec.person} is for a {only} source, not"
+                  f" {persons.dataset}")  # fmt: skip
+    missing = [a for a in PERSON_REQUIRED[persons.dataset] if a not in seen]
+    if missing:
+        _fail("fields", f"a {persons.dataset} source needs a field for each of"
+              f" {', '.join(PERSON_REQUIRED[persons.dataset])} (missing: {', '.join(missing)})")  # fmt: skip
+    object.__setattr__(contract, "raw_table", PERSON_TABLE)  # where its rows land, for the log
 
 
 def _check_period_of_feeds(contract: Contract, feeds: FeedsSpec) -> None:

@@ -1,0 +1,95 @@
+{{
+    config(
+        indexes=[
+            {'columns': ['dataset', 'register_period']},
+            {'columns': ['nik_key']},
+            {'columns': ['record_id'], 'unique': true},
+        ]
+    )
+}}
+{#-
+    One row per current person-level record (restricted.person_records of a succeeded load that
+    no later load of the same source supersedes), with its name in matching form (`name_key`,
+    macro person_name_key, computed once per distinct name) and, for a membership, DTSEN or WBP
+    record, the register snapshot it is matched against (`register_period`: the latest register
+    month at or before its own month).
+-#}
+with
+
+records as (
+    select
+        record_id,
+        load_id,
+        dataset,
+        period,
+        district_code,
+        kecamatan_code,
+        desa_code,
+        nik_key,
+        nik_status,
+        kk_key,
+        card_key,
+        full_name,
+        sex,
+        birth_date,
+        alive,
+        died_on,
+        segment,
+        active,
+        inactive_reason,
+        registered_on,
+        desil,
+        facility
+    from {{ person_source('restricted', 'person_records') }} as person_records
+),
+
+loads as (
+    select load_id from {{ ref('stg_cakupan__loads') }}
+    where status = 'succeeded' and superseded_by_load_id is null
+),
+
+current_records as (
+    select records.*
+    from records
+    inner join loads on records.load_id = loads.load_id
+    where {{ is_current('records.load_id', 'records.period', 'records.district_code') }}
+),
+
+names as (
+    select distinct full_name from current_records where full_name is not null
+),
+
+name_keys as (
+    select full_name, {{ person_name_key('full_name') }} as name_key from names
+),
+
+register_periods as (
+    select distinct period from current_records where dataset = 'register'
+),
+
+record_periods as (
+    select distinct period from current_records where dataset <> 'register'
+),
+
+period_map as (
+    select record_periods.period, max(register_periods.period) as register_period
+    from record_periods
+    inner join register_periods on register_periods.period <= record_periods.period
+    group by record_periods.period
+),
+
+final as (
+    select
+        current_records.*,
+        name_keys.name_key,
+        extract(year from current_records.birth_date)::integer as birth_year,
+        case
+            when current_records.dataset = 'register' then current_records.period
+            else period_map.register_period
+        end as register_period
+    from current_records
+    left join name_keys on current_records.full_name = name_keys.full_name
+    left join period_map on current_records.period = period_map.period
+)
+
+select * from final
