@@ -24,6 +24,7 @@ import pytest
 from cakupan.warehouse.guard import GuardPrivilegeError, check_privileges, guard_once
 from cakupan.warehouse.roles import (
     OFFICE_GROUP,
+    audit,
     ensure_bi_role,
     grant_office,
     list_roles,
@@ -335,6 +336,10 @@ def test_a_function_of_the_owner_does_not_read_around_the_policy(rls, office):
     owner.commit()
     try:
         assert _count(office(KUKAR), "select persons.rls_test_count()") == 0
+        # `cakupan roles check` names it (with a superuser owner it would read every row)
+        assert audit(owner) == [
+            f"persons.rls_test_count(): security definer, executable by {OFFICE_GROUP}"
+        ]
     finally:
         owner.execute("drop function persons.rls_test_count()")
         owner.commit()
@@ -361,6 +366,7 @@ def test_reading_roles_create_nothing_and_have_no_temp(rls, office):
             assert _refused(bi, statement) is errors.InsufficientPrivilege, statement
     finally:
         bi.close()
+    assert audit(rls["owner"]) == []
     with psycopg.connect(**rls["params"].dsn_kwargs()) as check:
         roles = ["bi_reader", KUKAR, TENGGARONG, KUBAR]
         rows = check.execute(

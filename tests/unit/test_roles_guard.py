@@ -46,3 +46,33 @@ def test_check_scope_accepts_a_kab_kota_and_its_kecamatan():
 def test_check_scope_refuses(district, kecamatan, message):
     with pytest.raises(ValueError, match=message.replace(".", r"\.")):
         check_scope(district, kecamatan)
+
+
+def test_every_person_mart_gets_the_rls_post_hook():
+    """The project's own models under models/persons/marts/ (dbt parse's manifest, `make`)."""
+    import json
+    from pathlib import Path
+
+    manifest = Path(__file__).resolve().parents[2] / "dbt_project" / "target" / "manifest.json"
+    assert manifest.exists(), "run `make manifest` (dbt parse) first"
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    marts = [
+        node
+        for node in nodes
+        if node["resource_type"] == "model"
+        and node["original_file_path"].startswith("models/persons/marts/")
+    ]
+    assert {"person_status", "worklist_items"} <= {node["name"] for node in marts}
+    for node in marts:
+        assert node["schema"] == "persons", node["name"]
+        hooks = [hook["sql"] for hook in node["config"]["post-hook"]]
+        assert hooks == ["{{ person_rls() }}"], node["name"]
+        assert all(hook["transaction"] for hook in node["config"]["post-hook"]), node["name"]
+        # the policy reads both codes
+        assert {"district_code", "kecamatan_code"} <= set(node["columns"]), node["name"]
+    others = [
+        node
+        for node in nodes
+        if node["resource_type"] == "model" and node not in marts and node["schema"] == "persons"
+    ]
+    assert others == []  # nothing reaches `persons` without the hook

@@ -451,3 +451,58 @@ def list_roles(conn) -> list[ReadingRole]:
 def _group_exists(cur) -> bool:
     cur.execute("select 1 from pg_roles where rolname = %s", (OFFICE_GROUP,))
     return cur.fetchone() is not None
+
+
+# what `cakupan roles check` looks for: one query per rule, each row one problem in words;
+# %(roles)s are the reading roles that exist (the BI role, the office group), %(group)s the group
+AUDIT_RULES = (
+    # a relation of `persons` an office can read without the policy applying
+    """select format('%%I.%%I: readable by %%s without forced row-level security and its policy',
+           n.nspname, c.relname, r.rolname)
+    from pg_class as c join pg_namespace as n on n.oid = c.relnamespace, pg_roles as r
+    where n.nspname = 'persons' and c.relkind in ('r', 'p') and r.rolname = any(%(roles)s)
+      and has_table_privilege(r.oid, c.oid, 'select')
+      and not (c.relrowsecurity and c.relforcerowsecurity and exists (
+          select from pg_policy as p where p.polrelid = c.oid and p.polname = 'office_scope'))""",
+    """select format('%%I.%%I: a view of persons without security_invoker', n.nspname, c.relname)
+    from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
+    where n.nspname = 'persons' and c.relkind in ('v', 'm')
+      and not coalesce(c.reloptions @> array['security_invoker=true'], false)""",
+    # a function running as its owner, callable by a reading role, reads around RLS when its
+    # owner is a superuser (RLS never applies to one); the scopes' own function is in
+    # `restricted`, which no reading role may use
+    """select format('%%s: security definer, executable by %%s', p.oid::regprocedure, r.rolname)
+    from pg_proc as p join pg_namespace as n on n.oid = p.pronamespace, pg_roles as r
+    where p.prosecdef and r.rolname = any(%(roles)s)
+      and has_function_privilege(r.oid, p.oid, 'execute')
+      and has_schema_privilege(r.oid, n.oid, 'usage')""",
+    """select format('%%s may create in schema %%I', r.rolname, n.nspname)
+    from pg_roles as r, pg_namespace as n
+    where r.rolname = any(%(roles)s) and has_schema_privilege(r.oid, n.oid, 'create')""",
+    """select format('%%s has TEMP or CREATE on database %%I', r.rolname, current_database())
+    from pg_roles as r where r.rolname = any(%(roles)s) and (
+        has_database_privilege(r.oid, current_database(), 'temp')
+        or has_database_privilege(r.oid, current_database(), 'create'))""",
+    """select format('%%s may use schema %%I', r.rolname, n.nspname)
+    from pg_roles as r, pg_namespace as n
+    where r.rolname = any(%(roles)s) and has_schema_privilege(r.oid, n.oid, 'usage')
+      and (n.nspname in ('restricted', 'raw', 'staging', 'intermediate')
+        or n.nspname = 'persons' and r.rolname <> %(group)s)""",
+)
+
+
+def audit(conn) -> list[str]:
+    """What lets a reading role (the BI role, the office group) read or write around its limits,
+    in words; empty when nothing does. `cakupan roles check`."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "select array_agg(rolname::text) from pg_roles where rolname = any(%s)",
+            ([OFFICE_GROUP, config.bi_role()],),
+        )
+        roles = cur.fetchone()[0] or []
+        problems: list[str] = []
+        for rule in AUDIT_RULES if roles else ():
+            cur.execute(rule, {"roles": roles, "group": OFFICE_GROUP})
+            problems += [row[0] for row in cur.fetchall()]
+    conn.rollback()
+    return sorted(set(problems))

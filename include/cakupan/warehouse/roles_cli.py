@@ -78,6 +78,19 @@ def cmd_list(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    from cakupan.warehouse.roles import audit
+
+    with contextlib.closing(_connect("check")) as conn:
+        problems = audit(conn)
+    for problem in problems:
+        print(f"problem: {problem}")
+    print(
+        f"{len(problems)} problem(s)" if problems else "no reading role can read around its limits"
+    )
+    return 1 if problems else 0
+
+
 def cmd_guard(args) -> int:
     from cakupan.warehouse.guard import run_guard
 
@@ -128,6 +141,12 @@ def register(subparsers) -> None:
 
     listing = sub.add_parser("list", help="the BI role and the office roles, with their scopes")
     listing.set_defaults(func=cmd_list)
+
+    check = sub.add_parser(
+        "check",
+        help="list what would let the BI or an office role read around its limits (exit 1)",
+    )
+    check.set_defaults(func=cmd_check)
 
     guard = sub.add_parser(
         "guard", help="cancel the reading roles' statements that outlive their statement timeout"
