@@ -62,7 +62,7 @@ def cmd_list(args) -> int:
         roles = list_roles(conn)
     table = Table(title="reading roles (passwords are never shown)")
     for column in ("role", "kind", "reads", "login", "connections", "statement timeout"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "role")
     for role in roles:
         reads = "marts, dq" if role.kind == "bi" else ", ".join(k or d for d, k in role.scopes)
         limit = "no limit" if role.connection_limit < 0 else str(role.connection_limit)
