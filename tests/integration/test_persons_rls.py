@@ -367,6 +367,11 @@ def test_reading_roles_create_nothing_and_have_no_temp(rls, office):
     finally:
         bi.close()
     assert audit(rls["owner"]) == []
+    # the owner (a plain role here) still makes the temporary tables the landing and dbt's
+    # incremental models use
+    owner = rls["owner"]
+    owner.execute("create temp table landing_like (i integer) on commit drop")
+    owner.rollback()
     with psycopg.connect(**rls["params"].dsn_kwargs()) as check:
         roles = ["bi_reader", KUKAR, TENGGARONG, KUBAR]
         rows = check.execute(
@@ -438,7 +443,7 @@ def test_the_guard_cancels_a_statement_that_lifted_its_timeout(rls):
     assert ended[0].running_s > 1.0
     assert isinstance(outcome["error"], errors.QueryCanceled)
     assert "user request" in str(outcome["error"])  # the guard's cancel, not a timeout
-    assert outcome["seconds"] < 30
+    assert outcome["seconds"] < 10  # the guard looks every 0.5 s here; the limit is 1 s
 
 
 def test_revoke_takes_effect_at_once_and_list_shows_scopes(rls, office):
