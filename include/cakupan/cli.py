@@ -49,6 +49,8 @@ def _demo(args) -> int:
         raise RuntimeError(
             "the demo needs its extra: pip install 'cakupan[demo]' (make demo installs it)"
         ) from None
+    if args.action == "persons":
+        return _demo_persons(args)
     if args.action == "generate":
         from pathlib import Path
 
@@ -56,12 +58,38 @@ def _demo(args) -> int:
         from cakupan.demo.generate import generate
 
         out = Path(args.out) if args.out else config.sources_dir()
-        files = generate(out, extras=True, progress=print)
+        files = generate(out, extras=True, progress=print, persons=args.persons)
         print(f"{len(files)} files written to {out}")
         return 0
     from cakupan.demo.run import run
 
-    return run(generate=not args.keep_sources, from_month=args.from_month)
+    return run(generate=not args.keep_sources, from_month=args.from_month, persons=args.persons)
+
+
+def _demo_persons(args) -> int:
+    """`cakupan demo persons --residents N --out DIR`: only the synthetic person files."""
+    import time
+    from pathlib import Path
+
+    from cakupan import config
+    from cakupan.demo.persons import generate_persons
+
+    out = Path(args.out) if args.out else config.sources_dir() / "persons"
+    residents = args.residents or args.persons
+    started = time.monotonic()
+    print(f"synthetic Kutai Kartanegara: {residents:,} residents, seed {args.seed} -> {out}")
+    files = generate_persons(
+        out, residents=residents, seed=args.seed, period=args.period, progress=print
+    )
+    for path in files.paths():
+        print(f"  {path.name}")
+    counts = files.counts
+    print(
+        f"register {counts['register_rows']:,}, BPJS {counts['membership_rows']:,}, "
+        f"DTSEN {counts['dtsen_rows']:,}, WBP {counts['wbp_rows']:,} rows "
+        f"({time.monotonic() - started:.1f} s)"
+    )
+    return 0
 
 
 def _dbt(args) -> int:
@@ -198,8 +226,24 @@ def _add_warehouse_and_demo(sub) -> None:
     wh.set_defaults(func=_warehouse)
 
     demo = sub.add_parser("demo", help="run the whole warehouse on demo data")
-    demo.add_argument("action", nargs="?", choices=["run", "generate"], default="run")
-    demo.add_argument("--out", help="with generate: folder to write to")
+    demo.add_argument(
+        "action",
+        nargs="?",
+        choices=["run", "generate", "persons"],
+        default="run",
+        help="run (default); generate: the source files only; persons: the person files only",
+    )
+    demo.add_argument("--out", help="with generate / persons: folder to write to")
+    demo.add_argument(
+        "--persons",
+        type=int,
+        default=20_000,
+        metavar="N",
+        help="residents of the synthetic Kutai Kartanegara's person files (default 20000; 0: none)",
+    )
+    demo.add_argument("--residents", type=int, metavar="N", help="with persons: residents")
+    demo.add_argument("--seed", type=int, default=6402, help="with persons: random seed")
+    demo.add_argument("--period", default="2025-06", metavar="YYYY-MM", help="with persons")
     demo.add_argument("--keep-sources", action="store_true", help="do not regenerate sources")
     demo.add_argument(
         "--from-month",

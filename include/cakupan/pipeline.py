@@ -89,20 +89,28 @@ def load_file(
 
     path = Path(path)
     contract, _ = contract_for_file(path, load_contracts(), name=contract_name)
+    key = None
+    if contract.persons is not None:  # person-level: keyed on the way in; no key, no load
+        from cakupan.warehouse.person_key import person_key
+
+        key = person_key()
     own = conn is None
     # the connection first: a warehouse that cannot work fails before the file is read
     conn = conn or connect(application_name=f"cakupan-load-{contract.name}")
     try:
         extraction = extract_file(path, contract)
-        result = land_file(
-            conn,
-            contract,
-            extraction,
+        options = dict(
             source_file=relative_source_path(path),
             run_id=run_id,
             progress=progress,
             allow_shrink=allow_shrink,
         )
+        if key is not None:
+            from cakupan.landing.persons import land_persons
+
+            result = land_persons(conn, contract, extraction, key, **options)
+        else:
+            result = land_file(conn, contract, extraction, **options)
     finally:
         if own:
             conn.close()

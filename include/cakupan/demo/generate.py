@@ -1107,6 +1107,18 @@ def generate_extras(
     return written
 
 
+def _write_persons(out_dir: Path, residents: int, say: Callable[[str], None]) -> list[Path]:
+    from cakupan.demo.persons import generate_persons
+
+    t0 = time.perf_counter()
+    files = generate_persons(out_dir, residents=residents)
+    say(
+        f"wrote the person files of a synthetic Kutai Kartanegara ({residents:,} residents, "
+        f"{time.perf_counter() - t0:.1f} s)"
+    )
+    return files.paths()
+
+
 def generate(
     out_dir: Path,
     *,
@@ -1114,12 +1126,15 @@ def generate(
     end: str = "2025-12",
     progress: Callable[[str], None] | None = None,
     extras: bool = False,
+    persons: int = 0,
 ) -> list[Path]:
     """Write the demo source files into out_dir; return their paths (reference, residents,
     workbooks). `start`/`end` (`YYYY-MM`, within 2014-01..2025-12) limit the months written;
     the demo is 2022-01..2025-12, earlier months make a longer history (`_earlier_model`).
     `extras`: also write the population-group, BPS and decree-history sources
-    (`generate_extras`), after the others."""
+    (`generate_extras`), after the others. `persons`: also write the synthetic Kutai
+    Kartanegara's person files (that many residents) into `out_dir/persons/`
+    (`cakupan.demo.persons`)."""
     say = progress or (lambda _msg: None)
     first, last = _month_index(start), _month_index(end)
     if not _month_index(HISTORY_START) <= first <= last < N_MONTHS:
@@ -1152,6 +1167,8 @@ def generate(
             say(f"wrote bpjs workbooks up to {year}-{month:02d}")
     if extras:
         written += generate_extras(out_dir, start=start, end=end, progress=say)
+    if persons:
+        written += _write_persons(out_dir / "persons", persons, say)
     say(f"done: {len(written)} files in {out_dir} ({time.perf_counter() - t0:.1f} s)")
     return written
 
@@ -1164,13 +1181,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--extras", action="store_true", help="also the population-group and history sources"
     )
+    parser.add_argument(
+        "--persons", type=int, default=0, metavar="N", help="also person files, N residents"
+    )
     args = parser.parse_args(argv)
     out = args.out
     if out is None:
         from cakupan.config import sources_dir
 
         out = sources_dir()
-    generate(out, start=args.start, end=args.end, progress=print, extras=args.extras)
+    generate(
+        out,
+        start=args.start,
+        end=args.end,
+        progress=print,
+        extras=args.extras,
+        persons=args.persons,
+    )
     return 0
 
 

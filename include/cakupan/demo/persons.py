@@ -27,7 +27,7 @@ import csv
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from cakupan.demo import person_names as names
@@ -40,10 +40,10 @@ DEFAULT_DEMO_RESIDENTS = 20_000
 # Register (Dukcapil) flaws: rare, the register is the reference.
 REGISTER_NIK_MISSING_RATE = 0.002
 REGISTER_NIK_INVALID_RATE = 0.002  # a digit dropped, or birth-day digits 00
-REGISTER_ADDRESS_DASH_RATE = 0.003  # ALAMAT "-": intended text that looks like a formula
+REGISTER_ADDRESS_DASH_RATE = 0.003  # households with ALAMAT "-" (text that looks like a formula)
 
 # Enrolment and the BPJS master.
-NOT_ENROLLED_HOUSEHOLD_RATE = 0.08  # whole households never enrolled
+NOT_ENROLLED_HOUSEHOLD_RATE = 0.065  # whole households never enrolled
 NOT_ENROLLED_PERSON_RATE = 0.03  # one member missing from an enrolled household
 NEWBORN_NOT_ENROLLED_RATE = 0.35  # children under 1 not yet enrolled
 BPJS_NIK_MISSING_RATE = 0.02
@@ -201,7 +201,9 @@ def desa_layout(residents: int, seed: int) -> list[tuple[Wilayah, Wilayah, int]]
         weights = [
             rng.lognormvariate(0, 0.6) * (2.5 if d.level == KELURAHAN else 1.0) for d in desa
         ]
-        layout.extend((kec, d, c) for d, c in zip(desa, apportion(n, weights), strict=True))
+        base = 1 if n >= 2 * len(desa) else 0  # every desa has people when there are enough
+        counts = [base + c for c in apportion(n - base * len(desa), weights)]
+        layout.extend((kec, d, c) for d, c in zip(desa, counts, strict=True))
     return layout
 
 
@@ -302,9 +304,9 @@ class _Household:
 # household shapes: (weight, head age range, spouse, children range, grandparent)
 SHAPES = (
     (10, (18, 85), False, (0, 0), False),  # one adult
-    (8, (55, 85), True, (0, 0), False),  # older couple
-    (10, (20, 34), True, (0, 1), False),  # young couple
-    (57, (25, 60), True, (1, 4), False),  # couple with children
+    (13, (52, 85), True, (0, 1), False),  # older couple (a grown child at home)
+    (9, (20, 34), True, (0, 1), False),  # young couple
+    (53, (25, 62), True, (1, 3), False),  # couple with children
     (8, (25, 60), False, (1, 3), False),  # one parent with children
     (7, (30, 50), True, (1, 3), True),  # three generations
 )
@@ -355,9 +357,10 @@ class _Kabupaten:
         if spouse:
             other = "P" if head_sex == "L" else "L"
             members.append((other, max(18, head_age + rng.randint(-8, 3))))
-        eldest = min(head_age - 18, 24)
-        for _ in range(rng.randint(kmin, kmax) if eldest >= 0 else 0):
-            members.append((rng.choice("LP"), rng.randint(0, eldest)))
+        eldest = min(head_age - 18, 30)
+        youngest = max(0, head_age - 45)
+        for _ in range(rng.randint(kmin, kmax) if eldest >= youngest else 0):
+            members.append((rng.choice("LP"), rng.randint(youngest, eldest)))
         if grand:
             members.append((rng.choice("LPP"), min(95, head_age + rng.randint(22, 35))))
         return members
@@ -374,8 +377,7 @@ class _Kabupaten:
         street = rng.choice(names.STREETS)
         address = street if street.startswith("DUSUN") else f"{street} NO. {rng.randint(1, 120)}"
         if rng.random() < REGISTER_ADDRESS_DASH_RATE:
-            address = "-"
-            self.count("register_address_dash")
+            address = "-"  # households: the rows of its members carry it
         members = []
         for sex, age in self.ages()[:room]:
             members.append(self.person(kec, prefix, group, muslim, sex, age, kk))
@@ -450,6 +452,8 @@ class _Kabupaten:
                     "HIDUP" if p.alive else "MATI", _dmy(p.died) if p.died else "",
                 ]
             )  # fmt: skip
+            if hh.address == "-":
+                self.count("register_address_dash")
             if not p.alive:
                 self.count("register_dead")
             elif p.age >= 18 and (p.sex == "L" or self.rng.random() < 0.05):
@@ -599,6 +603,7 @@ class _Kabupaten:
         rows = list(self.wbp_pool) + self.wbp_outsiders()
         self.rng.shuffle(rows)
         book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+        book.set_properties({"created": datetime(self.extract.year, self.extract.month, 1)})
         try:
             sheet = book.add_worksheet("WBP")
             sheet.write_row(0, 0, WBP_HEADER)
@@ -608,7 +613,7 @@ class _Kabupaten:
                     desa_code = ""  # home desa unknown
                     self.count("wbp_desa_missing")
                 values = [i, nik, self.source_name(p, WBP_NAME_VARIANT_RATE, "wbp"),
-                          "LAKI-LAKI" if p.sex == "L" else "PEREMPUAN", _dmy(p.birth),
+                          "LAKI-LAKI" if p.sex == "L" else "PEREMPUAN", _ymd(p.birth),
                           address, desa_code, WBP_FACILITIES[self.rng.random() < 0.35]]  # fmt: skip
                 sheet.write_number(i, 0, i)
                 for col, value in enumerate(values[1:], start=1):
@@ -627,21 +632,29 @@ class _Kabupaten:
         layout = desa_layout(self.residents, self.seed)
         self._kukar_desa = [d for _, d, _ in layout]
         current = None
-        for kec, desa, n in layout:
-            if kec is not current:
-                if current is not None and progress:
-                    progress(f"  {current.code} {current.name}: {self.writer.rows['register']:,}")
-                current = kec
-                self.nik.next_pass()
-            self.desa(kec, desa, n)
-        self.writer.close(keep=("truth",))
-        self.write_wbp(self.writer.paths["wbp"])
-        self.writer.files["truth"].close()
+        try:
+            for kec, desa, n in layout:
+                if kec is not current:
+                    self._done(current, progress)
+                    current = kec
+                    self.nik.next_pass()
+                self.desa(kec, desa, n)
+            self._done(current, progress)
+            self.writer.close(keep=("truth",))
+            self.write_wbp(self.writer.paths["wbp"])
+        finally:
+            for f in self.writer.files.values():
+                f.close()  # closing twice is harmless
         for key, value in self.writer.rows.items():
             self.counts[f"{key}_rows"] = value
         p = self.writer.paths
         return PersonFiles(p["register"], p["membership"], p["dtsen"], p["wbp"], p["truth"],
                            dict(sorted(self.counts.items())))  # fmt: skip
+
+    def _done(self, kec: Wilayah | None, progress: Callable[[str], None] | None) -> None:
+        if kec is not None and progress is not None:
+            rows = self.writer.rows["register"]
+            progress(f"  {kec.code} {kec.name} written ({rows:,} residents so far)")
 
     def desa(self, kec: Wilayah, desa: Wilayah, n: int) -> None:
         room = n

@@ -26,8 +26,9 @@ def say(message: str) -> None:
     print(message, flush=True)  # noqa: T201 - the demo talks to a person
 
 
-def run(*, generate: bool = True, from_month: str = FIRST_MONTH) -> int:
-    """The whole warehouse on demo data; `from_month` (YYYY-MM) loads fewer months, quicker."""
+def run(*, generate: bool = True, from_month: str = FIRST_MONTH, persons: int = 20_000) -> int:
+    """The whole warehouse on demo data; `from_month` (YYYY-MM) loads fewer months, quicker;
+    `persons`: residents of the synthetic Kutai Kartanegara's person files (0: none)."""
     if not (FIRST_MONTH <= from_month <= LAST_MONTH) or len(from_month) != 7:
         raise ValueError(f"--from-month must be a month from {FIRST_MONTH} to {LAST_MONTH}")
     started = time.monotonic()
@@ -41,7 +42,7 @@ def run(*, generate: bool = True, from_month: str = FIRST_MONTH) -> int:
         from cakupan.demo.generate import generate as generate_sources
 
         t = time.monotonic()
-        files = generate_sources(config.sources_dir(), extras=True)
+        files = generate_sources(config.sources_dir(), extras=True, persons=persons)
         say(
             f"[2/5] demo sources: {len(files)} files in {config.sources_dir()} "
             f"({time.monotonic() - t:.1f} s)"

@@ -111,6 +111,10 @@ class LoadResult:
     purged_loads: list[int] = field(default_factory=list)  # superseded past the retention
     seconds: float = 0.0
     accept_seconds: float = 0.0  # files: typing and matching the landed rows (the rest landed them)
+    # person-level loads: rows kept with an invalid or a missing NIK; usable rows per kab/kota
+    nik_invalid: int = 0
+    nik_missing: int = 0
+    districts: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)

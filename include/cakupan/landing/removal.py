@@ -21,6 +21,7 @@ from psycopg import sql
 from cakupan.landing.observations import delete_observations
 from cakupan.landing.raw import drop_landed, split_table
 from cakupan.landing.scopes import supersede
+from cakupan.sources.contracts import PERSON_TABLE
 
 
 class LoadRemovalError(ValueError):
@@ -142,12 +143,17 @@ def _delete_rows(cur, raw_table: str, loads: list[RemovedLoad]) -> None:
     cur.execute("select to_regclass(%s) is not null", (f'"{schema}"."{table}"',))
     if not cur.fetchone()[0]:
         return  # loads that failed before their raw table was created
+    ids = [load.load_id for load in loads]
+    column = "_load_id"
+    if raw_table == PERSON_TABLE:  # person-level loads (cakupan.landing.persons)
+        column = "load_id"
+        cur.execute("delete from raw.person_rejects where load_id = any(%s::bigint[])", (ids,))
     cur.execute(
         sql.SQL(
-            "with gone as (delete from {}.{} where _load_id = any(%s::bigint[])"
-            " returning _load_id) select _load_id, count(*) from gone group by _load_id"
-        ).format(sql.Identifier(schema), sql.Identifier(table)),
-        ([load.load_id for load in loads],),
+            "with gone as (delete from {}.{} where {c} = any(%s::bigint[])"
+            " returning {c}) select {c}, count(*) from gone group by {c}"
+        ).format(sql.Identifier(schema), sql.Identifier(table), c=sql.Identifier(column)),
+        (ids,),
     )
     deleted = dict(cur.fetchall())
     for load in loads:

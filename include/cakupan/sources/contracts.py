@@ -289,9 +289,10 @@ class FieldSpec(_Part):
     group: Name = "all"
     """The population group of the measure's value: `all`, a JKN segment (`pbi_apbn`...) or a
     sex (`sex_male`, `sex_female`), as the measure allows."""
-    person: Annotated[
-        PersonAttribute, BeforeValidator(_one_attribute, json_schema_input_type=str)
-    ] | None = None
+    person: (
+        Annotated[PersonAttribute, BeforeValidator(_one_attribute, json_schema_input_type=str)]
+        | None
+    ) = None
     """Person-level contracts (`persons:`): the person attribute the column carries (`nik`,
     `kk`, `card_no`, `full_name`, `sex`, `birth_place`, `birth_date`, `address`, `rt`, `rw`,
     `desa_code`, `kecamatan_code`, `alive`, `died_on`, `segment`, `active`, `inactive_reason`,
@@ -701,7 +702,9 @@ def _check_persons(contract: Contract) -> None:
     if persons is None:
         if carried:
             name = next(iter(carried))
-            _fail(f"fields.{name}.person", "a field carries a person attribute only under `persons:`")
+            _fail(
+                f"fields.{name}.person", "a field carries a person attribute only under `persons:`"
+            )
         if contract.raw_table is None:
             _fail("raw_table", "is required (raw.<source>_<entity>)")
         return
@@ -719,15 +722,21 @@ def _check_persons(contract: Contract) -> None:
                   " person attribute it carries")  # fmt: skip
         other = seen.setdefault(spec.person, name)
         if other != name:
-            _fail(f"fields.{name}.person", f"fields {other!r} and {name!r} both carry {spec.person}")
+            _fail(
+                f"fields.{name}.person", f"fields {other!r} and {name!r} both carry {spec.person}"
+            )
         only = PERSON_ONLY_IN.get(spec.person)
         if only is not None and only != persons.dataset:
             _fail(f"fields.{name}.person", f"{spec.person} is for a {only} source, not"
                   f" {persons.dataset}")  # fmt: skip
     missing = [a for a in PERSON_REQUIRED[persons.dataset] if a not in seen]
     if missing:
-        _fail("fields", f"a {persons.dataset} source needs a field for each of"
-              f" {', '.join(PERSON_REQUIRED[persons.dataset])} (missing: {', '.join(missing)})")  # fmt: skip
+        needed = ", ".join(PERSON_REQUIRED[persons.dataset])
+        _fail(
+            "fields",
+            f"a {persons.dataset} source needs a field for each of {needed}"
+            f" (missing: {', '.join(missing)})",
+        )
     object.__setattr__(contract, "raw_table", PERSON_TABLE)  # where its rows land, for the log
 
 

@@ -71,7 +71,8 @@ cards as (
         records.inactive_reason,
         row_number() over (
             partition by records.period, links.register_record_id
-            order by records.active desc nulls last, records.registered_on desc nulls last,
+            order by records.active desc nulls last, left(records.segment, 3) = 'PBI' desc nulls last,
+                records.registered_on desc nulls last,
                 records.record_id desc
         ) as card_rank
     from records

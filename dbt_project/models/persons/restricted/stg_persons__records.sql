@@ -48,11 +48,23 @@ loads as (
     where status = 'succeeded' and superseded_by_load_id is null
 ),
 
+superseded as (
+    -- a person file's scope is its own kab/kota (the contract's district_pattern) while its
+    -- records carry their addresses' kab/kota (a mover's, a prisoner's home): a load superseded
+    -- for its period in any region is superseded whole
+    select distinct load_id, period from {{ source('cakupan', 'superseded') }}
+),
+
 current_records as (
     select records.*
     from records
     inner join loads on records.load_id = loads.load_id
-    where {{ is_current('records.load_id', 'records.period', 'records.district_code') }}
+    where not exists (
+        select 1
+        from superseded
+        where superseded.load_id = records.load_id
+            and (superseded.period = records.period or superseded.period is null)
+    )
 ),
 
 names as (
