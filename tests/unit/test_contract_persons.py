@@ -60,17 +60,24 @@ def test_the_four_person_contracts_are_packaged():
     }
     sex = contracts["dukcapil_register"].person_fields()["sex"].values
     assert sex["LAKI-LAKI"] == "L" and sex["PEREMPUAN"] == "P"
-    assert contracts["bpjs_membership_master"].person_fields()["active"].values["NON AKTIF"] is False
+    active = contracts["bpjs_membership_master"].person_fields()["active"].values
+    assert active["NON AKTIF"] is False and active["AKTIF"] is True
 
 
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        ("fields.nik", None, "a register source needs a field for each of nik, full_name,"
-         " desa_code (missing: nik)"),
+        (
+            "fields.nik",
+            None,
+            "a register source needs a field for each of nik, full_name, desa_code (missing: nik)",
+        ),
         ("fields.desa_code", None, "(missing: desa_code)"),
-        ("fields.nik.person", ["nik", "kk"], "fields.nik.person: a field carries one person"
-         " attribute, not several"),
+        (
+            "fields.nik.person",
+            ["nik", "kk"],
+            "fields.nik.person: a field carries one person attribute, not several",
+        ),
         ("fields.sex.person", "nik", "fields.sex.person: fields 'nik' and 'sex' both carry nik"),
         ("fields.sex.values", {"PRIA": "M"}, "fields.sex.values.PRIA: sex takes L, P, not 'M'"),
         ("fields.birth_date.format", "DD-MM-YY", "is not a date layout such as DD-MM-YYYY"),

@@ -31,7 +31,8 @@ from cakupan.sources.contracts import PERSON_DATES, Contract
 DIGITS = "0123456789"
 FIRST_DAY, LAST_DAY = "1900-01-01", "2099-12-31"
 _DESA = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$"
-_HMAC = "encode(sha256(_pkey.opad || sha256(_pkey.ipad || convert_to({}, 'UTF8'))), 'hex')"
+# only ever of digits (checked before), whose text is their UTF-8 bytes: `::bytea` is exact
+_HMAC = "encode(sha256(_pkey.opad || sha256(_pkey.ipad || ({})::bytea)), 'hex')"
 _MAPPED = {"alive": "boolean", "active": "boolean", "sex": "text", "segment": "text"}
 _TEXTS = ("birth_place", "address", "rt", "rw", "inactive_reason", "fktp", "facility")
 
@@ -43,6 +44,7 @@ class Column:
     attribute: str
     landed: str  # c1..cN
     header: str
+    marks: bool = False  # a workbook's cells: a date may be a typed cell (`cakupan.sources.landed`)
 
 
 def to_char_patterns(layout: str) -> list[str]:
@@ -100,11 +102,14 @@ def _mapped(column: Column | None, values: dict, typed: str) -> sql.Composable:
     return sql.SQL("(case upper({}) {} end)::{}").format(_cell(column), cases, sql.SQL(typed))
 
 
-def _date_key(column: Column, layout: str) -> sql.Composable:
+def _date_key(column: Column, layout: str, marks: bool) -> sql.Composable:
     """A date's text as its layout writes it: the text itself, or a workbook's date cell
-    (`\\x01d2025-06-01`) or serial day number (`\\x01f45809`) written in the layout."""
+    (`\\x01d2025-06-01`) or serial day number (`\\x01f45809`) written in the layout (`marks`:
+    a workbook's rows, which may carry them)."""
     pattern = sql.Literal(to_char_patterns(layout)[0])
     t = sql.Identifier(column.landed)
+    if not marks:
+        return sql.SQL("btrim({})").format(t)
     serial = sql.SQL("split_part(substr({t}, 3), '.', 1)").format(t=t)
     return sql.SQL(
         "case when left({t}, 1) <> E'\\x01' then btrim({t})"
@@ -119,7 +124,9 @@ def _landed_layer(contract, columns, relation, row) -> sql.Composable:
     value maps (`v_*`), the date keys (`k_*`), the row number, blank or skipped."""
     fields = contract.person_fields()
     items = [sql.SQL("{} as row_number").format(row)]
-    blank = sql.SQL(" and ").join(sql.SQL("{} is null").format(_cell(c)) for c in columns.values())
+    blank = sql.SQL("btrim(concat({})) = ''").format(
+        sql.SQL(", ").join(sql.Identifier(c.landed) for c in columns.values())
+    )
     rules = [
         sql.SQL("coalesce({} ~* {}, false)").format(
             sql.Identifier(columns[contract.fields[r.field].person].landed), sql.Literal(r.pattern)
@@ -159,7 +166,8 @@ def _landed_layer(contract, columns, relation, row) -> sql.Composable:
     desa = columns.get("desa_code")
     items.append(
         sql.SQL(
-            "case when length(btrim({d})) = 10 and ltrim(btrim({d}), {digits}) = '' then"
+            "case when strpos({d}, '.') > 0 then nullif(btrim({d}), '')"
+            " when length(btrim({d})) = 10 and ltrim(btrim({d}), {digits}) = '' then"
             " substr(btrim({d}), 1, 2) || '.' || substr(btrim({d}), 3, 2) || '.' ||"
             " substr(btrim({d}), 5, 2) || '.' || substr(btrim({d}), 7, 4)"
             " else nullif(btrim({d}), '') end as n_desa"
@@ -169,7 +177,7 @@ def _landed_layer(contract, columns, relation, row) -> sql.Composable:
     )
     for a in sorted(PERSON_DATES):
         if a in columns:
-            key = _date_key(columns[a], fields[a].date_layout())
+            key = _date_key(columns[a], fields[a].date_layout(), columns[a].marks)
             items.append(sql.SQL("{} as {}").format(key, sql.Identifier(f"k_{a}")))
     return sql.SQL("select {} from {} offset 0").format(sql.SQL(", ").join(items), relation)
 
@@ -357,7 +365,8 @@ def load_statement(
         " kecamatan_code, desa_code, t_nik as nik,"
         " case when nik_status = 'valid' then {nik_key} end as nik_key, nik_status,"
         " t_kk as kk, case when length(n_kk) = 16 and ltrim(n_kk, {digits}) = '' then {kk_key}"
-        " end as kk_key, t_card_no as card_no, case when n_card is not null then {card_key}"
+        " end as kk_key, t_card_no as card_no, case when ltrim(n_card, {digits}) = ''"
+        " then {card_key}"
         " end as card_key, t_full_name as full_name, v_sex as sex, t_birth_place as"
         " birth_place, birth_date, t_address as address, t_rt as rt, t_rw as rw,"
         " v_alive as alive, died_on, v_segment as segment, v_active as active,"

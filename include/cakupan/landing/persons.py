@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -72,6 +71,7 @@ def land_persons(
     started = dt.datetime.now(dt.UTC)
     load_id = 0
     try:
+        contract.file_district(source_file)  # a name without its kab/kota: refused first
         load_id = _begin(conn, contract, source_file, run_id, started)
         result = _accept(conn, contract, extraction, key, load_id, source_file, progress)
         with conn.cursor() as cur:
@@ -141,10 +141,10 @@ def _accept(conn, contract, extraction, key, load_id, source_file, progress) -> 
         result.periods = [period]
         for index, item in enumerate(sheets_to_land(extraction)):
             found = extraction.prepared[index].result.columns
-            relation, row = _land(cur, contract, index, item, found)
+            relation, row, marks = _land(cur, contract, index, item, found)
             if progress is not None:
                 progress(f"{source_file}: landed as text; checking and keying")
-            columns = _columns(contract, found)
+            columns = _columns(contract, found, marks)
             _ensure_partitions(cur, columns, relation, lookups)
             cur.execute(
                 load_statement(
@@ -230,12 +230,14 @@ def _copy(cur, table: str, rows: list[tuple]) -> None:
             copy.write_row(row)
 
 
-def _columns(contract: Contract, found: dict[str, tuple[int, str]]) -> dict[str, Column]:
+def _columns(
+    contract: Contract, found: dict[str, tuple[int, str]], marks: bool
+) -> dict[str, Column]:
     """Attribute -> its landed column (`c<index + 1>`) and header text, for the columns found."""
     columns = {}
     for name, (index, header) in found.items():
         attribute = contract.fields[name].person
-        columns[attribute] = Column(attribute, f"c{index + 1}", header)
+        columns[attribute] = Column(attribute, f"c{index + 1}", header, marks)
     return columns
 
 
@@ -252,13 +254,13 @@ def _land(cur, contract: Contract, index: int, item: SheetToLand, found: dict):
         try:
             relation = _copy_csv(cur, relname, item)
             cur.execute("release savepoint cakupan_person_copy")
-            return relation, sql.SQL("_row")
+            return relation, sql.SQL("_row"), False
         except psycopg.DataError:
             cur.execute("rollback to savepoint cakupan_person_copy")
             item.csv_path = None
     landed = land_sheet(cur, "pg_temp", relname, index, item)
     row = sql.SQL("(_row - {})").format(sql.Literal(landed.first_row - 1))
-    return landed.relation(), row
+    return landed.relation(), row, True
 
 
 def _copy_csv(cur, relname: str, item: SheetToLand) -> sql.Composable:
@@ -291,27 +293,13 @@ def _copy_csv(cur, relname: str, item: SheetToLand) -> sql.Composable:
     return relation
 
 
-def file_district(contract: Contract, source_file: str) -> str:
-    """The kab/kota a file is for (`district_pattern` on its name, as `64.02`), else `*`."""
-    pattern = contract.persons.district_pattern if contract.persons else None
-    if pattern is None:
-        return "*"
-    m = re.search(pattern, Path(source_file).name, re.IGNORECASE)
-    if m is None:
-        raise SourceFileError(
-            Path(source_file), f"no kab/kota in the file name: it does not match /{pattern}/"
-        )
-    digits = m[1].replace(".", "")
-    return f"{digits[:2]}.{digits[2:]}"
-
-
 def record_scope(cur, contract: Contract, load_id: int, source_file: str, result) -> None:
     """The load's scope: its period, for its file's kab/kota (or every region `*`)."""
     cur.execute(
         "insert into raw.load_scopes (load_id, source, dataset, period, region_code, rows,"
         " regions) values (%s, %s, %s, %s, %s, %s, %s)",
         (load_id, contract.name, contract.persons.dataset, result.periods[0],
-         file_district(contract, source_file), result.rows_read, len(result.districts)),
+         contract.file_district(source_file), result.rows_read, len(result.districts)),
     )  # fmt: skip
 
 
@@ -335,4 +323,4 @@ def _finish(cur, result: LoadResult, started: dt.datetime) -> None:
     result.seconds = (finished - started).total_seconds()
 
 
-__all__ = ["file_district", "land_persons", "record_scope"]
+__all__ = ["land_persons", "record_scope"]
