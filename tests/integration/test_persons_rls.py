@@ -1,10 +1,12 @@
 """Each office sees its own rows (issue 15.6), with real roles on a real PostgreSQL.
 
-A database of its own, owned by a non-superuser warehouse owner (as a deployment has it: RLS is
-forced on the owner too, and a superuser would bypass it). dbt, run as that owner from a copy of
-the project with two test-only models under `models/persons/marts/` (a table and a view, keyed
-rows of two kab/kota, no personal data), builds them with the project's own `person_rls`
-post-hook; office roles made by `cakupan roles grant` then try to read around it.
+A database of its own, owned by a non-superuser warehouse owner (as a deployment should have it:
+RLS is forced on the owner too, and a superuser would bypass it). As that owner, `cakupan load`
+lands a register and a BPJS master of two kab/kota (synthetic, `person_files.py`) and dbt builds
+the project's person marts (`person_status`, `worklist_items`), and, from a copy of the project,
+two test-only models under `models/persons/marts/` (a table of keyed rows and a view of it), all
+with the project's own `person_rls` post-hook; office roles made by `cakupan roles grant` then try
+to read around it. Keyed values and counts are compared, never a NIK or a name.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ SUFFIX = uuid.uuid4().hex[:6]
 OWNER = f"rls_owner_{SUFFIX}"
 KUKAR = f"dinkes_6402_{SUFFIX}"  # the whole of Kutai Kartanegara
 TENGGARONG = f"camat_640201_{SUFFIX}"  # one kecamatan of it
-KUBAR = f"dinkes_6407_{SUFFIX}"  # Kutai Barat
+SAMARINDA = f"dinkes_6472_{SUFFIX}"  # Kota Samarinda
 PASSWORD_ENV = "CAKUPAN_TEST_OFFICE_PASSWORD"
 
 TABLE_MODEL = """
@@ -53,8 +55,8 @@ rows as (
         ('64.02', '64.02.02', '64.02.02.2001', 3),
         ('64.02', '64.02.02', '64.02.02.2002', 4),
         ('64.02', '64.02.03', '64.02.03.2001', 5),
-        ('64.07', '64.07.01', '64.07.01.2001', 6),
-        ('64.07', '64.07.02', '64.07.02.2001', 7)
+        ('64.72', '64.72.01', '64.72.01.2001', 6),
+        ('64.72', '64.72.02', '64.72.02.2001', 7)
     ) as v (district_code, kecamatan_code, desa_code, record_id)
 ),
 final as (
@@ -75,7 +77,7 @@ person_rows as (select * from {{ ref('rls_test_person_rows') }}),
 final as (select district_code, kecamatan_code, count(*) as persons from person_rows group by 1, 2)
 select * from final
 """
-EXPECTED = {"64.02": 5, "64.07": 2}
+EXPECTED = {"64.02": 5, "64.72": 2}
 
 
 def _connect(params, user: str, password: str, **kwargs) -> psycopg.Connection:
@@ -112,20 +114,27 @@ def rls(pg_server, tmp_path_factory):
         "CAKUPAN_DBT_PROJECT_DIR": str(project),
         "CAKUPAN_HOME": str(base),
         PASSWORD_ENV: office_password,
+        "CAKUPAN_PERSON_KEY": "test-person-key-" + "r" * 32,
     }
 
-    def dbt_run() -> str:
+    def cakupan(*args: str) -> str:
         result = subprocess.run(
-            [*CAKUPAN, "dbt", "run", "--select", "rls_test_person_rows", "rls_test_person_counts"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
+            [*CAKUPAN, *args], env=env, cwd=ROOT, capture_output=True, text=True
         )
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
         return result.stdout
 
-    dbt_run()  # before any office role exists: no group to grant to yet
+    def dbt_run(*real: str) -> str:
+        return cakupan(
+            "dbt", "run", "--select", "rls_test_person_rows", "rls_test_person_counts", *real
+        )
+
+    # the project's own person marts, from a register and a BPJS master of two kab/kota landed
+    # by `cakupan load`, and the test models: before any office role exists (no group yet)
+    for path, contract in _person_files(base):
+        cakupan("load", str(path), "--contract", contract)
+    cakupan("dbt", "seed")
+    dbt_run("+person_status", "+worklist_items")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(PASSWORD_ENV, office_password)
         owner = psycopg.connect(**owner_params.dsn_kwargs())
@@ -133,8 +142,12 @@ def rls(pg_server, tmp_path_factory):
         grant_office(
             owner, TENGGARONG, district="64.02", kecamatan="64.02.01", password_env=PASSWORD_ENV
         )
-        grant_office(owner, KUBAR, district="64.07", password_env=PASSWORD_ENV, connection_limit=3)
-    dbt_run()  # rebuilt (a new table) once the group exists: the post-hook grants it
+        grant_office(
+            owner, SAMARINDA, district="64.72", password_env=PASSWORD_ENV, connection_limit=3
+        )
+    # the test models rebuilt (new tables) once the group exists: their post-hook grants it; the
+    # person marts were granted by `roles grant` (they carried their policy already)
+    dbt_run()
     # the BI role, as the transform DAG makes it (a superuser here: another test module may
     # have made it already); it hardens the database too
     admin_db = psycopg.connect(**params.dsn_kwargs())
@@ -155,9 +168,45 @@ def rls(pg_server, tmp_path_factory):
         "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s", (dbname,)
     )
     admin.execute(sql.SQL("drop database {}").format(sql.Identifier(dbname)))
-    for role in (KUKAR, TENGGARONG, KUBAR, OFFICE_GROUP, OWNER):
+    for role in (KUKAR, TENGGARONG, SAMARINDA, OFFICE_GROUP, OWNER):
         admin.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(role)))
     admin.close()
+
+
+def _person_files(base: Path) -> list[tuple[Path, str]]:
+    """A register of 30 residents (20 in Kutai Kartanegara, 10 in Samarinda) and a BPJS master
+    of the first 20 of them (person_files.py: synthetic NIKs, no real people)."""
+    import datetime as dt
+
+    from person_files import REGISTER_HEADER, register_rows, write_csv
+
+    register = register_rows(30, districts=("64.02", "64.72"))
+    members = [
+        {
+            "NO_KARTU": f"{i + 1:013d}",
+            "NIK": row["NIK"],
+            "NAMA": row["NAMA_LGKP"],
+            "TGL_LAHIR": dt.datetime.strptime(row["TGL_LHR"], "%d-%m-%Y").date().isoformat(),
+            "JENIS_KELAMIN": "P" if row["JENIS_KLMIN"] == "PEREMPUAN" else "L",
+            "SEGMEN": "PBPU",
+            "STATUS_PESERTA": "AKTIF" if i % 4 else "NON AKTIF",
+            "KETERANGAN": "" if i % 4 else "MENUNGGAK IURAN",
+            "TMT": "2020-01-01",
+            "FASKES_TK1": "PUSKESMAS",
+            "KODE_DESA": row["KODE_DESA"],
+        }
+        for i, row in enumerate(register[:20])
+    ]
+    return [
+        (
+            write_csv(base / "dukcapil_register_6402_2025-06.csv", REGISTER_HEADER, register),
+            "dukcapil_register",
+        ),
+        (
+            write_csv(base / "bpjs_peserta_6402_2025-06.csv", list(members[0]), members),
+            "bpjs_membership_master",
+        ),
+    ]
 
 
 @pytest.fixture()
@@ -249,8 +298,35 @@ def test_a_district_office_reads_its_district_only(rls, office):
         )
         assert {d: int(n) for d, n in cur.fetchall()} == {"64.02": EXPECTED["64.02"]}
     kukar.rollback()
-    kubar = office(KUBAR)
-    assert _count(kubar, "select count(*) from persons.rls_test_person_rows") == EXPECTED["64.07"]
+    samarinda = office(SAMARINDA)
+    assert (
+        _count(samarinda, "select count(*) from persons.rls_test_person_rows") == EXPECTED["64.72"]
+    )
+
+
+@pytest.mark.parametrize("mart", ["person_status", "worklist_items"])
+def test_the_person_marts_show_each_office_its_own_rows(rls, office, mart):
+    """The project's own marts, built by dbt as the owner (every Kukar desa of the files is in
+    kecamatan 64.02.01: the kecamatan office sees them all)."""
+    by_district = f"select district_code, count(*) from persons.{mart} group by 1"
+    owner = rls["owner"]
+    everyone = dict(owner.execute(by_district).fetchall())
+    owner.rollback()
+    assert set(everyone) == {"64.02", "64.72"}
+    if mart == "person_status":
+        assert everyone == {"64.02": 20, "64.72": 10}
+    for role, district in ((KUKAR, "64.02"), (SAMARINDA, "64.72"), (TENGGARONG, "64.02")):
+        conn = office(role)
+        assert dict(conn.execute(by_district).fetchall()) == {district: everyone[district]}
+        conn.rollback()
+    # a keyed NIK of Samarinda, guessed by Kukar: no row
+    key = owner.execute(
+        f"select person_key from persons.{mart} where district_code = '64.72' limit 1"
+    ).fetchone()[0]
+    owner.rollback()
+    query = f"select count(*) from persons.{mart} where person_key = %s"
+    assert _count(office(KUKAR), query, (key,)) == 0
+    assert _count(office(SAMARINDA), query, (key,)) >= 1
 
 
 def test_a_kecamatan_office_reads_its_kecamatan_only(rls, office):
@@ -265,7 +341,7 @@ def test_other_districts_rows_are_refused_every_way(rls, office):
     kukar = office(KUKAR)
     table = "persons.rls_test_person_rows"
     # directly, and by guessing another district's keyed NIK: no rows
-    assert _count(kukar, f"select count(*) from {table} where district_code = '64.07'") == 0
+    assert _count(kukar, f"select count(*) from {table} where district_code = '64.72'") == 0
     assert (
         _count(kukar, f"select count(*) from {table} where person_key = %s", (_key_of(rls, 6),))
         == 0
@@ -277,14 +353,14 @@ def test_other_districts_rows_are_refused_every_way(rls, office):
     # an error as a side channel: the policy is applied before the caller's own expressions
     side_channel = (
         f"select count(*) from {table}"
-        " where 1 / (case when district_code = '64.07' then 0 else 1 end) = 1"
+        " where 1 / (case when district_code = '64.72' then 0 else 1 end) = 1"
     )
     assert _count(kukar, side_channel) == EXPECTED["64.02"]
     # through the view (security_invoker): its own district's rows only
     assert (
         _count(
             kukar,
-            "select sum(persons) from persons.rls_test_person_counts where district_code = '64.07'",
+            "select sum(persons) from persons.rls_test_person_counts where district_code = '64.72'",
         )
         is None
     )
@@ -301,19 +377,19 @@ def test_other_districts_rows_are_refused_every_way(rls, office):
         )
     # through the scopes' own function, or the scopes themselves: no access to `restricted`
     for statement in (
-        f"select * from restricted.office_scopes_of('{KUBAR}')",
+        f"select * from restricted.office_scopes_of('{SAMARINDA}')",
         "select * from restricted.office_scopes",
-        f"insert into restricted.office_scopes values ('{KUKAR}', '64.07', null)",
-        f"update restricted.office_scopes set district_code = '64.07' where role_name = '{KUKAR}'",
+        f"insert into restricted.office_scopes values ('{KUKAR}', '64.72', null)",
+        f"update restricted.office_scopes set district_code = '64.72' where role_name = '{KUKAR}'",
     ):
         assert _refused(kukar, statement, read_write=True) is errors.InsufficientPrivilege, (
             statement
         )
     # with set role: not to another office, the owner or the BI role
-    for role in (KUBAR, OWNER, "bi_reader", OFFICE_GROUP):
+    for role in (SAMARINDA, OWNER, "bi_reader", OFFICE_GROUP):
         statement = f"set role {role}"
         assert _refused(kukar, statement) is errors.InsufficientPrivilege, statement
-    assert _refused(kukar, f"set session authorization {KUBAR}") is errors.InsufficientPrivilege
+    assert _refused(kukar, f"set session authorization {SAMARINDA}") is errors.InsufficientPrivilege
 
 
 def test_a_function_of_the_owner_does_not_read_around_the_policy(rls, office):
@@ -373,7 +449,7 @@ def test_reading_roles_create_nothing_and_have_no_temp(rls, office):
     owner.execute("create temp table landing_like (i integer) on commit drop")
     owner.rollback()
     with psycopg.connect(**rls["params"].dsn_kwargs()) as check:
-        roles = ["bi_reader", KUKAR, TENGGARONG, KUBAR]
+        roles = ["bi_reader", KUKAR, TENGGARONG, SAMARINDA]
         rows = check.execute(
             "select r.rolname, has_database_privilege(r.rolname, current_database(), 'temp'),"
             " has_database_privilege(r.rolname, current_database(), 'create'),"
@@ -383,7 +459,7 @@ def test_reading_roles_create_nothing_and_have_no_temp(rls, office):
             " from pg_roles as r where r.rolname = any(%s) order by 1",
             (roles,),
         ).fetchall()
-        limits = {"bi_reader": 10, KUKAR: 5, TENGGARONG: 5, KUBAR: 3}
+        limits = {"bi_reader": 10, KUKAR: 5, TENGGARONG: 5, SAMARINDA: 3}
         assert rows == sorted((r, False, False, 0, False, limits[r]) for r in roles)
         # the owner keeps TEMP (the landing's temporary tables)
         owner_temp = check.execute(
@@ -451,7 +527,7 @@ def test_revoke_takes_effect_at_once_and_list_shows_scopes(rls, office):
     roles = {r.name: r for r in list_roles(owner)}
     assert roles[KUKAR].scopes == (("64.02", None),)
     assert roles[TENGGARONG].scopes == (("64.02", "64.02.01"),)
-    assert roles[KUBAR].connection_limit == 3
+    assert roles[SAMARINDA].connection_limit == 3
     assert roles["bi_reader"].kind == "bi"
     tenggarong = office(TENGGARONG)
     assert _count(tenggarong, "select count(*) from persons.rls_test_person_rows") == 2
@@ -472,11 +548,11 @@ def test_revoke_takes_effect_at_once_and_list_shows_scopes(rls, office):
 
 
 def test_the_cli_grants_with_a_generated_password_it_never_prints(rls):
-    role = f"dinkes_6472_{SUFFIX}"
+    role = f"dinkes_6471_{SUFFIX}"
     env = rls["env"]
     try:
         grant = subprocess.run(
-            [*CAKUPAN, "roles", "grant", role, "--district", "64.72"],
+            [*CAKUPAN, "roles", "grant", role, "--district", "64.71"],
             env=env,
             cwd=ROOT,
             capture_output=True,
@@ -487,7 +563,7 @@ def test_the_cli_grants_with_a_generated_password_it_never_prints(rls):
         assert oct(path.stat().st_mode & 0o777) == "0o600"
         password = path.read_text().strip()
         assert len(password) >= 20
-        assert f"{role}: created; reads the rows of 64.72 (whole kab/kota)" in grant.stdout
+        assert f"{role}: created; reads the rows of 64.71 (whole kab/kota)" in grant.stdout
         listing = subprocess.run(
             [*CAKUPAN, "roles", "list"],
             env={**env, "COLUMNS": "200"},
@@ -496,7 +572,7 @@ def test_the_cli_grants_with_a_generated_password_it_never_prints(rls):
             text=True,
         )
         assert listing.returncode == 0, listing.stderr
-        assert role in listing.stdout and "64.72" in listing.stdout
+        assert role in listing.stdout and "64.71" in listing.stdout
         for output in (grant.stdout, grant.stderr, listing.stdout, listing.stderr):
             assert password not in output
         with _connect(rls["params"], role, password) as conn:
