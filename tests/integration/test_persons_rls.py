@@ -145,6 +145,9 @@ def rls(pg_server, tmp_path_factory):
         grant_office(
             owner, SAMARINDA, district="64.72", password_env=PASSWORD_ENV, connection_limit=3
         )
+    # the landing still works as the owner once TEMP is the owner's only (a rerun supersedes)
+    path, contract = _person_files(base)[0]
+    assert "accepted 30, rejected 0" in cakupan("load", str(path), "--contract", contract)
     # the test models rebuilt (new tables) once the group exists: their post-hook grants it; the
     # person marts were granted by `roles grant` (they carried their policy already)
     dbt_run()
