@@ -20,7 +20,11 @@
   an office role, sees no rows (pg_has_role(session_user, ...) is false there).
 -#}
 {% macro person_rls(office_group=var('office_group', 'cakupan_office')) -%}
-    {%- if model.config.materialized == 'view' -%}
+    {%- if model.config.materialized == 'materialized_view' -%}
+        {{ exceptions.raise_compiler_error(
+            model.name ~ ": a person-level mart cannot be a materialized view: row-level"
+            ~ " security does not apply to one (make it a table)") }}
+    {%- elif model.config.materialized == 'view' -%}
         {{ person_rls_view(office_group) }}
     {%- else -%}
         {{ person_rls_table(office_group) }}
