@@ -96,10 +96,7 @@ def ensure_bi_role(
         if cur.fetchone() is None:
             cur.execute(sql.SQL("create role {} login").format(ident))
         if password:
-            # a literal: DDL takes no bound parameters (psycopg 3 binds them on the server)
-            cur.execute(
-                sql.SQL("alter role {} login password {}").format(ident, sql.Literal(password))
-            )
+            set_password(cur, role, password)
         limit = int(os.environ.get("CAKUPAN_BI_CONNECTION_LIMIT", DEFAULT_BI_CONNECTION_LIMIT))
         _reading_role_settings(cur, role, statement_timeout, limit)
         harden_database(cur)
@@ -131,6 +128,20 @@ def ensure_bi_role(
         statement_timeout,
     )
     return BiRole(role, password, source, statement_timeout)
+
+
+def set_password(cur, role: str, password: str) -> None:
+    """A role's password as its SCRAM verifier, computed here by libpq (PQencryptPasswordConn):
+    the clear password never reaches the server, its log or pg_stat_activity. A literal: DDL
+    takes no bound parameters (psycopg 3 binds them on the server)."""
+    verifier = cur.connection.pgconn.encrypt_password(
+        password.encode(), role.encode(), b"scram-sha-256"
+    )
+    cur.execute(
+        sql.SQL("alter role {} login password {}").format(
+            sql.Identifier(role), sql.Literal(verifier.decode())
+        )
+    )
 
 
 def _reading_role_settings(cur, role: str, statement_timeout: str, connection_limit: int) -> None:
@@ -336,9 +347,7 @@ def grant_office(
         if not exists:
             cur.execute(sql.SQL("create role {} login").format(ident))
         if password:
-            cur.execute(
-                sql.SQL("alter role {} login password {}").format(ident, sql.Literal(password))
-            )
+            set_password(cur, role, password)
         else:
             cur.execute(sql.SQL("alter role {} login").format(ident))
         _reading_role_settings(cur, role, statement_timeout, connection_limit)
