@@ -348,6 +348,7 @@ def _add_pipeline(sub) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from cakupan.operate import register as register_operate
     from cakupan.sources.cli import register as register_sources
+    from cakupan.warehouse.roles_cli import register as register_roles
 
     parser = argparse.ArgumentParser(prog="cakupan", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
@@ -357,6 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_worklist(sub)
     register_sources(sub)  # `cakupan sources ...`
     register_operate(sub)  # `cakupan airflow ...`, `cakupan loads`
+    register_roles(sub)  # `cakupan roles grant|revoke|list|guard`
     return parser
 
 

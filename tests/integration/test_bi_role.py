@@ -119,9 +119,26 @@ def test_cannot_write(bi, read_write):
         "create view marts.bi_test as select 1 as i",
         "delete from dq.dq_loads",
         "create table dq.bi_test (i integer)",
+        # no TEMP (revoked from PUBLIC): no temporary table, view or function, even read-write
+        "create temp table bi_test (i integer)",
+        "create temp view bi_test as select 1 as i",
+        "create function pg_temp.bi_test() returns integer language sql as 'select 1'",
     ]
     for statement in statements:
         assert _fails(bi, statement, read_write=read_write) in expected, statement
+
+
+def test_no_temp_no_create_and_a_connection_limit(bi, warehouse):
+    with psycopg2.connect(**warehouse.dsn_kwargs()) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select has_database_privilege(r.rolname, current_database(), 'temp'),"
+            " has_database_privilege(r.rolname, current_database(), 'create'),"
+            " (select array_agg(n.nspname order by 1) from pg_namespace as n"
+            "  where has_schema_privilege(r.rolname, n.oid, 'create')), r.rolconnlimit"
+            " from pg_roles as r where r.rolname = %s",
+            (config.bi_role(),),
+        )
+        assert cur.fetchone() == (False, False, None, 10)
 
 
 def test_transactions_are_read_only_and_statements_time_out(bi):
