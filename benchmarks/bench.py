@@ -1,5 +1,5 @@
-"""`make bench` (`python benchmarks/bench.py [csv] [xlsx] [persons] [dags] [dbt] [airflow]
-[cosmos]`): measure in one run, print one `name=value` line per figure.
+"""`make bench` (`python benchmarks/bench.py [csv] [xlsx] [persons] [reconcile] [dags] [dbt]
+[airflow] [cosmos]`): measure in one run, print one `name=value` line per figure.
 
 Tooling, not product: it lives outside `include/cakupan` and is not in the production image.
 
@@ -242,6 +242,21 @@ def make_person_register(n: int = ROWS) -> Path:
         say(f"# generating the synthetic Kukar ({n:,} residents) into {folder}")
         generate_persons(folder, residents=n)
     return register
+
+
+def person_files(n: int):
+    """The five files of the synthetic Kukar of `n` residents (generated once)."""
+    from cakupan.demo.persons import PersonFiles, file_names
+
+    register = make_person_register(n)
+    names = file_names("2025-06")
+    return PersonFiles(
+        **{
+            name: register.with_name(names[name])
+            for name in PersonFiles.__dataclass_fields__
+            if name in names
+        }
+    )
 
 
 def psql_copy_person_seconds(params, csv_path: Path) -> float:
@@ -910,6 +925,16 @@ def main(argv: list[str] | None = None) -> int:
         figures = person_figures(params)
         say(f"person_csv_load_and_accept_vs_psql_copy={figures['ratio']:.2f}")
         say(f"person_load_peak_mb={figures['peak_mb']:.0f}")
+
+    if not only or "reconcile" in only:
+        from person_reconcile import RESIDENTS, reconcile_figures
+
+        files = person_files(RESIDENTS)
+        figures = reconcile_figures(_admin, files, bench_dir() / "person_reconcile", say)
+        say(f"person_reconcile_s={figures['person_reconcile_s']:.1f}")
+        say(f"person_match_precision={figures['person_match_precision']:.4f}")
+        say(f"person_match_recall={figures['person_match_recall']:.4f}")
+        say(f"person_peak_mb={figures['person_peak_mb']:.0f}")
 
     if not only or "dags" in only:
         times = dag_parse_seconds()
