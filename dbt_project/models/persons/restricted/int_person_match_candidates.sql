@@ -2,8 +2,8 @@
 {#-
     One row per probable pair: a membership, DTSEN or WBP record with no accepted NIK link (NIK
     missing, invalid, not in the register, or refused) and a register resident of the snapshot
-    it is matched against who shares its birth date, or its desa and birth year, or its name and
-    birth year (the blocks). Each pair is scored by agreement weights (log-odds, vars
+    it is matched against who shares its birth date and sex, or its desa, birth year and name
+    initial, or its name and birth year (the blocks). Each pair is scored by agreement weights (log-odds, vars
     person_match.*): the trigram similarity of the two names in matching form, birth date, sex,
     desa/kecamatan/kab-kota, and a penalty when the record's valid NIK is not in the register;
     `match_probability` is the logistic of the score. Pairs below 0.2
@@ -13,7 +13,10 @@
 with
 
 records as (
-    select *
+    -- only the columns compared: the pairs are many, narrow rows join faster
+    select
+        record_id, dataset, register_period, nik_key, name_key, birth_date, birth_year, sex,
+        desa_code, kecamatan_code, district_code
     from {{ ref('stg_persons__records') }}
     where dataset <> 'register' and register_period is not null and name_key is not null
 ),
@@ -25,6 +28,7 @@ nik_links as (
 unlinked as (
     select
         records.*,
+        left(records.name_key, 1) as initial,
         -- a valid NIK that no resident of the register has: most such records are people the
         -- register does not have (a mistyped NIK usually fails the check, or meets a resident)
         records.nik_key is not null and nik_links.record_id is null as has_unknown_nik
@@ -34,29 +38,36 @@ unlinked as (
 ),
 
 register as (
-    select *
+    select
+        record_id, period, name_key, left(name_key, 1) as initial, birth_date, birth_year, sex,
+        desa_code, kecamatan_code, district_code
     from {{ ref('stg_persons__records') }}
     where dataset = 'register' and name_key is not null
 ),
 
-same_birth_date as (
+-- the blocks: only pairs that share one of these are compared
+same_birth_date_and_sex as (
     select unlinked.record_id, register.record_id as register_record_id
     from unlinked
     inner join register
         on unlinked.register_period = register.period
         and unlinked.birth_date = register.birth_date
+        and unlinked.sex = register.sex
 ),
 
-same_desa_and_year as (
+same_desa_year_and_initial as (
+    -- a mistyped birth date or sex, in the same desa
     select unlinked.record_id, register.record_id as register_record_id
     from unlinked
     inner join register
         on unlinked.register_period = register.period
         and unlinked.desa_code = register.desa_code
         and unlinked.birth_year = register.birth_year
+        and unlinked.initial = register.initial
 ),
 
 same_name_and_year as (
+    -- a mover with a mistyped birth date
     select unlinked.record_id, register.record_id as register_record_id
     from unlinked
     inner join register
@@ -66,9 +77,9 @@ same_name_and_year as (
 ),
 
 pairs as (
-    select * from same_birth_date
+    select * from same_birth_date_and_sex
     union
-    select * from same_desa_and_year
+    select * from same_desa_year_and_initial
     union
     select * from same_name_and_year
 ),
