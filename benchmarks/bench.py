@@ -930,7 +930,8 @@ def main(argv: list[str] | None = None) -> int:
         from person_reconcile import RESIDENTS, reconcile_figures
 
         files = person_files(RESIDENTS)
-        figures = reconcile_figures(_admin, files, bench_dir() / "person_reconcile", say)
+        sources = _ensure_sources(HISTORY_48)
+        figures = reconcile_figures(_admin, files, sources, bench_dir() / "person_reconcile", say)
         say(f"person_reconcile_s={figures['person_reconcile_s']:.1f}")
         say(f"person_match_precision={figures['person_match_precision']:.4f}")
         say(f"person_match_recall={figures['person_match_recall']:.4f}")

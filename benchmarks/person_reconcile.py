@@ -11,9 +11,10 @@ runs it, each step a `cakupan` command in its own process:
 - `person_peak_mb`: the largest peak resident memory of those processes (the server's own
   memory is not in it).
 
-The warehouse is a database of its own (`cakupan_bench_persons`), made anew each run and built
-once with no person data before the clock starts (what an office's warehouse is before its first
-person load).
+The warehouse is a database of its own (`cakupan_bench_persons`), made anew each run, with the
+national reference lists, one population release and the June 2025 BPJS recap of the bench's
+demo sources loaded and built before the clock starts (what an office's warehouse is before its
+first person load; the reconciliation sets the person level beside that recap).
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ from psycopg import sql
 RESIDENTS = int(os.environ.get("CAKUPAN_BENCH_RESIDENTS", "750000"))
 DBNAME = "cakupan_bench_persons"
 DISTRICT = "64.02"
+# the aggregate sources loaded before the clock starts (paths in the demo sources' folder)
+AGGREGATE_FILES = (
+    "kemendagri/kode_wilayah_kepmendagri_2025.csv",
+    "bps/bridge_kode_bps_kemendagri_2020.csv",
+    "dukcapil/penduduk_kabkota_2025_s1.csv",
+    "bpjs/rekap_peserta_jkn_2025_06.xlsx",
+)
 PERSON_CONTRACTS = {
     "register": "dukcapil_register",
     "membership": "bpjs_membership_master",
@@ -100,8 +108,9 @@ def _quality(params, truth_path: Path) -> tuple[float, float]:
     return correct / max(len(made), 1), correct / max(expected, 1)
 
 
-def reconcile_figures(admin, files, work_dir: Path, say) -> dict[str, float]:
-    """The figures of the module comment, for the generator's `files` (a `PersonFiles`)."""
+def reconcile_figures(admin, files, sources: Path, work_dir: Path, say) -> dict[str, float]:
+    """The figures of the module comment, for the generator's `files` (a `PersonFiles`);
+    `sources`: the demo sources' folder the aggregate files come from."""
     params = _fresh_database(admin)
     env = dict(
         os.environ,
@@ -109,7 +118,9 @@ def reconcile_figures(admin, files, work_dir: Path, say) -> dict[str, float]:
         CAKUPAN_PERSON_KEY=os.environ.get("CAKUPAN_PERSON_KEY", "bench-" + "k" * 40),
     )
     target = ["--target-path", str(work_dir / "dbt_target")]
-    _cakupan(["dbt", "build", *target], env)  # the warehouse before its first person load
+    # the warehouse before its first person load
+    _cakupan(["load", *(str(sources / name) for name in AGGREGATE_FILES)], env)
+    _cakupan(["dbt", "build", *target], env)
     steps: dict[str, float] = {}
     for dataset, contract in PERSON_CONTRACTS.items():
         path = getattr(files, dataset)
