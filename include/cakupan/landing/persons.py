@@ -31,11 +31,14 @@ from psycopg import sql
 from cakupan.landing.person_schema import ensure_partitions, ensure_person_schema
 from cakupan.landing.person_sql import (
     NIK_DATES,
+    STAGED,
+    WORK,
     Column,
     Lookups,
     dates_table,
     district_prepass,
     load_statement,
+    staging_statement,
 )
 from cakupan.landing.raw import (
     LoadResult,
@@ -146,26 +149,36 @@ def _accept(conn, contract, extraction, key, load_id, source_file, progress) -> 
             found = extraction.prepared[index].result.columns
             started = time.perf_counter()
             relation, row, marks = _land(cur, contract, index, item, found)
+            cur.execute(sql.SQL("analyze {}").format(relation))  # a parallel plan needs its size
             landed = time.perf_counter()
             if progress is not None:
                 progress(f"{source_file}: landed as text; checking and keying")
             columns = _columns(contract, found, marks)
             _ensure_partitions(cur, columns, relation, lookups)
             first_id = _reserve_ids(cur, relation)
-            statement = load_statement(
-                contract, columns, relation, row, lookups,
-                load_id=load_id, period=period, first_id=first_id,
-            )  # fmt: skip
             checked = time.perf_counter()
-            cur.execute(statement)
-            _count(cur.fetchall(), result)
+            _parallel(cur)
+            cur.execute(staging_statement(contract, columns, relation, row, lookups))
             cur.execute(sql.SQL("drop table {}").format(relation))
-            log.info("%s: landed in %.1f s, partitions in %.1f s, checked, keyed and written in"
-                     " %.1f s", source_file, landed - started, checked - landed,
-                     time.perf_counter() - checked)  # fmt: skip
+            staged = time.perf_counter()
+            cur.execute(load_statement(contract, load_id=load_id, period=period,
+                                       first_id=first_id))  # fmt: skip
+            _count(cur.fetchall(), result)
+            cur.execute(sql.SQL("drop table {}").format(sql.Identifier(WORK, STAGED)))
+            log.info("%s: landed in %.1f s, partitions in %.1f s, checked and keyed in %.1f s,"
+                     " written in %.1f s", source_file, landed - started, checked - landed,
+                     staged - checked, time.perf_counter() - staged)  # fmt: skip
+        _drop_lookups(cur, lookups)
         sha = extraction.sha256
         cur.execute("update raw.loads set source_sha256 = %s where load_id = %s", (sha, load_id))
     return result
+
+
+def _parallel(cur) -> None:
+    """Let the staging run on parallel workers: the planner weighs neither the cost of its row
+    expressions (most of its time) nor that the lookups are tiny, so left alone it keeps every
+    join in one process; these settings last until the load's transaction ends."""
+    cur.execute("set local parallel_setup_cost = 0; set local parallel_tuple_cost = 0.001")
 
 
 def _reserve_ids(cur, relation) -> int:
@@ -220,8 +233,8 @@ def _send_lookups(cur, key: bytes) -> Lookups:
     """The HMAC pads (`_pkey`, by COPY) and the lookups of the checks: the NIK's first six
     digits, its DDMMYY, the desa and kecamatan codes."""
     ipad, opad = hmac_pads(key)
-    cur.execute("create temp table _pkey (ipad bytea, opad bytea) on commit drop")
-    with cur.copy("copy _pkey from stdin with (format binary)") as copy:
+    cur.execute("create unlogged table restricted._pkey (ipad bytea, opad bytea)")
+    with cur.copy("copy restricted._pkey from stdin with (format binary)") as copy:
         copy.set_types(["bytea", "bytea"])
         copy.write_row((ipad, opad))
     from cakupan.parsing.regions import RegionResolver  # the regions of regions.csv
@@ -233,22 +246,36 @@ def _send_lookups(cur, key: bytes) -> Lookups:
     prefixes += [(d.replace(".", "") + f"{k:02d}",) for d in districts if d not in covered
                  for k in range(100)]  # fmt: skip
     cur.execute(
-        "create temp table _nik_prefixes (code6 text) on commit drop;"
-        " create temp table _desa (code text, district_code text, kecamatan_code text)"
-        " on commit drop; create temp table _kec (code text, district_code text) on commit drop"
+        "create unlogged table restricted._nik_prefixes (code6 text);"
+        " create unlogged table restricted._desa (code text, district_code text,"
+        " kecamatan_code text); create unlogged table restricted._kec (code text,"
+        " district_code text)"
     )
     _copy(cur, "_nik_prefixes", prefixes)
     _copy(cur, "_desa", [(w.code, w.district_code, w.code[:8]) for w in wilayah()
                          if w.level != KECAMATAN])  # fmt: skip
     _copy(cur, "_kec", [(w.code, w.district_code) for w in wilayah() if w.level == KECAMATAN])
     cur.execute(NIK_DATES)
-    cur.execute("analyze _nik_prefixes; analyze _desa; analyze _kec")
+    cur.execute(
+        "analyze restricted._pkey, restricted._nik_prefixes, restricted._desa, restricted._kec"
+    )
     provinces = sorted(r for r in regions if len(r) == 2)
     return Lookups({}, provinces, districts, covered)
 
 
+LOOKUPS = ("_pkey", "_nik_prefixes", "_nik_dates", "_desa", "_kec")
+
+
+def _drop_lookups(cur, lookups: Lookups) -> None:
+    """The load's working tables, before its transaction commits (a failed load's go with its
+    rollback): the HMAC pads are never committed anywhere."""
+    names = [*LOOKUPS, *lookups.layouts.values()]
+    cur.execute(sql.SQL("drop table {}").format(
+        sql.SQL(", ").join(sql.Identifier(WORK, n) for n in names)))  # fmt: skip
+
+
 def _copy(cur, table: str, rows: list[tuple]) -> None:
-    with cur.copy(sql.SQL("copy {} from stdin").format(sql.Identifier(table))) as copy:
+    with cur.copy(sql.SQL("copy {} from stdin").format(sql.Identifier(WORK, table))) as copy:
         for row in rows:
             copy.write_row(row)
 
@@ -281,7 +308,7 @@ def _land(cur, contract: Contract, index: int, item: SheetToLand, found: dict):
         except psycopg.DataError:
             cur.execute("rollback to savepoint cakupan_person_copy")
             item.csv_path = None
-    landed = land_sheet(cur, "pg_temp", relname, index, item)
+    landed = land_sheet(cur, WORK, relname, index, item)
     row = sql.SQL("(_row - {})").format(sql.Literal(landed.first_row - 1))
     return landed.relation(), row, True
 
@@ -294,9 +321,10 @@ def _copy_csv(cur, relname: str, item: SheetToLand) -> sql.Composable:
     assert item.csv_path is not None
     width = len(item.keys)
     names = [sql.Identifier(f"c{i}") for i in range(1, width + 1)]
-    relation = sql.SQL("pg_temp.{}").format(sql.Identifier(relname))
+    relation = sql.Identifier(WORK, relname)
     cur.execute(
-        sql.SQL("create table {} (_row integer generated always as identity (cache 10000), {})")
+        sql.SQL("create unlogged table {} (_row integer generated always as identity"
+                " (cache 10000), {})")
         .format(relation, sql.SQL(", ").join(sql.SQL("{} text").format(n) for n in names))
     )  # fmt: skip
     statement = sql.SQL(
