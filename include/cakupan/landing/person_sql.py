@@ -1,6 +1,6 @@
-"""The one statement that types, checks and keys a person-level file's landed rows.
+"""The statements that type, check, key and write a person-level file's landed rows.
 
-The rows land as text in a temporary table (`cakupan.landing.persons`); `staging_statement`
+The rows land as text in a working table (`cakupan.landing.persons`); `staging_statement`
 reads them once: each person attribute from its column (trimmed, its value map applied), the
 NIK checked (issue 15.2: 16 digits; its province, kab/kota and, where `reference.wilayah` lists
 that kab/kota, kecamatan codes exist; DDMMYY with 40 added to the day for women is a real date
@@ -30,8 +30,7 @@ from cakupan.sources.contracts import PERSON_DATES, Contract
 
 DIGITS = "0123456789"
 # where a load's working tables live: unlogged tables of `restricted`, created in the load's
-# transaction and dropped before it commits (no other session ever sees them; parallel workers,
-# which cannot read temporary tables, can)
+# transaction and dropped before it commits (no other session ever sees them)
 WORK = "restricted"
 STAGED = "_staged"
 FIRST_DAY, LAST_DAY = "1900-01-01", "2099-12-31"
@@ -361,8 +360,11 @@ def staging_statement(
     lookups: Lookups,
 ) -> sql.Composable:
     """`restricted._staged`: the landed rows typed, checked and keyed, one `create unlogged
-    table ... as select`, which PostgreSQL may run with parallel workers (every table it reads
-    is an unlogged table of `restricted`, none temporary)."""
+    table ... as select` (read by `load_statement`; a table rather than a materialised CTE,
+    which spilled to a temporary file anyway). Parallel workers do not help it: the fence
+    (`offset 0`) that computes each row's texts once keeps the joins in one process, and
+    without it the expressions are computed once per use (measured slower, even with two
+    workers)."""
     nik_label = f"{columns['nik'].header} (nik): " if "nik" in columns else "nik: "
     return sql.SQL(
         "create unlogged table {staged} as select row_number, skipped, unusable, district_code,"
