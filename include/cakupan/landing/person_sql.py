@@ -85,7 +85,7 @@ def dates_table(name: str, layout: str) -> sql.Composable:
 
 
 # every real DDMM of a NIK (40 added to the day for women): 732 rows, a hash table that stays in
-# the processor's cache (a table of every DDMMYY, 73,050 rows, made this join 2 to 3 times
+# the processor's cache (a table of every DDMMYY, 73,050 rows, made this join about 3 times
 # slower); the one DDMM that needs its year, 29 February, says so (`leap`: YY a multiple of 4,
 # as before: the NIK's YY read as 2000-2099)
 NIK_DATES = (
