@@ -4,6 +4,7 @@ must not be (output, logs, raw tables, `bi_reader`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import logging
@@ -15,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from cakupan.pipeline import load_file
-from person_files import REGISTER_HEADER, register_rows, write_csv
+from person_files import REGISTER_HEADER, nik_for, register_rows, write_csv
 from psycopg import errors
 
 pytestmark = pytest.mark.integration
@@ -329,3 +330,25 @@ def test_removing_a_person_load_deletes_its_rows_and_brings_back_the_one_it_repl
     assert left == [(first, 10)]
     assert _one(pdb, "select distinct load_id from restricted.current_person_records") == [(first,)]
     assert _one(pdb, "select load_id, row_number from raw.person_rejects") == [(first, 1)]
+
+
+def test_a_nik_born_on_29_february_needs_a_leap_year(pdb, tmp_path):
+    """The NIK's date is looked up by its DDMM; 29 February also asks its YY (2000-2099 read)."""
+    rows = register_rows(4)
+    for row, (born, sex) in zip(rows, [("1996-02-29", "P"), ("2000-02-29", "L")], strict=False):
+        birth = dt.date.fromisoformat(born)
+        row["NIK"] = nik_for(row["KODE_DESA"], birth, sex, 7)
+        row["JENIS_KLMIN"] = "PEREMPUAN" if sex == "P" else "LAKI-LAKI"
+        row["TGL_LHR"] = birth.strftime("%d-%m-%Y")
+    for row, ddmmyy in zip(rows[2:], ["290297", "690201"], strict=True):
+        row["NIK"] = row["NIK"][:6] + ddmmyy + row["NIK"][12:]
+        row["TGL_LHR"] = ""  # no birth date to disagree with: the digits alone are checked
+        row["JENIS_KLMIN"] = "PEREMPUAN" if ddmmyy.startswith("69") else "LAKI-LAKI"
+    load_file(_register(tmp_path, rows), "dukcapil_register", conn=pdb)
+    status = _one(pdb, "select row_number, nik_status from restricted.person_records order by 1")
+    assert status == [
+        (1, "valid"),
+        (2, "valid"),
+        (3, "invalid: birth date digits are not a date"),
+        (4, "invalid: birth date digits are not a date"),
+    ]
