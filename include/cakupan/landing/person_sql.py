@@ -409,10 +409,12 @@ def load_statement(contract: Contract, *, load_id: int, period, first_id: int) -
         " recorded as (insert into restricted.person_records (record_id, load_id, dataset,"
         " source, row_number, period, {names}) select {first_id} + row_number,"
         " {load}, {dataset}, {source}, row_number, {period}, {names} from {staged}"
-        " where not skipped and unusable is null returning district_code, nik_status)"
+        " where not skipped and unusable is null)"
+        # the counts from the staged rows, not `returning` (which cost 7 % of the insert)
         " select 'r', district_code, count(*), count(*) filter (where nik_status like"
-        " 'invalid%'), count(*) filter (where nik_status = 'missing') from recorded"
-        " group by district_code union all select 'x', '', count(*) filter (where skipped),"
+        " 'invalid%'), count(*) filter (where nik_status = 'missing') from {staged}"
+        " where not skipped and unusable is null group by district_code"
+        " union all select 'x', '', count(*) filter (where skipped),"
         " count(*) filter (where not skipped and unusable is not null), 0 from {staged}"
     ).format(
         staged=sql.Identifier(WORK, STAGED),
