@@ -70,18 +70,67 @@ def to_char_patterns(layout: str) -> list[str]:
     return patterns
 
 
+def _year_parts(layout: str) -> tuple[str, str, str]:
+    """(the layout without its year, SQL of a date text's year, SQL of the rest) for a date
+    text `{k}`: `DD-MM-YYYY` -> `DD-MM-`, `right({k}, 4)`, `left({k}, -4)`. A year between two
+    parts with no separator is read after two digits (`DDYYYYMM`, not `DYYYYM`)."""
+    parts = re.fullmatch(r"(DD?|MM?|YYYY)([-./ ]?)(DD?|MM?|YYYY)\2(DD?|MM?|YYYY)", layout)
+    assert parts is not None, layout  # the contract checked it
+    first, sep = parts[1], parts[2]
+    rest = layout.replace("YYYY", "")
+    if first == "YYYY":
+        return rest, "left({k}, 4)", "substr({k}, 5)"
+    if parts[4] == "YYYY":
+        return rest, "right({k}, 4)", "left({k}, -4)"
+    if sep:
+        q = f"'{sep}'"  # one of - . / and space (the contract's layout rule)
+        return (
+            rest,
+            f"split_part({{k}}, {q}, 2)",
+            f"split_part({{k}}, {q}, 1) || {q} || {q} || split_part({{k}}, {q}, 3)",
+        )
+    return rest, "substr({k}, 3, 4)", "left({k}, 2) || substr({k}, 7)"
+
+
 def dates_table(name: str, layout: str) -> sql.Composable:
-    """`name (txt, value, day, month, yy)`: every day from 1900 to 2099 written in `layout`."""
+    """`name (txt, day, month, leap)`: every day of a leap year written in `layout` without its
+    year (`DD-MM-` for `DD-MM-YYYY`; 366 rows a pattern, a hash table that stays in the
+    processor's cache: a table of every day of 1900-2099, 73,049 rows, made the join about 3
+    times slower); the year is checked apart (`date_check`)."""
+    rest = _year_parts(layout)[0]
     selects = sql.SQL(" union ").join(
         sql.SQL(
-            "select to_char(d, {}) as txt, d::date as value, extract(day from d)::int as day,"
-            " extract(month from d)::int as month, extract(year from d)::int % 100 as yy"
-            " from generate_series(date {}, date {}, interval '1 day') as d"
-        ).format(sql.Literal(p), sql.Literal(FIRST_DAY), sql.Literal(LAST_DAY))
-        for p in to_char_patterns(layout)
+            "select to_char(d, {}) as txt, extract(day from d)::int as day,"
+            " extract(month from d)::int as month, to_char(d, 'MMDD') = '0229' as leap"
+            " from generate_series(date '2000-01-01', date '2000-12-31', interval '1 day') as d"
+        ).format(sql.Literal(p))
+        for p in to_char_patterns(rest)
     )
     table = sql.Identifier(WORK, name)
     return sql.SQL("create unlogged table {} as {}; analyze {}").format(table, selects, table)
+
+
+def _date_join(a: str, table: str, layout: str) -> str:
+    """The join of a date's text `l.k_<a>` to its layout's table: the text without its year
+    found there, and the year 4 digits of 1900-2099 (a leap year for 29 February; 1900 is
+    not one). A CASE keeps the year's cast after its checks."""
+    _, year, rest = _year_parts(layout)
+    y = year.format(k=f"l.k_{a}")
+    whole = (
+        f" and length(l.k_{a}) = length({rest.format(k=f'l.k_{a}')}) + 4" if "split" in rest else ""
+    )
+    return (
+        f"left join {WORK}.{table} as d_{a} on d_{a}.txt = {rest.format(k=f'l.k_{a}')}"
+        f" and case when length({y}) = 4 and ltrim({y}, '{DIGITS}') = ''"
+        f" and {y} between '1900' and '2099' then not d_{a}.leap"
+        f" or {y}::int % 4 = 0 and {y} <> '1900' else false end{whole}"
+    )
+
+
+def date_value(a: str, layout: str) -> str:
+    """A date's value once its join found it (`_date_join`), else null."""
+    y = _year_parts(layout)[1].format(k=f"l.k_{a}")
+    return f"case when d_{a}.txt is not null then make_date({y}::int, d_{a}.month, d_{a}.day) end"
 
 
 # every real DDMM of a NIK (40 added to the day for women): 732 rows, a hash table that stays in
@@ -206,17 +255,18 @@ def _joins(
     for a in sorted(PERSON_DATES):
         if a in columns:
             table = layouts[contract.person_fields()[a].date_layout()]
-            joins.append(f"left join {WORK}.{table} as d_{a} on d_{a}.txt = l.k_{a}")
+            joins.append(_date_join(a, table, contract.person_fields()[a].date_layout()))
     return sql.SQL(" ".join(joins))
 
 
-def _nik_status(provinces: list[str], districts: list[str], has_birth: bool) -> str:
-    """The NIK's status: `missing`, the first rule it fails (`invalid: ...`), or `valid`."""
+def _nik_status(provinces: list[str], districts: list[str], birth_year: str | None) -> str:
+    """The NIK's status: `missing`, the first rule it fails (`invalid: ...`), or `valid`
+    (`birth_year`: SQL of the record's birth year text, when it has a birth date column)."""
     birth = (
-        " when d_birth_date.value is not null and (d_birth_date.day, d_birth_date.month,"
-        " d_birth_date.yy) <> (nik_date.day, nik_date.month, substr(l.n_nik, 11, 2)::int)"
+        " when d_birth_date.txt is not null and (d_birth_date.day, d_birth_date.month,"
+        f" right({birth_year}, 2)) <> (nik_date.day, nik_date.month, substr(l.n_nik, 11, 2))"
         " then 'invalid: disagrees with birth date'"
-        if has_birth
+        if birth_year
         else ""
     )
     codes = ", ".join(f"'{p}'" for p in provinces)
@@ -255,7 +305,7 @@ def _reasons(contract: Contract, columns: dict[str, Column], uncovered: dict) ->
     for a in sorted(PERSON_DATES):
         if a in columns:
             layout = fields[a].date_layout()
-            checks.append((f"l.k_{a} is distinct from null and d_{a}.value is null",
+            checks.append((f"l.k_{a} is distinct from null and d_{a}.txt is null",
                            f"{label(a)}: not a date ({layout}, 1900 to 2099)"))  # fmt: skip
     for a in _MAPPED:
         if a in columns and fields[a].values:
@@ -324,14 +374,21 @@ def _checked(contract, columns, relation, row, lookups: Lookups) -> sql.Composab
         f"case when {unc['uncovered_kec']} then l.t_kecamatan_code end" if kec else None
     )
     desa_out = f"case when desa.code is not null or {unc['uncovered_desa']} then l.n_desa end"
-    dates = {a: f"d_{a}.value" if a in columns else "null::date" for a in PERSON_DATES}
+    fields = contract.person_fields()
+    birth_year = None
+    if "birth_date" in columns:
+        birth_year = _year_parts(fields["birth_date"].date_layout())[1].format(k="l.k_birth_date")
+    dates = {
+        a: date_value(a, fields[a].date_layout()) if a in columns else "null::date"
+        for a in PERSON_DATES
+    }
     return sql.SQL(
         "select l.*, {status} as nik_status, {reasons} as unusable,"
         " coalesce({district}, '') as district_code, coalesce({kecamatan}) as kecamatan_code,"
         " {desa} as desa_code, {birth} as birth_date, {died} as died_on,"
         " {registered} as registered_on from ({landed}) as l {joins} offset 0"
     ).format(
-        status=sql.SQL(_nik_status(lookups.provinces, lookups.districts, "birth_date" in columns)),
+        status=sql.SQL(_nik_status(lookups.provinces, lookups.districts, birth_year)),
         reasons=_reasons(contract, columns, unc),
         district=sql.SQL(", ".join(d for d in district if d) or "null"),
         kecamatan=sql.SQL(", ".join(k for k in kecamatan if k) or "null::text, null"),
