@@ -4,6 +4,7 @@ must not be (output, logs, raw tables, `bi_reader`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import logging
@@ -15,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from cakupan.pipeline import load_file
-from person_files import REGISTER_HEADER, register_rows, write_csv
+from person_files import REGISTER_HEADER, nik_for, register_rows, write_csv
 from psycopg import errors
 
 pytestmark = pytest.mark.integration
@@ -329,3 +330,66 @@ def test_removing_a_person_load_deletes_its_rows_and_brings_back_the_one_it_repl
     assert left == [(first, 10)]
     assert _one(pdb, "select distinct load_id from restricted.current_person_records") == [(first,)]
     assert _one(pdb, "select load_id, row_number from raw.person_rejects") == [(first, 1)]
+
+
+def test_a_nik_born_on_29_february_needs_a_leap_year(pdb, tmp_path):
+    """The NIK's date is looked up by its DDMM; 29 February also asks its YY (2000-2099 read)."""
+    rows = register_rows(6)
+    for row, (born, sex) in zip(rows, [("1996-02-29", "P"), ("2000-02-29", "L")], strict=False):
+        birth = dt.date.fromisoformat(born)
+        row["NIK"] = nik_for(row["KODE_DESA"], birth, sex, 7)
+        row["JENIS_KLMIN"] = "PEREMPUAN" if sex == "P" else "LAKI-LAKI"
+        row["TGL_LHR"] = birth.strftime("%d-%m-%Y")
+    rows[4]["TGL_LHR"] = "29-02-1900"  # the record's own date: 1900 was not a leap year
+    rows[5]["TGL_LHR"] = "29-02-2004"  # a year apart from its day and month: still the NIK's
+    for row, ddmmyy in zip(rows[2:4], ["290297", "690201"], strict=True):
+        row["NIK"] = row["NIK"][:6] + ddmmyy + row["NIK"][12:]
+        row["TGL_LHR"] = ""  # no birth date to disagree with: the digits alone are checked
+        row["JENIS_KLMIN"] = "PEREMPUAN" if ddmmyy.startswith("69") else "LAKI-LAKI"
+    load_file(_register(tmp_path, rows), "dukcapil_register", conn=pdb)
+    status = _one(pdb, "select row_number, nik_status from restricted.person_records order by 1")
+    assert status == [
+        (1, "valid"),
+        (2, "valid"),
+        (3, "invalid: birth date digits are not a date"),
+        (4, "invalid: birth date digits are not a date"),
+        (6, "invalid: disagrees with birth date"),
+    ]
+    rejects = _one(pdb, "select row_number, reason from raw.person_rejects order by 1")
+    assert rejects == [
+        (3, "NIK (nik): invalid: birth date digits are not a date"),
+        (4, "NIK (nik): invalid: birth date digits are not a date"),
+        (5, "TGL_LHR (birth_date): not a date (DD-MM-YYYY, 1900 to 2099)"),
+        (6, "NIK (nik): invalid: disagrees with birth date"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("layout", "texts"),
+    [
+        ("DD-MM-YYYY", ["29-02-2000", "29-02-1900", "31-04-2001", "01-01-1899", "1-1-2001"]),
+        ("YYYY-MM-DD", ["2000-02-29", "1900-02-29", "2001-04-31", "2099-12-31", "2001-1-1"]),
+        ("D/M/YYYY", ["29/2/2000", "29/02/1900", "31/4/2001", "1/1/2001", "01/01/2001"]),
+        ("DD.YYYY.MM", ["29.2000.02", "29.1900.02", "31.2001.04", "01.2001.01", "01.2001.01.5"]),
+        ("DDMMYYYY", ["29022000", "29021900", "31042001", "01012001", "0101201"]),
+    ],
+)
+def test_a_date_is_read_in_its_layout_with_its_year_apart(pdb, layout, texts):
+    """The date lookup (`person_sql.dates_table`): the text without its year in a table of one
+    leap year, the year 1900-2099 checked apart (29 February only in a leap year)."""
+    from cakupan.landing.person_sql import _date_join, date_value, dates_table
+
+    with pdb.cursor() as cur:
+        cur.execute("create schema if not exists restricted")
+        cur.execute(dates_table("_dates_t", layout))
+        values = ", ".join(f"({i}, '{t}')" for i, t in enumerate(texts))
+        cur.execute(
+            f"select l.i, {date_value('x', layout)} from (values {values}) as l (i, k_x)"
+            f" {_date_join('x', '_dates_t', layout)} order by l.i"
+        )
+        got = [None if v is None else v.isoformat() for _, v in cur.fetchall()]
+    pdb.rollback()
+    unpadded = layout.startswith("D/")  # `D` and `M` take one digit or two
+    assert got[:3] == ["2000-02-29", None, None]
+    assert got[3] == {"YYYY-MM-DD": "2099-12-31", "DD-MM-YYYY": None}.get(layout, "2001-01-01")
+    assert got[4] == ("2001-01-01" if unpadded else None)

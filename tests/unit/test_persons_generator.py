@@ -13,8 +13,8 @@ from datetime import date, datetime
 
 import pytest
 from cakupan.demo import persons as gen
-from cakupan.parsing.nik import nik_problem
 from cakupan.parsing.wilayah import desa_of, kecamatan_of
+from nik_rule import nik_problem  # the NIK rule as a test oracle (tests/unit/nik_rule.py)
 from python_calamine import CalamineWorkbook
 
 RESIDENTS = 6_000

@@ -1,6 +1,6 @@
-"""The one statement that types, checks and keys a person-level file's landed rows.
+"""The statements that type, check, key and write a person-level file's landed rows.
 
-The rows land as text in a temporary table (`cakupan.landing.persons`); `staging_statement`
+The rows land as text in a working table (`cakupan.landing.persons`); `staging_statement`
 reads them once: each person attribute from its column (trimmed, its value map applied), the
 NIK checked (issue 15.2: 16 digits; its province, kab/kota and, where `reference.wilayah` lists
 that kab/kota, kecamatan codes exist; DDMMYY with 40 added to the day for women is a real date
@@ -29,6 +29,10 @@ from psycopg import sql
 from cakupan.sources.contracts import PERSON_DATES, Contract
 
 DIGITS = "0123456789"
+# where a load's working tables live: unlogged tables of `restricted`, created in the load's
+# transaction and dropped before it commits (no other session ever sees them)
+WORK = "restricted"
+STAGED = "_staged"
 FIRST_DAY, LAST_DAY = "1900-01-01", "2099-12-31"
 _DESA = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$"
 # only ever of digits (checked before), whose text is their UTF-8 bytes: `::bytea` is exact
@@ -66,28 +70,80 @@ def to_char_patterns(layout: str) -> list[str]:
     return patterns
 
 
+def _year_parts(layout: str) -> tuple[str, str, str]:
+    """(the layout without its year, SQL of a date text's year, SQL of the rest) for a date
+    text `{k}`: `DD-MM-YYYY` -> `DD-MM-`, `right({k}, 4)`, `left({k}, -4)`. A year between two
+    parts with no separator is read after two digits (`DDYYYYMM`, not `DYYYYM`)."""
+    parts = re.fullmatch(r"(DD?|MM?|YYYY)([-./ ]?)(DD?|MM?|YYYY)\2(DD?|MM?|YYYY)", layout)
+    assert parts is not None, layout  # the contract checked it
+    first, sep = parts[1], parts[2]
+    rest = layout.replace("YYYY", "")
+    if first == "YYYY":
+        return rest, "left({k}, 4)", "substr({k}, 5)"
+    if parts[4] == "YYYY":
+        return rest, "right({k}, 4)", "left({k}, -4)"
+    if sep:
+        q = f"'{sep}'"  # one of - . / and space (the contract's layout rule)
+        return (
+            rest,
+            f"split_part({{k}}, {q}, 2)",
+            f"split_part({{k}}, {q}, 1) || {q} || {q} || split_part({{k}}, {q}, 3)",
+        )
+    return rest, "substr({k}, 3, 4)", "left({k}, 2) || substr({k}, 7)"
+
+
 def dates_table(name: str, layout: str) -> sql.Composable:
-    """`name (txt, value, day, month, yy)`: every day from 1900 to 2099 written in `layout`."""
+    """`name (txt, day, month, leap)`: every day of a leap year written in `layout` without its
+    year (`DD-MM-` for `DD-MM-YYYY`; 366 rows a pattern, a hash table that stays in the
+    processor's cache: a table of every day of 1900-2099, 73,049 rows, made the join about 3
+    times slower); the year is checked apart (`date_check`)."""
+    rest = _year_parts(layout)[0]
     selects = sql.SQL(" union ").join(
         sql.SQL(
-            "select to_char(d, {}) as txt, d::date as value, extract(day from d)::int as day,"
-            " extract(month from d)::int as month, extract(year from d)::int % 100 as yy"
-            " from generate_series(date {}, date {}, interval '1 day') as d"
-        ).format(sql.Literal(p), sql.Literal(FIRST_DAY), sql.Literal(LAST_DAY))
-        for p in to_char_patterns(layout)
+            "select to_char(d, {}) as txt, extract(day from d)::int as day,"
+            " extract(month from d)::int as month, to_char(d, 'MMDD') = '0229' as leap"
+            " from generate_series(date '2000-01-01', date '2000-12-31', interval '1 day') as d"
+        ).format(sql.Literal(p))
+        for p in to_char_patterns(rest)
     )
-    return sql.SQL("create temp table {} on commit drop as {}; analyze {}").format(
-        sql.Identifier(name), selects, sql.Identifier(name)
+    table = sql.Identifier(WORK, name)
+    return sql.SQL("create unlogged table {} as {}; analyze {}").format(table, selects, table)
+
+
+def _date_join(a: str, table: str, layout: str) -> str:
+    """The join of a date's text `l.k_<a>` to its layout's table: the text without its year
+    found there, and the year 4 digits of 1900-2099 (a leap year for 29 February; 1900 is
+    not one). A CASE keeps the year's cast after its checks."""
+    _, year, rest = _year_parts(layout)
+    y = year.format(k=f"l.k_{a}")
+    whole = (
+        f" and length(l.k_{a}) = length({rest.format(k=f'l.k_{a}')}) + 4" if "split" in rest else ""
+    )
+    return (
+        f"left join {WORK}.{table} as d_{a} on d_{a}.txt = {rest.format(k=f'l.k_{a}')}"
+        f" and case when length({y}) = 4 and ltrim({y}, '{DIGITS}') = ''"
+        f" and {y} between '1900' and '2099' then not d_{a}.leap"
+        f" or {y}::int % 4 = 0 and {y} <> '1900' else false end{whole}"
     )
 
 
+def date_value(a: str, layout: str) -> str:
+    """A date's value once its join found it (`_date_join`), else null."""
+    y = _year_parts(layout)[1].format(k=f"l.k_{a}")
+    return f"case when d_{a}.txt is not null then make_date({y}::int, d_{a}.month, d_{a}.day) end"
+
+
+# every real DDMM of a NIK (40 added to the day for women): 732 rows, a hash table that stays in
+# the processor's cache (a table of every DDMMYY, 73,050 rows, made this join about 3 times
+# slower); the one DDMM that needs its year, 29 February, says so (`leap`: YY a multiple of 4,
+# as before: the NIK's YY read as 2000-2099)
 NIK_DATES = (
-    "create temp table _nik_dates on commit drop as"
+    "create unlogged table restricted._nik_dates as"
     " select lpad((extract(day from d)::int + 40 * female::int)::text, 2, '0')"
-    " || to_char(d, 'MMYY') as ddmmyy, extract(day from d)::int as day,"
-    " extract(month from d)::int as month, extract(year from d)::int % 100 as yy, female"
-    " from generate_series(date '2000-01-01', date '2099-12-31', interval '1 day') as d,"
-    " (values (false), (true)) as s (female); analyze _nik_dates"
+    " || to_char(d, 'MM') as ddmm, extract(day from d)::int as day,"
+    " extract(month from d)::int as month, female, to_char(d, 'MMDD') = '0229' as leap"
+    " from generate_series(date '2000-01-01', date '2000-12-31', interval '1 day') as d,"
+    " (values (false), (true)) as s (female); analyze restricted._nik_dates"
 )
 
 
@@ -189,27 +245,28 @@ def _joins(
     a kab/kota `reference.wilayah` lists, any 2 digits after one it does not) and its DDMMYY,
     the desa, the kecamatan, each date."""
     joins = [
-        "left join _nik_prefixes as nik_prefix on nik_prefix.code6 = left(l.n_nik, 6)",
-        "left join _nik_dates as nik_date on nik_date.ddmmyy = substr(l.n_nik, 7, 6)",
+        "left join restricted._nik_prefixes as nik_prefix on nik_prefix.code6 = left(l.n_nik, 6)",
+        "left join restricted._nik_dates as nik_date on nik_date.ddmm = substr(l.n_nik, 7, 4)",
     ]
     if "desa_code" in columns:
-        joins.append("left join _desa as desa on desa.code = l.n_desa")
+        joins.append("left join restricted._desa as desa on desa.code = l.n_desa")
     if "kecamatan_code" in columns:
-        joins.append("left join _kec as kec on kec.code = l.t_kecamatan_code")
+        joins.append("left join restricted._kec as kec on kec.code = l.t_kecamatan_code")
     for a in sorted(PERSON_DATES):
         if a in columns:
             table = layouts[contract.person_fields()[a].date_layout()]
-            joins.append(f"left join {table} as d_{a} on d_{a}.txt = l.k_{a}")
+            joins.append(_date_join(a, table, contract.person_fields()[a].date_layout()))
     return sql.SQL(" ".join(joins))
 
 
-def _nik_status(provinces: list[str], districts: list[str], has_birth: bool) -> str:
-    """The NIK's status: `missing`, the first rule it fails (`invalid: ...`), or `valid`."""
+def _nik_status(provinces: list[str], districts: list[str], birth_year: str | None) -> str:
+    """The NIK's status: `missing`, the first rule it fails (`invalid: ...`), or `valid`
+    (`birth_year`: SQL of the record's birth year text, when it has a birth date column)."""
     birth = (
-        " when d_birth_date.value is not null and (d_birth_date.day, d_birth_date.month,"
-        " d_birth_date.yy) <> (nik_date.day, nik_date.month, nik_date.yy)"
+        " when d_birth_date.txt is not null and (d_birth_date.day, d_birth_date.month,"
+        f" right({birth_year}, 2)) <> (nik_date.day, nik_date.month, substr(l.n_nik, 11, 2))"
         " then 'invalid: disagrees with birth date'"
-        if has_birth
+        if birth_year
         else ""
     )
     codes = ", ".join(f"'{p}'" for p in provinces)
@@ -224,7 +281,8 @@ def _nik_status(provinces: list[str], districts: list[str], has_birth: bool) -> 
         f" when nik_prefix.code6 is null and left(l.n_nik, 4) <> all(array[{areas}])"
         " then 'invalid: unknown kab/kota code'"
         " when nik_prefix.code6 is null then 'invalid: unknown kecamatan code'"
-        " when nik_date.ddmmyy is null then 'invalid: birth date digits are not a date'"
+        " when nik_date.ddmm is null or nik_date.leap and substr(l.n_nik, 11, 2)::int % 4 <> 0"
+        " then 'invalid: birth date digits are not a date'"
         " when l.v_sex is not null and (l.v_sex = 'P') <> nik_date.female"
         " then 'invalid: disagrees with sex'" + birth + " else 'valid' end"
     )
@@ -247,7 +305,7 @@ def _reasons(contract: Contract, columns: dict[str, Column], uncovered: dict) ->
     for a in sorted(PERSON_DATES):
         if a in columns:
             layout = fields[a].date_layout()
-            checks.append((f"l.k_{a} is distinct from null and d_{a}.value is null",
+            checks.append((f"l.k_{a} is distinct from null and d_{a}.txt is null",
                            f"{label(a)}: not a date ({layout}, 1900 to 2099)"))  # fmt: skip
     for a in _MAPPED:
         if a in columns and fields[a].values:
@@ -316,14 +374,21 @@ def _checked(contract, columns, relation, row, lookups: Lookups) -> sql.Composab
         f"case when {unc['uncovered_kec']} then l.t_kecamatan_code end" if kec else None
     )
     desa_out = f"case when desa.code is not null or {unc['uncovered_desa']} then l.n_desa end"
-    dates = {a: f"d_{a}.value" if a in columns else "null::date" for a in PERSON_DATES}
+    fields = contract.person_fields()
+    birth_year = None
+    if "birth_date" in columns:
+        birth_year = _year_parts(fields["birth_date"].date_layout())[1].format(k="l.k_birth_date")
+    dates = {
+        a: date_value(a, fields[a].date_layout()) if a in columns else "null::date"
+        for a in PERSON_DATES
+    }
     return sql.SQL(
         "select l.*, {status} as nik_status, {reasons} as unusable,"
         " coalesce({district}, '') as district_code, coalesce({kecamatan}) as kecamatan_code,"
         " {desa} as desa_code, {birth} as birth_date, {died} as died_on,"
         " {registered} as registered_on from ({landed}) as l {joins} offset 0"
     ).format(
-        status=sql.SQL(_nik_status(lookups.provinces, lookups.districts, "birth_date" in columns)),
+        status=sql.SQL(_nik_status(lookups.provinces, lookups.districts, birth_year)),
         reasons=_reasons(contract, columns, unc),
         district=sql.SQL(", ".join(d for d in district if d) or "null"),
         kecamatan=sql.SQL(", ".join(k for k in kecamatan if k) or "null::text, null"),
@@ -344,27 +409,22 @@ RECORD_COLUMNS = (
 )  # fmt: skip
 
 
-def load_statement(
+def staging_statement(
     contract: Contract,
     columns: dict[str, Column],
     relation: sql.Composable,
     row: sql.Composable,
     lookups: Lookups,
-    *,
-    load_id: int,
-    period,
-    first_id: int,
 ) -> sql.Composable:
-    """ONE statement: the landed rows typed, checked and keyed (`staged`, read once), the usable
-    ones into `restricted.person_records`, the unusable ones and the failed NIKs into
-    `raw.person_rejects` (record ids: `first_id` + the row number, a block reserved from the
-    sequence, cheaper than a `nextval` per row); it returns the counts: per kab/kota the rows
-    recorded, those with an invalid and with a missing NIK (`kind` r), and the rows skipped and
-    unusable (`kind` x)."""
+    """`restricted._staged`: the landed rows typed, checked and keyed, one `create unlogged
+    table ... as select` (read by `load_statement`; a table rather than a materialised CTE,
+    which spilled to a temporary file anyway). Parallel workers do not help it: the fence
+    (`offset 0`) that computes each row's texts once keeps the joins in one process, and
+    without it the expressions are computed once per use (measured slower, even with two
+    workers)."""
     nik_label = f"{columns['nik'].header} (nik): " if "nik" in columns else "nik: "
-    names = sql.SQL(", ").join(map(sql.Identifier, RECORD_COLUMNS))
     return sql.SQL(
-        "with staged as materialized (select row_number, skipped, unusable, district_code,"
+        "create unlogged table {staged} as select row_number, skipped, unusable, district_code,"
         " kecamatan_code, desa_code, t_nik as nik,"
         " case when nik_status = 'valid' then {nik_key} end as nik_key, nik_status,"
         " t_kk as kk, case when length(n_kk) = 16 and ltrim(n_kk, {digits}) = '' then {kk_key}"
@@ -377,26 +437,44 @@ def load_statement(
         " case when unusable is null then t_desil::smallint end as desil,"
         " t_facility as facility,"
         " case when nik_status like 'invalid%' then {nik_label} || nik_status end as nik_reason"
-        " from ({checked}) as c cross join _pkey),"
-        " rejected as (insert into raw.person_rejects (load_id, row_number, dataset, reason,"
-        " nik_key) select {load}, row_number, {dataset}, concat_ws('; ', unusable, nik_reason),"
-        " nik_key from staged where not skipped and (unusable is not null or nik_reason is not"
-        " null)),"
-        " recorded as (insert into restricted.person_records (record_id, load_id, dataset,"
-        " source, row_number, period, {names}) select {first_id} + row_number,"
-        " {load}, {dataset}, {source}, row_number, {period}, {names} from staged"
-        " where not skipped and unusable is null returning district_code, nik_status)"
-        " select 'r', district_code, count(*), count(*) filter (where nik_status like"
-        " 'invalid%'), count(*) filter (where nik_status = 'missing') from recorded"
-        " group by district_code union all select 'x', '', count(*) filter (where skipped),"
-        " count(*) filter (where not skipped and unusable is not null), 0 from staged"
+        " from ({checked}) as c cross join {pkey}"
     ).format(
+        staged=sql.Identifier(WORK, STAGED),
+        pkey=sql.SQL("{} as _pkey").format(sql.Identifier(WORK, "_pkey")),
         nik_key=sql.SQL(_HMAC.format("n_nik")),
         kk_key=sql.SQL(_HMAC.format("n_kk")),
         card_key=sql.SQL(_HMAC.format("n_card")),
         digits=sql.Literal(DIGITS),
         nik_label=sql.Literal(nik_label),
         checked=_checked(contract, columns, relation, row, lookups),
+    )
+
+
+def load_statement(contract: Contract, *, load_id: int, period, first_id: int) -> sql.Composable:
+    """ONE statement on the staged rows (`staging_statement`): the usable ones into
+    `restricted.person_records`, the unusable ones and the failed NIKs into
+    `raw.person_rejects` (record ids: `first_id` + the row number, a block reserved from the
+    sequence, cheaper than a `nextval` per row); it returns the counts: per kab/kota the rows
+    recorded, those with an invalid and with a missing NIK (`kind` r), and the rows skipped and
+    unusable (`kind` x)."""
+    names = sql.SQL(", ").join(map(sql.Identifier, RECORD_COLUMNS))
+    return sql.SQL(
+        "with rejected as (insert into raw.person_rejects (load_id, row_number, dataset, reason,"
+        " nik_key) select {load}, row_number, {dataset}, concat_ws('; ', unusable, nik_reason),"
+        " nik_key from {staged} where not skipped and (unusable is not null or nik_reason is not"
+        " null)),"
+        " recorded as (insert into restricted.person_records (record_id, load_id, dataset,"
+        " source, row_number, period, {names}) select {first_id} + row_number,"
+        " {load}, {dataset}, {source}, row_number, {period}, {names} from {staged}"
+        " where not skipped and unusable is null)"
+        # the counts from the staged rows, not `returning` (which cost 7 % of the insert)
+        " select 'r', district_code, count(*), count(*) filter (where nik_status like"
+        " 'invalid%'), count(*) filter (where nik_status = 'missing') from {staged}"
+        " where not skipped and unusable is null group by district_code"
+        " union all select 'x', '', count(*) filter (where skipped),"
+        " count(*) filter (where not skipped and unusable is not null), 0 from {staged}"
+    ).format(
+        staged=sql.Identifier(WORK, STAGED),
         load=sql.Literal(load_id),
         dataset=sql.Literal(contract.persons.dataset),
         source=sql.Literal(contract.name),
@@ -424,10 +502,13 @@ def district_prepass(columns: dict[str, Column], relation: sql.Composable) -> sq
 __all__ = [
     "NIK_DATES",
     "RECORD_COLUMNS",
+    "STAGED",
+    "WORK",
     "Column",
     "Lookups",
     "dates_table",
     "district_prepass",
     "load_statement",
+    "staging_statement",
     "to_char_patterns",
 ]

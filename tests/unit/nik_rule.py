@@ -1,4 +1,11 @@
-"""The NIK rule of issue 15.2, in Python (the person landing checks the same rule in SQL).
+"""The NIK rule of issue 15.2 in Python: a test oracle, not part of the product.
+
+The product has one implementation of the rule, in SQL (`cakupan.landing.person_sql`: the
+person landing checks every NIK on the server, set-based, which a million-row register needs;
+measured: keying and checking in Python costs more than the whole SQL staging). This module
+moved here from `cakupan.parsing.nik`, where nothing but tests used it: the generator's tests
+(`test_persons_generator.py`) check with it that every unflawed NIK of the synthetic kabupaten
+passes and every flawed one fails, and `test_wilayah_nik.py` pins its cases.
 
 A NIK (Nomor Induk Kependudukan) has 16 digits: 1-2 a province, 1-4 a kab/kota (regions.csv,
 2025 decree), 1-6 a kecamatan (checked only where `wilayah_2025.csv` lists that kab/kota's
@@ -6,7 +13,7 @@ kecamatan), 7-12 the birth date as DDMMYY with 40 added to the day for women, 13
 The date must be a real date and agree with the record's sex and birth date when it has them.
 
 `nik_problem` returns a reason that names the rule, never the value, or None when the NIK
-passes; it is pure and cheap (the generator's tests and any Python caller use it).
+passes; it is pure and cheap. Its reasons are worded for tests, not the landing's.
 """
 
 from __future__ import annotations
