@@ -44,8 +44,10 @@ records as (
 ),
 
 loads as (
-    select load_id from {{ ref('stg_cakupan__loads') }}
-    where status = 'succeeded' and superseded_by_load_id is null
+    -- the load log as a source, not its staging model: a new month of another source writes
+    -- the log too, and must not rebuild the person level (its freshness is its own loads')
+    select load_id from {{ source('cakupan', 'loads') }}
+    where status = 'succeeded' and superseded_by is null
 ),
 
 superseded as (
