@@ -1,8 +1,8 @@
 """The README's tables of the marts BI reads list exactly the columns the dbt project documents.
 
-The dbt docs (`models/marts/_marts__models.yml`, `_dq__models.yml`) are the source: every model
-there has an enforced contract with a data type for each column, and its README row names each of
-those columns and no other. Descriptions reach the database as comments (`persist_docs`), which
+The dbt docs (`models/marts/_marts__models.yml`, `_person_marts__models.yml`, `_dq__models.yml`)
+are the source: every model there has an enforced contract with a data type for each column, and
+its README row names each of those columns and no other. Descriptions reach the database as comments (`persist_docs`), which
 Superset and Metabase show.
 """
 
@@ -15,7 +15,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DBT = ROOT / "dbt_project"
-MARTS_YML = (DBT / "models/marts/_marts__models.yml", DBT / "models/marts/_dq__models.yml")
+MARTS_YML = (
+    DBT / "models/marts/_marts__models.yml",
+    DBT / "models/marts/_person_marts__models.yml",
+    DBT / "models/marts/_dq__models.yml",
+)
 SECTION = "## The marts for BI tools"
 
 
