@@ -1,5 +1,6 @@
 {{
     config(
+        post_hook=['analyze {{ this }}'],
         indexes=[
             {'columns': ['dataset', 'register_period']},
             {'columns': ['nik_key']},
