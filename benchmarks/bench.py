@@ -1,5 +1,5 @@
-"""`make bench` (`python benchmarks/bench.py [csv] [xlsx] [dags] [dbt] [airflow] [cosmos]`): measure
-in one run, print one `name=value` line per figure.
+"""`make bench` (`python benchmarks/bench.py [csv] [xlsx] [persons] [dags] [dbt] [airflow]
+[cosmos]`): measure in one run, print one `name=value` line per figure.
 
 Tooling, not product: it lives outside `include/cakupan` and is not in the production image.
 
@@ -173,12 +173,12 @@ def psql_copy_seconds(params, csv_path: Path, delimiter: str = ";") -> float:
     return time.perf_counter() - started
 
 
-def _load_in_child(path: Path, params) -> dict:
+def _load_in_child(path: Path, params, loader: str = "load_once") -> dict:
     """Load one file with the project's loader in a child process; time and peak memory."""
     code = (
         "import json, sys, time, resource\n"
         f"sys.path.insert(0, {str(BENCHMARKS)!r})\n"
-        "from bench import load_once\n"
+        f"from bench import {loader} as load_once\n"
         # the modules a load task has imported before it loads (not the load's own time)
         "import cakupan.landing.load, cakupan.sources.extract, cakupan.warehouse\n"
         "t = time.perf_counter(); result = load_once(sys.argv[1])\n"
@@ -219,6 +219,72 @@ def load_once(path: str) -> dict:
         "rows_rejected": result.rows_rejected,
         "accept_seconds": result.accept_seconds,
     }
+
+
+# ---- persons: the person landing of a 1,000,000-row register ---------------------------------
+
+PERSON_TABLE_DDL = (
+    "create table public.bench_person_copy (nik text, no_kk text, nama_lgkp text,"
+    " jenis_klmin text, tmpt_lhr text, tgl_lhr date, alamat text, no_rt text, no_rw text,"
+    " kode_desa text, nama_desa text, kode_kec text, nama_kec text, status_hidup text,"
+    " tgl_mati date)"
+)
+
+
+def make_person_register(n: int = ROWS) -> Path:
+    """The synthetic Kukar of `n` residents (the p/gen generator, `cakupan.demo.persons`),
+    once, into `.cakupan/bench/persons_<n>/persons/`; its register has `n` rows."""
+    from cakupan.demo.persons import file_names, generate_persons
+
+    folder = bench_dir() / f"persons_{n}" / "persons"
+    register = folder / file_names("2025-06")["register"]
+    if not register.exists():
+        say(f"# generating the synthetic Kukar ({n:,} residents) into {folder}")
+        generate_persons(folder, residents=n)
+    return register
+
+
+def psql_copy_person_seconds(params, csv_path: Path) -> float:
+    """`psql \\copy` of the register into a typed table of its columns (dates typed, day first)."""
+    import psycopg
+
+    conn = psycopg.connect(**params.dsn_kwargs())
+    with conn.cursor() as cur:
+        cur.execute("drop table if exists public.bench_person_copy")
+        cur.execute(PERSON_TABLE_DDL)
+    conn.commit()
+    conn.close()
+    env = dict(os.environ, PGPASSWORD=params.password, PGDATESTYLE="ISO, DMY")
+    command = f"\\copy public.bench_person_copy from '{csv_path}' with (format csv, header true)"
+    started = time.perf_counter()
+    subprocess.run(
+        [_psql(), "-h", params.host, "-p", str(params.port), "-U", params.user, "-d",
+         params.dbname, "-v", "ON_ERROR_STOP=1", "-q", "-c", command],
+        env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    return time.perf_counter() - started
+
+
+def load_person_once(path: str) -> dict:
+    """Land, check, key and accept the register (what the persons DAG's load task does)."""
+    from cakupan.pipeline import load_file
+
+    os.environ.setdefault("CAKUPAN_PERSON_KEY", "bench-person-key-not-a-secret-0123456789")
+    os.environ["CAKUPAN_SOURCES_DIR"] = str(Path(path).parents[1])
+    result = load_file(path, "dukcapil_register", allow_shrink=True)
+    return {k: result[k] for k in ("rows_landed", "rows_rejected", "nik_invalid", "nik_missing")}
+
+
+def person_figures(params) -> dict[str, float]:
+    register = make_person_register()
+    floor = min(psql_copy_person_seconds(params, register) for _ in range(2))
+    ours = _load_in_child(register, params, "load_person_once")
+    say(
+        f"# persons: {ours['rows_landed']:,} register rows landed, checked, keyed and accepted"
+        f" in {ours['seconds']:.2f} s ({ours['rows_rejected']:,} rejected, {ours['nik_invalid']:,}"
+        f" kept with an invalid NIK), psql \\copy into a typed table {floor:.2f} s"
+    )
+    return {"ratio": ours["seconds"] / floor, "peak_mb": ours["peak_mb"]}
 
 
 def calamine_parse_seconds(path: Path) -> float:
@@ -839,6 +905,11 @@ def main(argv: list[str] | None = None) -> int:
         say(f"xlsx_load_vs_floor={land / (parse + copy):.2f}")
         say(f"xlsx_load_and_accept_vs_floor={ours['seconds'] / (parse + copy):.2f}")
         say(f"xlsx_load_peak_mb={ours['peak_mb']:.0f}")
+
+    if not only or "persons" in only:
+        figures = person_figures(params)
+        say(f"person_csv_load_and_accept_vs_psql_copy={figures['ratio']:.2f}")
+        say(f"person_load_peak_mb={figures['peak_mb']:.0f}")
 
     if not only or "dags" in only:
         times = dag_parse_seconds()

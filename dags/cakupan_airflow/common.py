@@ -11,6 +11,7 @@ from airflow.sdk import Asset
 from cakupan_airflow.notify import alert_on_failure, alert_on_retry
 
 WAREHOUSE_CONN_ID = "warehouse"
+PERSON_KEY_CONN_ID = "cakupan_person_key"
 PROJECT_ROOT = Path(os.environ.get("CAKUPAN_HOME", Path(__file__).resolve().parents[2]))
 
 DEFAULT_ARGS = {
@@ -65,3 +66,21 @@ def set_dbt_connection_env(context=None) -> None:
     `dbt_project/profiles.yml` reads, so dbt connects as the loaders do (Cosmos' dbt child
     process inherits this process's environment)."""
     os.environ.update(warehouse_params().libpq_env())
+
+
+def set_person_key_env() -> bool:
+    """Before a person-level load: the HMAC key from the Airflow connection
+    `cakupan_person_key` (its password) into `CAKUPAN_PERSON_KEY`, which the product reads
+    (`cakupan.warehouse.person_key`); never logged. No such connection: the environment's own
+    variable (or the product's clear error) stands. Returns whether the connection gave one."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = Connection.get(PERSON_KEY_CONN_ID)
+    except AirflowNotFoundException:
+        return False
+    if not conn.password:
+        return False
+    os.environ["CAKUPAN_PERSON_KEY"] = conn.password
+    return True

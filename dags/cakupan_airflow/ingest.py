@@ -64,11 +64,15 @@ def load_one(
     it is raised as it is, and Airflow retries it."""
     from airflow.sdk.exceptions import AirflowFailException
     from cakupan.pipeline import load_file
+    from cakupan.sources.contracts import load_contracts
     from cakupan.sources.errors import ContractError, SourceFileError
     from cakupan.warehouse import connect
+    from cakupan.warehouse.person_key import PersonKeyError
 
-    from cakupan_airflow.common import warehouse_params
+    from cakupan_airflow.common import set_person_key_env, warehouse_params
 
+    if load_contracts()[file["contract"]].persons is not None:
+        set_person_key_env()  # person-level files are keyed on the way in
     conn = connect(warehouse_params(), application_name=f"{dag_id}.load")
     try:
         return load_file(
@@ -76,6 +80,8 @@ def load_one(
         )
     except (SourceFileError, ContractError) as exc:
         raise AirflowFailException(f"{exc} (a fault of the file: not retried)") from exc
+    except PersonKeyError as exc:  # a setting, the same on every try
+        raise AirflowFailException(str(exc)) from exc
     finally:
         conn.close()
 

@@ -206,10 +206,16 @@ def _load(args) -> int:
             )
             # `rows_landed` are the rows accepted into the raw table ("landed" in the output is
             # only ever the rows landed as text, before acceptance)
+            persons = ""
+            if result["raw_table"] == "restricted.person_records":  # counts, never a value
+                persons = (
+                    f" (kept with an invalid NIK {result['nik_invalid']}, without a NIK"
+                    f" {result['nik_missing']}; reasons in raw.person_rejects)"
+                )
             print(
                 f"{path}: load {result['load_id']}: read {result['rows_read']}, accepted "
                 f"{result['rows_landed']}, rejected {result['rows_rejected']}, skipped "
-                f"{result['rows_skipped']}"
+                f"{result['rows_skipped']}{persons}"
             )
             bar.advance(files)
     return 0

@@ -18,6 +18,7 @@ EXPECTED = {
     "cakupan_population",
     "cakupan_membership",
     "cakupan_special_groups",
+    "cakupan_persons",
     "cakupan_transform",
     "cakupan_api_sources",
 }

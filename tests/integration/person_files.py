@@ -15,15 +15,17 @@ REGISTER_HEADER = [
 DESA = [
     ("64.02.01.2001", "Perian", "64.02.01", "Muara Muntai"),
     ("64.02.01.2002", "Muara Leka", "64.02.01", "Muara Muntai"),
-    ("64.71.01.1001", "Kelurahan X", "64.71.01", "Kecamatan Y"),
+    ("64.72.01.1001", "Rawa Makmur", "64.72.01", "Palaran"),
 ]
 NAMES = ["Siti Aminah", "Budi Santoso", "Dewi Lestari", "Agus Salim", "Rina Wati", "Joko Susilo"]
 
 
 def nik_for(desa: str, birth: dt.date, sex: str, serial: int) -> str:
     day = birth.day + (40 if sex == "P" else 0)
-    return desa[:8].replace(".", "") + f"{day:02d}{birth.month:02d}{birth.year % 100:02d}" + (
-        f"{serial:04d}"
+    return (
+        desa[:8].replace(".", "")
+        + f"{day:02d}{birth.month:02d}{birth.year % 100:02d}"
+        + (f"{serial:04d}")
     )
 
 

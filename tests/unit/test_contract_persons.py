@@ -60,17 +60,24 @@ def test_the_four_person_contracts_are_packaged():
     }
     sex = contracts["dukcapil_register"].person_fields()["sex"].values
     assert sex["LAKI-LAKI"] == "L" and sex["PEREMPUAN"] == "P"
-    assert contracts["bpjs_membership_master"].person_fields()["active"].values["NON AKTIF"] is False
+    active = contracts["bpjs_membership_master"].person_fields()["active"].values
+    assert active["NON AKTIF"] is False and active["AKTIF"] is True
 
 
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        ("fields.nik", None, "a register source needs a field for each of nik, full_name,"
-         " desa_code (missing: nik)"),
+        (
+            "fields.nik",
+            None,
+            "a register source needs a field for each of nik, full_name, desa_code (missing: nik)",
+        ),
         ("fields.desa_code", None, "(missing: desa_code)"),
-        ("fields.nik.person", ["nik", "kk"], "fields.nik.person: a field carries one person"
-         " attribute, not several"),
+        (
+            "fields.nik.person",
+            ["nik", "kk"],
+            "fields.nik.person: a field carries one person attribute, not several",
+        ),
         ("fields.sex.person", "nik", "fields.sex.person: fields 'nik' and 'sex' both carry nik"),
         ("fields.sex.values", {"PRIA": "M"}, "fields.sex.values.PRIA: sex takes L, P, not 'M'"),
         ("fields.birth_date.format", "DD-MM-YY", "is not a date layout such as DD-MM-YYYY"),
@@ -89,3 +96,23 @@ def test_person_contract_errors_are_clear(path, value, message):
     with pytest.raises(ContractError) as err:
         parse_contract(_with(path, value), "x_register.yml")
     assert message in str(err.value)
+
+
+def test_sources_check_of_a_person_file_checks_its_layout_and_shows_no_row(tmp_path, capsys):
+    from cakupan.sources import cli
+
+    header = "NIK,NO_KK,NAMA_LGKP,JENIS_KLMIN,TGL_LHR,KODE_DESA"
+    row = "6402014507900001,6402010101200001,SITI CONTOH,PEREMPUAN,05-07-1990,64.02.01.2001"
+    path = tmp_path / "persons" / "dukcapil_register_6402_2025-06.csv"
+    path.parent.mkdir()
+    path.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    assert cli.main(["check", str(path), "--contract", "dukcapil_register"]) == 0
+    out = capsys.readouterr().out
+    assert "period:   2025-06" in out
+    assert "persons:  dataset register; a load replaces kab/kota 64.02 of its period" in out
+    assert "rows:     not checked here" in out
+    assert "6402014507900001" not in out and "SITI" not in out and "05-07-1990" not in out
+    wrong = path.with_name("dukcapil_register_2025-06.csv")  # no kab/kota in its name
+    path.rename(wrong)
+    assert cli.main(["check", str(wrong), "--contract", "dukcapil_register"]) == 2
+    assert "no kab/kota in the file name" in capsys.readouterr().err

@@ -10,14 +10,22 @@ from cakupan.warehouse import check, connect, params_from_env, resolve_params
 FIRST_MONTH, LAST_MONTH = "2022-01", "2025-12"
 
 
-def steps(from_month: str = FIRST_MONTH) -> list[tuple[str, str, dict | None]]:
-    """The DAG runs of the demo: reference lists, then the months from `from_month` on."""
+PERSONS_MONTH = "2025-06"  # the month of the synthetic Kukar's person files
+
+
+def steps(
+    from_month: str = FIRST_MONTH, *, persons: bool = False
+) -> list[tuple[str, str, dict | None]]:
+    """The DAG runs of the demo: reference lists, then the months from `from_month` on (and
+    the person-level files of the synthetic Kukar, when there are some)."""
     months = {"from_month": from_month, "to_month": LAST_MONTH}
+    person_month = {"from_month": PERSONS_MONTH, "to_month": PERSONS_MONTH}
     return [
         ("cakupan_reference", "2025-01-01", None),
         ("cakupan_population", "2025-07-01", months),
         ("cakupan_membership", "2025-12-01", months),
         ("cakupan_special_groups", "2025-12-01", months),
+        *([("cakupan_persons", "2025-07-01", person_month)] if persons else []),
         ("cakupan_transform", "2025-12-01", None),
     ]
 
@@ -52,7 +60,11 @@ def run(*, generate: bool = True, from_month: str = FIRST_MONTH, persons: int = 
 
     env = airflow_local.airflow_env(params.airflow_value())
     airflow_local.ensure_db(env)
-    for dag_id, logical_date, conf in steps(from_month):
+    if persons:
+        from cakupan.warehouse.person_key import person_key
+
+        person_key(generate=True)  # the demo's own key, .cakupan/person_key (never printed)
+    for dag_id, logical_date, conf in steps(from_month, persons=bool(persons)):
         label = "[4/5] transform" if dag_id == "cakupan_transform" else "[3/5] ingest"
         say(f"{label}: airflow dags test {dag_id} ...")
         seconds = airflow_local.dags_test(dag_id, logical_date, env, conf)

@@ -31,7 +31,14 @@ from cakupan.sources.contracts import PERSON_DATES, Contract
 DIGITS = "0123456789"
 FIRST_DAY, LAST_DAY = "1900-01-01", "2099-12-31"
 _DESA = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$"
-_HMAC = "encode(sha256(_pkey.opad || sha256(_pkey.ipad || convert_to({}, 'UTF8'))), 'hex')"
+# only ever of digits (checked before), whose text is their UTF-8 bytes: `::bytea` is exact
+_HMAC = "encode(sha256(_pkey.opad || sha256(_pkey.ipad || ({})::bytea)), 'hex')"
+# a NIK, No. KK or No. Kartu without spaces, apostrophes, dots, hyphens; the plain 16 digits of
+# nearly every row skip `translate`, which costs a microsecond a row
+_NORMAL = (
+    "case when length({0}) = 16 and ltrim({0}, '0123456789') = '' then {0}"
+    " else nullif(translate({0}, E' \\'.-\\t', ''), '') end"
+)
 _MAPPED = {"alive": "boolean", "active": "boolean", "sex": "text", "segment": "text"}
 _TEXTS = ("birth_place", "address", "rt", "rw", "inactive_reason", "fktp", "facility")
 
@@ -43,6 +50,7 @@ class Column:
     attribute: str
     landed: str  # c1..cN
     header: str
+    marks: bool = False  # a workbook's cells: a date may be a typed cell (`cakupan.sources.landed`)
 
 
 def to_char_patterns(layout: str) -> list[str]:
@@ -100,11 +108,14 @@ def _mapped(column: Column | None, values: dict, typed: str) -> sql.Composable:
     return sql.SQL("(case upper({}) {} end)::{}").format(_cell(column), cases, sql.SQL(typed))
 
 
-def _date_key(column: Column, layout: str) -> sql.Composable:
+def _date_key(column: Column, layout: str, marks: bool) -> sql.Composable:
     """A date's text as its layout writes it: the text itself, or a workbook's date cell
-    (`\\x01d2025-06-01`) or serial day number (`\\x01f45809`) written in the layout."""
+    (`\\x01d2025-06-01`) or serial day number (`\\x01f45809`) written in the layout (`marks`:
+    a workbook's rows, which may carry them)."""
     pattern = sql.Literal(to_char_patterns(layout)[0])
     t = sql.Identifier(column.landed)
+    if not marks:
+        return sql.SQL("btrim({})").format(t)
     serial = sql.SQL("split_part(substr({t}, 3), '.', 1)").format(t=t)
     return sql.SQL(
         "case when left({t}, 1) <> E'\\x01' then btrim({t})"
@@ -119,7 +130,11 @@ def _landed_layer(contract, columns, relation, row) -> sql.Composable:
     value maps (`v_*`), the date keys (`k_*`), the row number, blank or skipped."""
     fields = contract.person_fields()
     items = [sql.SQL("{} as row_number").format(row)]
-    blank = sql.SQL(" and ").join(sql.SQL("{} is null").format(_cell(c)) for c in columns.values())
+    # COPY lands an empty CSV field (and a workbook's empty cell) as NULL: a blank row is all
+    # NULL (a row of spaces is read, and rejected: no NIK and no name)
+    blank = sql.SQL(" and ").join(
+        sql.SQL("{} is null").format(sql.Identifier(c.landed)) for c in columns.values()
+    )
     rules = [
         sql.SQL("coalesce({} ~* {}, false)").format(
             sql.Identifier(columns[contract.fields[r.field].person].landed), sql.Literal(r.pattern)
@@ -140,26 +155,19 @@ def _landed_layer(contract, columns, relation, row) -> sql.Composable:
         )
     for a in ("nik", "kk"):
         cell = columns.get(a)
-        n = (
-            sql.SQL("nullif(translate({}, E' \\'.-\\t', ''), '')").format(
-                sql.Identifier(cell.landed)
-            )
-            if cell
-            else sql.SQL("null::text")
-        )
+        n = sql.SQL(_NORMAL).format(sql.Identifier(cell.landed)) if cell else sql.SQL("null::text")
         items.append(sql.SQL("{} as {}").format(n, sql.Identifier(f"n_{a}")))
     card = columns.get("card_no")
     items.append(
-        sql.SQL("nullif(translate({}, E' \\'.-\\t', ''), '') as n_card").format(
-            sql.Identifier(card.landed)
-        )
+        sql.SQL(_NORMAL + " as n_card").format(sql.Identifier(card.landed))
         if card
         else sql.SQL("null::text as n_card")
     )
     desa = columns.get("desa_code")
     items.append(
         sql.SQL(
-            "case when length(btrim({d})) = 10 and ltrim(btrim({d}), {digits}) = '' then"
+            "case when strpos({d}, '.') > 0 then nullif(btrim({d}), '')"
+            " when length(btrim({d})) = 10 and ltrim(btrim({d}), {digits}) = '' then"
             " substr(btrim({d}), 1, 2) || '.' || substr(btrim({d}), 3, 2) || '.' ||"
             " substr(btrim({d}), 5, 2) || '.' || substr(btrim({d}), 7, 4)"
             " else nullif(btrim({d}), '') end as n_desa"
@@ -169,7 +177,7 @@ def _landed_layer(contract, columns, relation, row) -> sql.Composable:
     )
     for a in sorted(PERSON_DATES):
         if a in columns:
-            key = _date_key(columns[a], fields[a].date_layout())
+            key = _date_key(columns[a], fields[a].date_layout(), columns[a].marks)
             items.append(sql.SQL("{} as {}").format(key, sql.Identifier(f"k_{a}")))
     return sql.SQL("select {} from {} offset 0").format(sql.SQL(", ").join(items), relation)
 
@@ -313,7 +321,7 @@ def _checked(contract, columns, relation, row, lookups: Lookups) -> sql.Composab
         "select l.*, {status} as nik_status, {reasons} as unusable,"
         " coalesce({district}, '') as district_code, coalesce({kecamatan}) as kecamatan_code,"
         " {desa} as desa_code, {birth} as birth_date, {died} as died_on,"
-        " {registered} as registered_on from ({landed}) as l {joins}"
+        " {registered} as registered_on from ({landed}) as l {joins} offset 0"
     ).format(
         status=sql.SQL(_nik_status(lookups.provinces, lookups.districts, "birth_date" in columns)),
         reasons=_reasons(contract, columns, unc),
@@ -345,11 +353,14 @@ def load_statement(
     *,
     load_id: int,
     period,
+    first_id: int,
 ) -> sql.Composable:
     """ONE statement: the landed rows typed, checked and keyed (`staged`, read once), the usable
     ones into `restricted.person_records`, the unusable ones and the failed NIKs into
-    `raw.person_rejects`; it returns the counts: per kab/kota the rows recorded, those with an
-    invalid and with a missing NIK (`kind` r), and the rows skipped and unusable (`kind` x)."""
+    `raw.person_rejects` (record ids: `first_id` + the row number, a block reserved from the
+    sequence, cheaper than a `nextval` per row); it returns the counts: per kab/kota the rows
+    recorded, those with an invalid and with a missing NIK (`kind` r), and the rows skipped and
+    unusable (`kind` x)."""
     nik_label = f"{columns['nik'].header} (nik): " if "nik" in columns else "nik: "
     names = sql.SQL(", ").join(map(sql.Identifier, RECORD_COLUMNS))
     return sql.SQL(
@@ -357,7 +368,8 @@ def load_statement(
         " kecamatan_code, desa_code, t_nik as nik,"
         " case when nik_status = 'valid' then {nik_key} end as nik_key, nik_status,"
         " t_kk as kk, case when length(n_kk) = 16 and ltrim(n_kk, {digits}) = '' then {kk_key}"
-        " end as kk_key, t_card_no as card_no, case when n_card is not null then {card_key}"
+        " end as kk_key, t_card_no as card_no, case when ltrim(n_card, {digits}) = ''"
+        " then {card_key}"
         " end as card_key, t_full_name as full_name, v_sex as sex, t_birth_place as"
         " birth_place, birth_date, t_address as address, t_rt as rt, t_rw as rw,"
         " v_alive as alive, died_on, v_segment as segment, v_active as active,"
@@ -371,7 +383,7 @@ def load_statement(
         " nik_key from staged where not skipped and (unusable is not null or nik_reason is not"
         " null)),"
         " recorded as (insert into restricted.person_records (record_id, load_id, dataset,"
-        " source, row_number, period, {names}) select nextval('restricted.person_record_id_seq'),"
+        " source, row_number, period, {names}) select {first_id} + row_number,"
         " {load}, {dataset}, {source}, row_number, {period}, {names} from staged"
         " where not skipped and unusable is null returning district_code, nik_status)"
         " select 'r', district_code, count(*), count(*) filter (where nik_status like"
@@ -390,24 +402,23 @@ def load_statement(
         source=sql.Literal(contract.name),
         period=sql.Literal(period),
         names=names,
+        first_id=sql.Literal(first_id),
     )
 
 
 def district_prepass(columns: dict[str, Column], relation: sql.Composable) -> sql.Composable | None:
-    """The kab/kota codes the rows' desa and kecamatan codes may place them in (partitions
-    are created for these before the load statement)."""
-    parts = []
-    for a in ("desa_code", "kecamatan_code"):
-        if a in columns:
-            c = sql.Identifier(columns[a].landed)
-            parts.append(
-                sql.SQL(
-                    "select distinct left(translate(btrim({c}), '.', ''), 4) as d from {rel}"
-                ).format(c=c, rel=relation)
-            )
-    if not parts:
+    """The kab/kota codes the rows' desa and kecamatan codes may place them in (partitions are
+    created for these before the load statement; the distinct texts first, a few hundred)."""
+    places = [columns[a] for a in ("desa_code", "kecamatan_code") if a in columns]
+    if not places:
         return None
-    return sql.SQL(" union ").join(parts)
+    return sql.SQL(" union ").join(
+        sql.SQL(
+            "select distinct left(translate(btrim(t), '.', ''), 4) from"
+            " (select distinct {c} as t from {rel}) as texts"
+        ).format(c=sql.Identifier(place.landed), rel=relation)
+        for place in places
+    )
 
 
 __all__ = [

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,6 +39,7 @@ from cakupan.landing.person_sql import (
 )
 from cakupan.landing.raw import (
     LoadResult,
+    ensure_landed_schema,
     ensure_landing_schema,
     hold_load_lock,
     record_failure,
@@ -72,6 +73,7 @@ def land_persons(
     started = dt.datetime.now(dt.UTC)
     load_id = 0
     try:
+        contract.file_district(source_file)  # a name without its kab/kota: refused first
         load_id = _begin(conn, contract, source_file, run_id, started)
         result = _accept(conn, contract, extraction, key, load_id, source_file, progress)
         with conn.cursor() as cur:
@@ -92,6 +94,7 @@ def land_persons(
 def _begin(conn, contract: Contract, source_file: str, run_id, started) -> int:
     """The load's row (`landed`), its lock held for the session; committed."""
     ensure_landing_schema(conn)
+    ensure_landed_schema(conn)  # none of a person load's, but `cakupan loads remove` reads it
     ensure_scopes_schema(conn)
     ensure_person_schema(conn)
     recover_interrupted(conn)
@@ -141,21 +144,41 @@ def _accept(conn, contract, extraction, key, load_id, source_file, progress) -> 
         result.periods = [period]
         for index, item in enumerate(sheets_to_land(extraction)):
             found = extraction.prepared[index].result.columns
-            relation, row = _land(cur, contract, index, item, found)
+            started = time.perf_counter()
+            relation, row, marks = _land(cur, contract, index, item, found)
+            landed = time.perf_counter()
             if progress is not None:
                 progress(f"{source_file}: landed as text; checking and keying")
-            columns = _columns(contract, found)
+            columns = _columns(contract, found, marks)
             _ensure_partitions(cur, columns, relation, lookups)
-            cur.execute(
-                load_statement(
-                    contract, columns, relation, row, lookups, load_id=load_id, period=period
-                )
-            )
+            first_id = _reserve_ids(cur, relation)
+            statement = load_statement(
+                contract, columns, relation, row, lookups,
+                load_id=load_id, period=period, first_id=first_id,
+            )  # fmt: skip
+            checked = time.perf_counter()
+            cur.execute(statement)
             _count(cur.fetchall(), result)
             cur.execute(sql.SQL("drop table {}").format(relation))
+            log.info("%s: landed in %.1f s, partitions in %.1f s, checked, keyed and written in"
+                     " %.1f s", source_file, landed - started, checked - landed,
+                     time.perf_counter() - checked)  # fmt: skip
         sha = extraction.sha256
         cur.execute("update raw.loads set source_sha256 = %s where load_id = %s", (sha, load_id))
     return result
+
+
+def _reserve_ids(cur, relation) -> int:
+    """A block of record ids for the sheet's rows (row numbers 1..N): the first minus one."""
+    cur.execute(sql.SQL("select coalesce(max(_row), 0) + 1 from {}").format(relation))
+    size = cur.fetchone()[0]
+    cur.execute(
+        "select nextval('restricted.person_record_id_seq'),"
+        " setval('restricted.person_record_id_seq',"
+        " nextval('restricted.person_record_id_seq') + %s)",
+        (size,),
+    )
+    return cur.fetchone()[0]
 
 
 def _ensure_partitions(cur, columns, relation, lookups: Lookups) -> None:
@@ -230,12 +253,14 @@ def _copy(cur, table: str, rows: list[tuple]) -> None:
             copy.write_row(row)
 
 
-def _columns(contract: Contract, found: dict[str, tuple[int, str]]) -> dict[str, Column]:
+def _columns(
+    contract: Contract, found: dict[str, tuple[int, str]], marks: bool
+) -> dict[str, Column]:
     """Attribute -> its landed column (`c<index + 1>`) and header text, for the columns found."""
     columns = {}
     for name, (index, header) in found.items():
         attribute = contract.fields[name].person
-        columns[attribute] = Column(attribute, f"c{index + 1}", header)
+        columns[attribute] = Column(attribute, f"c{index + 1}", header, marks)
     return columns
 
 
@@ -252,13 +277,13 @@ def _land(cur, contract: Contract, index: int, item: SheetToLand, found: dict):
         try:
             relation = _copy_csv(cur, relname, item)
             cur.execute("release savepoint cakupan_person_copy")
-            return relation, sql.SQL("_row")
+            return relation, sql.SQL("_row"), False
         except psycopg.DataError:
             cur.execute("rollback to savepoint cakupan_person_copy")
             item.csv_path = None
     landed = land_sheet(cur, "pg_temp", relname, index, item)
     row = sql.SQL("(_row - {})").format(sql.Literal(landed.first_row - 1))
-    return landed.relation(), row
+    return landed.relation(), row, True
 
 
 def _copy_csv(cur, relname: str, item: SheetToLand) -> sql.Composable:
@@ -291,27 +316,13 @@ def _copy_csv(cur, relname: str, item: SheetToLand) -> sql.Composable:
     return relation
 
 
-def file_district(contract: Contract, source_file: str) -> str:
-    """The kab/kota a file is for (`district_pattern` on its name, as `64.02`), else `*`."""
-    pattern = contract.persons.district_pattern if contract.persons else None
-    if pattern is None:
-        return "*"
-    m = re.search(pattern, Path(source_file).name, re.IGNORECASE)
-    if m is None:
-        raise SourceFileError(
-            Path(source_file), f"no kab/kota in the file name: it does not match /{pattern}/"
-        )
-    digits = m[1].replace(".", "")
-    return f"{digits[:2]}.{digits[2:]}"
-
-
 def record_scope(cur, contract: Contract, load_id: int, source_file: str, result) -> None:
     """The load's scope: its period, for its file's kab/kota (or every region `*`)."""
     cur.execute(
         "insert into raw.load_scopes (load_id, source, dataset, period, region_code, rows,"
         " regions) values (%s, %s, %s, %s, %s, %s, %s)",
         (load_id, contract.name, contract.persons.dataset, result.periods[0],
-         file_district(contract, source_file), result.rows_read, len(result.districts)),
+         contract.file_district(source_file), result.rows_read, len(result.districts)),
     )  # fmt: skip
 
 
@@ -335,4 +346,4 @@ def _finish(cur, result: LoadResult, started: dt.datetime) -> None:
     result.seconds = (finished - started).total_seconds()
 
 
-__all__ = ["file_district", "land_persons", "record_scope"]
+__all__ = ["land_persons", "record_scope"]

@@ -166,6 +166,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     _print_file(extraction, how)
     for result in extraction.sheet_results:
         _print_sheet(contract, result, several=len(extraction.sheet_results) > 1)
+    if contract.persons is not None:
+        extraction.close()
+        return _print_persons(contract, path)
     try:
         conn = connect(application_name="cakupan-sources-check")
     except WarehouseUnreachable as exc:
@@ -180,6 +183,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     return _print_rows(contract, outcome)
+
+
+def _print_persons(contract: Contract, path: Path) -> int:
+    """A person-level file: what was checked here, and what only a load checks (its rows hold
+    personal data, which a check never shows)."""
+    try:
+        district = contract.file_district(path.name)
+    except SourceFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    scope = "its whole period" if district == "*" else f"kab/kota {district} of its period"
+    print(f"persons:  dataset {contract.persons.dataset}; a load replaces {scope}")
+    print(
+        "rows:     not checked here: a person-level file's rows are checked (NIK: 16 digits,"
+        " region codes, birth date and sex; dates; desa codes), keyed and written by `cakupan"
+        " load` in one statement, the rejected ones listed with their reasons in"
+        " raw.person_rejects; no row is shown here (personal data)"
+    )
+    print("result:   the file's header, columns and period fit its contract")
+    return 0
 
 
 def _print_fits(path: Path, fits: list[Fit]) -> int:

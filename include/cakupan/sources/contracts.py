@@ -645,6 +645,21 @@ class Contract(_Part):
     def source_publisher(self) -> str:
         return self.publisher or self.name
 
+    def file_district(self, file_name: str) -> str:
+        """The kab/kota a person-level file is for (`persons.district_pattern` on its name, as
+        `64.02`), or `*` (the whole period) without a pattern; `SourceFileError` when the name
+        does not match."""
+        pattern = self.persons.district_pattern if self.persons else None
+        if pattern is None:
+            return "*"
+        m = re.search(pattern, PurePath(file_name).name, re.IGNORECASE)
+        digits = m[1].replace(".", "") if m else ""
+        if len(digits) != 4 or not digits.isdigit():
+            raise SourceFileError(
+                Path(file_name), f"no kab/kota in the file name: it does not match /{pattern}/"
+            )
+        return f"{digits[:2]}.{digits[2:]}"
+
     def person_fields(self) -> dict[str, FieldSpec]:
         """Person attribute -> its field (person-level contracts)."""
         return {spec.person: spec for spec in self.fields.values() if spec.person is not None}
