@@ -1,5 +1,6 @@
 {{
     config(
+        pre_hook=['{{ ensure_pg_trgm() }}'],
         post_hook=['analyze {{ this }}'],
         indexes=[
             {'columns': ['dataset', 'register_period']},
@@ -45,8 +46,10 @@ records as (
 ),
 
 loads as (
-    select load_id from {{ ref('stg_cakupan__loads') }}
-    where status = 'succeeded' and superseded_by_load_id is null
+    -- the load log as a source, not its staging view: every transform rebuilds what is
+    -- downstream of that view, and a new aggregate load must not rebuild the person models
+    select load_id from {{ source('cakupan', 'loads') }}
+    where status = 'succeeded' and superseded_by is null
 ),
 
 superseded as (
