@@ -50,8 +50,9 @@
 
 
 {#-
-    pg_trgm's similarity(), qualified by the schema the extension lives in (on-run-start
-    `ensure_pg_trgm` creates it once person records exist). Without the extension there are no
+    pg_trgm's similarity(), qualified by the schema the extension lives in (the pre-hook
+    `ensure_pg_trgm` of stg_persons__records creates it once person records exist; dbt compiles
+    a model just before it runs it). Without the extension there are no
     person records to compare: a stand-in that compiles (equal names 1, else 0).
 -#}
 {% macro trgm_similarity(left, right) -%}
@@ -69,9 +70,9 @@
 
 
 {#-
-    on-run-start: pg_trgm (trusted, so a user with CREATE on the database creates it) once person
-    records exist; a clear error when the server has no such extension. A warehouse without
-    person data needs nothing.
+    Pre-hook of stg_persons__records: pg_trgm (trusted, so a user with CREATE on the database
+    creates it) once person records exist; a clear error when the server has no such extension
+    (the person models fail, the aggregates build). A warehouse without person data needs nothing.
 -#}
 {% macro ensure_pg_trgm() -%}
     {%- if execute and has_person_records() -%}

@@ -1,5 +1,6 @@
 {{
     config(
+        post_hook=['analyze {{ this }}'],
         indexes=[
             {'columns': ['period', 'district_code']},
             {'columns': ['person_key']},

@@ -1,4 +1,9 @@
-{{ config(indexes=[{'columns': ['record_id'], 'unique': true}, {'columns': ['register_record_id']}]) }}
+{{
+    config(
+        post_hook=['analyze {{ this }}'],
+        indexes=[{'columns': ['record_id'], 'unique': true}, {'columns': ['register_record_id']}],
+    )
+}}
 {#-
     One row per membership, DTSEN or WBP record: the register resident it is the same person as
     (`register_record_id`, null when none), how (`match_kind` nik | probable | none), the

@@ -1,4 +1,9 @@
-{{ config(indexes=[{'columns': ['record_id']}, {'columns': ['register_record_id']}]) }}
+{{
+    config(
+        post_hook=['analyze {{ this }}'],
+        indexes=[{'columns': ['record_id']}, {'columns': ['register_record_id']}],
+    )
+}}
 {#-
     One row per probable pair: a membership, DTSEN or WBP record with no accepted NIK link (NIK
     missing, invalid, not in the register, or refused) and a register resident of the snapshot

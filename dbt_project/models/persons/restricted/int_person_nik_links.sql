@@ -1,3 +1,4 @@
+{{ config(post_hook=['analyze {{ this }}']) }}
 {#-
     One row per membership, DTSEN or WBP record whose keyed NIK is in the register snapshot it is
     matched against: the register record, and the similarity of the two names. A NIK mistyped

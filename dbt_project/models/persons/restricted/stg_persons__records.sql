@@ -1,5 +1,7 @@
 {{
     config(
+        pre_hook=['{{ ensure_pg_trgm() }}'],
+        post_hook=['analyze {{ this }}'],
         indexes=[
             {'columns': ['dataset', 'register_period']},
             {'columns': ['nik_key']},
@@ -44,8 +46,8 @@ records as (
 ),
 
 loads as (
-    -- the load log as a source, not its staging model: a new month of another source writes
-    -- the log too, and must not rebuild the person level (its freshness is its own loads')
+    -- the load log as a source, not its staging view: every transform rebuilds what is
+    -- downstream of that view, and a new aggregate load must not rebuild the person models
     select load_id from {{ source('cakupan', 'loads') }}
     where status = 'succeeded' and superseded_by is null
 ),
