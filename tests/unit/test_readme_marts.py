@@ -2,8 +2,8 @@
 
 The dbt docs (`models/marts/_marts__models.yml`, `_person_marts__models.yml`, `_dq__models.yml`)
 are the source: every model there has an enforced contract with a data type for each column, and
-its README row names each of those columns and no other. Descriptions reach the database as comments (`persist_docs`), which
-Superset and Metabase show.
+its README row names each of those columns and no other. Descriptions reach the database as
+comments (`persist_docs`), which Superset and Metabase show.
 """
 
 from __future__ import annotations
