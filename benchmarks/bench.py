@@ -933,8 +933,8 @@ def main(argv: list[str] | None = None) -> int:
         sources = _ensure_sources(HISTORY_48)
         figures = reconcile_figures(_admin, files, sources, bench_dir() / "person_reconcile", say)
         say(f"person_reconcile_s={figures['person_reconcile_s']:.1f}")
-        say(f"person_match_precision={figures['person_match_precision']:.4f}")
-        say(f"person_match_recall={figures['person_match_recall']:.4f}")
+        say(f"person_match_precision={figures['person_match_precision']:.5f}")
+        say(f"person_match_recall={figures['person_match_recall']:.5f}")
         say(f"person_peak_mb={figures['person_peak_mb']:.0f}")
 
     if not only or "dags" in only:
