@@ -592,9 +592,12 @@ def test_a_new_month_does_not_rebuild_history(built, conn):
     before = {t: versions(t) for t in facts}
     workbook = Path(env["CAKUPAN_SOURCES_DIR"]) / "bpjs" / "rekap_peserta_jkn_2025_11.xlsx"
     _run(["load", str(workbook)], env)  # a new load of November 2025
-    # what the month changes (the facts, their rollups, the dq marts) and their data tests
+    # what the month changes (the facts, their rollups, the dq marts, the person reconciliation
+    # that sets the recap beside the person-level count) and their data tests
     _transform(env, tmp, "--new-loads")
-    assert len(_built(tmp)) == 24
+    assert len(_built(tmp)) == 28
+    assert "model.cakupan.fct_person_reconciliation_district_month" in _built(tmp)
+    assert "model.cakupan.person_status" not in _built(tmp)  # no person load: not rebuilt
     after = {t: versions(t) for t in facts}
     for table in facts:
         changed = {m for m in after[table] if after[table][m] != before[table].get(m)}
