@@ -362,34 +362,3 @@ def test_a_nik_born_on_29_february_needs_a_leap_year(pdb, tmp_path):
         (5, "TGL_LHR (birth_date): not a date (DD-MM-YYYY, 1900 to 2099)"),
         (6, "NIK (nik): invalid: disagrees with birth date"),
     ]
-
-
-@pytest.mark.parametrize(
-    ("layout", "texts"),
-    [
-        ("DD-MM-YYYY", ["29-02-2000", "29-02-1900", "31-04-2001", "01-01-1899", "1-1-2001"]),
-        ("YYYY-MM-DD", ["2000-02-29", "1900-02-29", "2001-04-31", "2099-12-31", "2001-1-1"]),
-        ("D/M/YYYY", ["29/2/2000", "29/02/1900", "31/4/2001", "1/1/2001", "01/01/2001"]),
-        ("DD.YYYY.MM", ["29.2000.02", "29.1900.02", "31.2001.04", "01.2001.01", "01.2001.01.5"]),
-        ("DDMMYYYY", ["29022000", "29021900", "31042001", "01012001", "0101201"]),
-    ],
-)
-def test_a_date_is_read_in_its_layout_with_its_year_apart(pdb, layout, texts):
-    """The date lookup (`person_sql.dates_table`): the text without its year in a table of one
-    leap year, the year 1900-2099 checked apart (29 February only in a leap year)."""
-    from cakupan.landing.person_sql import _date_join, date_value, dates_table
-
-    with pdb.cursor() as cur:
-        cur.execute("create schema if not exists restricted")
-        cur.execute(dates_table("_dates_t", layout))
-        values = ", ".join(f"({i}, '{t}')" for i, t in enumerate(texts))
-        cur.execute(
-            f"select l.i, {date_value('x', layout)} from (values {values}) as l (i, k_x)"
-            f" {_date_join('x', '_dates_t', layout)} order by l.i"
-        )
-        got = [None if v is None else v.isoformat() for _, v in cur.fetchall()]
-    pdb.rollback()
-    unpadded = layout.startswith("D/")  # `D` and `M` take one digit or two
-    assert got[:3] == ["2000-02-29", None, None]
-    assert got[3] == {"YYYY-MM-DD": "2099-12-31", "DD-MM-YYYY": None}.get(layout, "2001-01-01")
-    assert got[4] == ("2001-01-01" if unpadded else None)

@@ -1,10 +1,9 @@
 """The NIK rule of issue 15.2 in Python: a test oracle, not part of the product.
 
-The product has one implementation of the rule, in SQL (`cakupan.landing.person_sql`: the
-person landing checks every NIK on the server, set-based, which a million-row register needs;
-measured: keying and checking in Python costs more than the whole SQL staging). This module
-moved here from `cakupan.parsing.nik`, where nothing but tests used it: the generator's tests
-(`test_persons_generator.py`) check with it that every unflawed NIK of the synthetic kabupaten
+The product has one implementation of the rule, as polars expressions over a batch's columns
+(`cakupan.landing.person_frame`); this one checks one NIK at a time, written apart from it so
+that `test_person_frame.py` can hold the two against each other on the synthetic kabupaten's
+NIKs. The generator's tests (`test_persons_generator.py`) check with it that every unflawed NIK
 passes and every flawed one fails, and `test_wilayah_nik.py` pins its cases.
 
 A NIK (Nomor Induk Kependudukan) has 16 digits: 1-2 a province, 1-4 a kab/kota (regions.csv,

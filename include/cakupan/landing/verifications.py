@@ -351,13 +351,18 @@ def _load(conn, contract, rows, skipped, source_file, sha, run_id, started) -> L
 def delete_verifications(cur, load_ids: list[int]) -> dict[int, int]:
     """`cakupan loads remove` of verification loads: their rows and notes go (the load it
     replaced stays replaced: load that workbook again to bring its results back)."""
-    cur.execute("select to_regclass('persons.worklist_verifications') is not null")
-    if not cur.fetchone()[0]:
-        return {}
     cur.execute(
-        "delete from restricted.worklist_verification_notes where load_id = any(%s::bigint[])",
-        (load_ids,),
+        "select to_regclass('persons.worklist_verifications') is not null,"
+        " to_regclass('restricted.worklist_verification_notes') is not null"
     )
+    verifications, notes = cur.fetchone()
+    if not verifications:
+        return {}
+    if notes:
+        cur.execute(
+            "delete from restricted.worklist_verification_notes where load_id = any(%s::bigint[])",
+            (load_ids,),
+        )
     cur.execute(
         "with gone as (delete from persons.worklist_verifications where load_id ="
         " any(%s::bigint[]) returning load_id) select load_id, count(*) from gone group by 1",
