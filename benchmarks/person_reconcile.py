@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import csv
 import os
-import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -47,21 +47,29 @@ PERSON_CONTRACTS = {
 }
 
 
-def _cakupan(args: list[str], env: dict[str, str]) -> float:
-    """One `cakupan` command in its own process; its seconds. Output kept out of the bench's
-    (the commands print counts and paths only, but the bench prints figures)."""
+def _cakupan(args: list[str], env: dict[str, str], peaks: list[float] | None = None) -> float:
+    """One `cakupan` command in its own process; its seconds, and its own peak memory in MB
+    appended to `peaks` (`wait4`'s usage of that child alone: `RUSAGE_CHILDREN` would carry
+    the peak of any earlier child of the bench, such as a 5-million-row load). Output kept out
+    of the bench's (the commands print counts and paths only, but the bench prints figures)."""
     started = time.perf_counter()
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("cakupan")), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
-        raise RuntimeError(f"cakupan {args[0]} failed: " + " | ".join(tail))
-    return time.perf_counter() - started
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as output:
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).with_name("cakupan")), *args],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        if proc.returncode != 0:
+            output.seek(0)
+            tail = output.read().strip().splitlines()[-5:]
+            raise RuntimeError(f"cakupan {args[0]} failed: " + " | ".join(tail))
+    if peaks is not None:
+        peaks.append(usage.ru_maxrss / 1024)
+    return seconds
 
 
 def _fresh_database(admin) -> object:
@@ -122,18 +130,23 @@ def reconcile_figures(admin, files, sources: Path, work_dir: Path, say) -> dict[
     _cakupan(["load", *(str(sources / name) for name in AGGREGATE_FILES)], env)
     _cakupan(["dbt", "build", *target], env)
     steps: dict[str, float] = {}
+    peaks: list[float] = []
     for dataset, contract in PERSON_CONTRACTS.items():
         path = getattr(files, dataset)
-        steps[f"load {dataset}"] = _cakupan(["load", str(path), "--contract", contract], env)
+        load = ["load", str(path), "--contract", contract]
+        steps[f"load {dataset}"] = _cakupan(load, env, peaks)
     build = ["dbt", "build", "--select", "path:models/persons+", *target]
-    steps["dbt build"] = _cakupan(build, env)
+    steps["dbt build"] = _cakupan(build, env, peaks)
     out = work_dir / "worklists"
-    steps["worklists"] = _cakupan(["worklist", "--district", DISTRICT, "--out", str(out)], env)
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    worklist = ["worklist", "--district", DISTRICT, "--out", str(out)]
+    steps["worklists"] = _cakupan(worklist, env, peaks)
+    peak_mb = max(peaks)
     precision, recall = _quality(params, files.truth)
     say(
         f"# persons: {RESIDENTS:,} residents from files to worklists: "
         + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps.items())
+        + "; peak MB: "
+        + ", ".join(f"{name} {mb:.0f}" for name, mb in zip(steps, peaks, strict=True))
     )
     return {
         "person_reconcile_s": sum(steps.values()),
