@@ -52,7 +52,7 @@ test: install manifest
 	@$(BIN)/lint-imports --no-cache
 	@$(BIN)/python -m pytest -q
 
-unit: install
+unit: install manifest
 	@$(BIN)/python -m pytest -q -m "not integration" tests/unit tests/dags tests/deploy
 
 integration: install manifest
