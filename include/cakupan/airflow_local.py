@@ -14,6 +14,8 @@ from pathlib import Path
 
 from cakupan import config
 
+SQLITE_CONNECT_ARGS = {"timeout": 120}  # seconds a SQLite writer waits for the lock
+
 
 def airflow_home() -> Path:
     env = os.environ.get("AIRFLOW_HOME")
@@ -33,6 +35,11 @@ def airflow_env(warehouse: str | None = None) -> dict[str, str]:
     env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(root / "dags"))
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}")
+    # two `airflow dags test` at once (the demo's ingest lanes) share the SQLite file: a
+    # writer waits for the other's lock instead of failing after SQLite's 5 s
+    env.setdefault(
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS", "cakupan.airflow_local.SQLITE_CONNECT_ARGS"
+    )
     env.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
     # the dbt producer has no retries: Cosmos need not rewrite a backup Variable after every node
     env.setdefault("AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY", "False")
