@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import io
 import logging
 import time
@@ -67,7 +66,7 @@ from cakupan.parsing.wilayah import KECAMATAN, wilayah
 from cakupan.sources.contracts import PERSON_DATES, PERSON_TABLE, Contract
 from cakupan.sources.errors import SourceFileError
 from cakupan.sources.extract import Extraction
-from cakupan.sources.landed import CHUNK, SheetToLand, _csv_width, _row_values, sheets_to_land
+from cakupan.sources.landed import SheetToLand, _csv_width, _row_values, sheets_to_land
 from cakupan.sources.readers import file_sha256
 from cakupan.warehouse.person_key import Keyer
 
@@ -205,7 +204,7 @@ def _csv_sheet(cur, writer: _Writer, plan: Plan, item: SheetToLand, index: int) 
         return False
     path = Path(item.csv_path)
     with ThreadPoolExecutor(1) as pool:
-        hashed = pool.submit(_hash, path)
+        hashed = pool.submit(file_sha256, path)  # hashlib releases the GIL: beside the load
         cur.execute("savepoint cakupan_person_csv")
         try:
             writer.write(
@@ -226,15 +225,6 @@ def _csv_sheet(cur, writer: _Writer, plan: Plan, item: SheetToLand, index: int) 
         cur.execute("release savepoint cakupan_person_csv")
         item.sha256 = hashed.result()
     return True
-
-
-def _hash(path: Path) -> str:
-    """The file's SHA-256 (hashlib releases the GIL: this runs beside the load)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _numbered_rows(contract: Contract, item: SheetToLand, found: dict):
