@@ -362,3 +362,41 @@ def test_a_nik_born_on_29_february_needs_a_leap_year(pdb, tmp_path):
         (5, "TGL_LHR (birth_date): not a date (DD-MM-YYYY, 1900 to 2099)"),
         (6, "NIK (nik): invalid: disagrees with birth date"),
     ]
+
+
+def test_a_row_wider_than_its_header_mid_file_reads_the_file_row_by_row(
+    pdb, tmp_path, monkeypatch, caplog
+):
+    """polars refuses a row wider than the header only when it reaches it, in a file of some
+    size after batches the COPY has already streamed: those are rolled back to the savepoint
+    and the whole file is read again by the source reader, each row once."""
+    from cakupan.landing import person_frame, persons
+
+    monkeypatch.setattr(person_frame, "BATCH", 1000)
+    rows = 20_000
+    path = _register(tmp_path, register_rows(rows))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[rows - 10] += ",EXTRA"  # data row 19,990
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sent, abandoned = [], []
+    send, abandon = persons._Writer._send, persons._Writer.abandon
+    monkeypatch.setattr(persons._Writer, "_send", lambda w, kept: [sent.append(kept.height),
+                                                                    send(w, kept)])  # fmt: skip
+    monkeypatch.setattr(persons._Writer, "abandon", lambda w: [abandoned.append(sum(sent)),
+                                                                abandon(w)])  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="cakupan.landing.persons"):
+        result = load_file(path, "dukcapil_register", conn=pdb)
+    assert "read row by row" in caplog.text
+    assert abandoned and abandoned[0] > 0  # the COPY had rows when polars refused the file
+    assert (result["rows_read"], result["rows_landed"], result["rows_rejected"]) == (
+        rows,
+        rows,
+        0,
+    )
+    counts = _one(
+        pdb, "select count(*), count(distinct row_number), max(row_number) from"
+        " restricted.person_records"
+    )  # fmt: skip
+    assert counts == [(rows, rows, rows)]
+    loads = _one(pdb, "select status, rows_landed, source_sha256 is not null from raw.loads")
+    assert loads == [("succeeded", rows, True)]

@@ -262,8 +262,8 @@ COPY_RECORDS = sql.SQL(
 
 class _Writer:
     """One COPY a sheet into `restricted.person_records` that its batches stream into, paused
-    only to create a kab/kota's partition or reserve record ids (neither can run inside a COPY);
-    the rejects, kept as they come, COPYed at the end."""
+    only to create a kab/kota's partition (DDL cannot run inside a COPY); the rejects, kept as
+    they come, COPYed at the end."""
 
     def __init__(self, cur, contract: Contract, load_id: int, period, source_file, progress):
         self.cur, self.contract, self.load_id, self.period = cur, contract, load_id, period
