@@ -400,3 +400,23 @@ def test_a_row_wider_than_its_header_mid_file_reads_the_file_row_by_row(
     assert counts == [(rows, rows, rows)]
     loads = _one(pdb, "select status, rows_landed, source_sha256 is not null from raw.loads")
     assert loads == [("succeeded", rows, True)]
+
+
+def test_a_person_records_table_of_before_loses_its_primary_key(pdb, tmp_path):
+    """A warehouse made when `person_records` had a primary key (its index slowed every load):
+    the next load drops it and lands its rows."""
+    load_file(_register(tmp_path, register_rows(5)), "dukcapil_register", conn=pdb)
+    with pdb.cursor() as cur:
+        cur.execute(
+            "alter table restricted.person_records"
+            " add constraint person_records_pkey primary key (district_code, record_id)"
+        )
+    pdb.commit()
+    result = load_file(_register(tmp_path, register_rows(7)), "dukcapil_register", conn=pdb)
+    assert result["rows_landed"] == 7
+    keys = _one(
+        pdb,
+        "select count(*) from pg_constraint"
+        " where conrelid = 'restricted.person_records'::regclass and contype = 'p'",
+    )
+    assert keys == [(0,)]

@@ -54,8 +54,8 @@ create table if not exists restricted.person_records (
 ) partition by list (district_code);
 -- no primary key: a record id is unique by composition (`persons.record_id`), and keeping an
 -- index while a million rows stream in was about a sixth of the server's work of a load; the
--- staging model indexes the current records' ids
-alter table restricted.person_records drop constraint if exists person_records_pkey;
+-- staging model indexes the current records' ids (`ensure_person_schema` drops the key of a
+-- warehouse made before)
 create table if not exists restricted.person_records_default
     partition of restricted.person_records default;
 create or replace view restricted.current_person_records as
@@ -93,6 +93,12 @@ def ensure_person_schema(conn) -> None:
         if not current:
             cur.execute("select pg_advisory_xact_lock(hashtext('cakupan.persons_ddl'))")
             cur.execute(PERSONS_DDL)
+        cur.execute(
+            "select exists (select from pg_constraint where conname = 'person_records_pkey'"
+            " and conrelid = 'restricted.person_records'::regclass)"
+        )
+        if cur.fetchone()[0]:  # a warehouse of before the landing streamed its rows
+            cur.execute("alter table restricted.person_records drop constraint person_records_pkey")
         refresh_wilayah(cur)
     conn.commit()
 
