@@ -22,8 +22,8 @@
 {% macro person_source_columns(table_name) -%}
     {%- set columns = {
         'person_records': {
-            'record_id': 'bigint', 'load_id': 'bigint', 'dataset': 'text', 'source': 'text',
-            'row_number': 'integer', 'period': 'date', 'district_code': 'text',
+            'record_id': 'bigint', 'load_id': 'bigint', 'row_number': 'integer',
+            'district_code': 'text',
             'kecamatan_code': 'text', 'desa_code': 'text', 'nik': 'text', 'nik_key': 'text',
             'nik_status': 'text', 'kk': 'text', 'kk_key': 'text', 'card_no': 'text',
             'card_key': 'text', 'full_name': 'text', 'sex': 'text', 'birth_place': 'text',

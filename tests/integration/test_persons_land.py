@@ -172,8 +172,9 @@ def test_a_second_source_of_the_same_period_does_not_erase_the_first(pdb, tmp_pa
     # the same people: the same keyed NIK in both sources
     linked = _one(
         pdb,
-        "select count(*) from restricted.person_records d join restricted.person_records r"
-        " on r.nik_key = d.nik_key and r.dataset = 'register' where d.dataset = 'dtsen'",
+        "select count(*) from restricted.current_person_records d"
+        " join restricted.current_person_records r on r.nik_key = d.nik_key"
+        " and r.dataset = 'register' where d.dataset = 'dtsen'",
     )
     assert linked == [(4,)]
 
@@ -420,3 +421,35 @@ def test_a_person_records_table_of_before_loses_its_primary_key(pdb, tmp_path):
         " where conrelid = 'restricted.person_records'::regclass and contype = 'p'",
     )
     assert keys == [(0,)]
+
+
+def test_a_person_records_table_of_before_loses_the_columns_of_its_load(pdb, tmp_path):
+    """A warehouse made when each record repeated its load's dataset, source and period: the
+    next load drops those columns (its records take them from their load's scope) and lands."""
+    load_file(_register(tmp_path, register_rows(5)), "dukcapil_register", conn=pdb)
+    with pdb.cursor() as cur:
+        cur.execute(
+            "drop view restricted.current_person_records;"
+            " alter table restricted.person_records add column dataset text not null"
+            " default 'register', add column source text not null default 'dukcapil_register',"
+            " add column period date not null default '2025-06-01';"
+            " create view restricted.current_person_records as select records.*"
+            " from restricted.person_records as records"
+            " join raw.loads as loads on loads.load_id = records.load_id"
+            " where loads.status = 'succeeded' and loads.superseded_by is null"
+        )
+    pdb.commit()
+    result = load_file(_register(tmp_path, register_rows(7)), "dukcapil_register", conn=pdb)
+    assert result["rows_landed"] == 7
+    left = _one(
+        pdb,
+        "select attname from pg_attribute where attrelid = 'restricted.person_records'::regclass"
+        " and attname in ('dataset', 'source', 'period') and not attisdropped",
+    )
+    assert left == []
+    current = _one(
+        pdb,
+        "select dataset, source, period, count(*) from restricted.current_person_records"
+        " group by 1, 2, 3",
+    )
+    assert current == [("register", "dukcapil_register", dt.date(2025, 6, 1), 7)]

@@ -122,7 +122,7 @@ def _links(params) -> list[tuple[str, int, int | None]]:
         params,
         "select records.dataset, records.row_number, register.row_number"
         " from restricted.int_person_links as links"
-        " join restricted.person_records as records on records.record_id = links.record_id"
+        " join restricted.current_person_records as records on records.record_id = links.record_id"
         " left join restricted.person_records as register"
         "   on register.record_id = links.register_record_id",
     )
@@ -160,9 +160,7 @@ def test_every_record_is_linked_or_not_with_evidence(wh):
     )
     records = _all(
         wh["params"],
-        "select count(*) from restricted.person_records as records"
-        " join raw.loads as loads on loads.load_id = records.load_id"
-        " where records.dataset <> 'register' and loads.superseded_by is null",
+        "select count(*) from restricted.current_person_records where dataset <> 'register'",
     )[0][0]
     assert sum(rows.values()) == records
     assert rows["nik"] > rows["probable"] > 0

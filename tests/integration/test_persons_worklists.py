@@ -87,12 +87,11 @@ def persons_db(db, warehouse, monkeypatch):
     with db.cursor() as cur:
         for rid, desa, nik, kk, name, sex, born, address, rt, rw in PEOPLE:
             cur.execute(
-                "insert into restricted.person_records (record_id, load_id, dataset, source,"
-                " row_number, period, district_code, kecamatan_code, desa_code, nik, nik_status,"
-                " kk, full_name, sex, birth_date, address, rt, rw) values (%s, 1, 'register',"
-                " 'dukcapil_register', %s, %s, '64.02', %s, %s, %s, 'valid', %s, %s, %s, %s,"
-                " %s, %s, %s)",
-                (rid, rid, JUNE, desa[:8], desa, nik, kk, name, sex, born, address, rt, rw),
+                "insert into restricted.person_records (record_id, load_id, row_number,"
+                " district_code, kecamatan_code, desa_code, nik, nik_status, kk, full_name, sex,"
+                " birth_date, address, rt, rw) values (%s, 1, %s, '64.02', %s, %s, %s, 'valid',"
+                " %s, %s, %s, %s, %s, %s, %s)",
+                (rid, rid, desa[:8], desa, nik, kk, name, sex, born, address, rt, rw),
             )
         for wid, kind, period, desa, rid, detail in ITEMS:
             cur.execute(

@@ -9,7 +9,7 @@ import hmac
 
 import polars as pl
 import pytest
-from cakupan.landing.person_frame import date_days, date_key, date_value, keyed
+from cakupan.landing.person_frame import date_days, date_key, date_value
 from cakupan.warehouse.person_key import Keyer
 
 
@@ -49,16 +49,34 @@ def test_a_workbook_date_cell_or_serial_day_is_a_date_whatever_the_layout():
     assert dates[:4] == [dt.date(1990, 5, 17)] * 4
 
 
-@pytest.mark.parametrize("repeats", [False, True])
-def test_keys_are_hmac_sha256_of_the_values_and_null_stays_null(repeats):
-    secret = b"unit-test-person-key-0123456789abcdef"
+@pytest.mark.parametrize(
+    "secret",
+    [
+        b"unit-test-person-key-0123456789abcdef",
+        b"k" * 100,  # longer than a block: hashed first (RFC 2104)
+        "kunci-rahasia-\u00f1-\u20ac-0123456789abcdef".encode(),  # not ASCII
+    ],
+)
+def test_keys_are_hmac_sha256_of_the_values_and_null_stays_null(secret):
     values = pl.Series("v", ["3171234567890001", None, "3171234567890001", "6402010101900001"])
-    got = keyed(Keyer(secret), values, repeats=repeats).to_list()
+    got = pl.select(Keyer(secret).expr(pl.lit(values)))[:, 0].to_list()
     want = [hmac.new(secret, v.encode(), hashlib.sha256).hexdigest() if v else None
             for v in values.to_list()]  # fmt: skip
     assert got == want
-    long_key = b"k" * 100  # longer than a block: hashed first (RFC 2104)
-    assert Keyer(long_key).keys(["1"]) == [hmac.new(long_key, b"1", hashlib.sha256).hexdigest()]
+
+
+def test_the_key_is_not_in_the_keying_expression_nor_its_errors():
+    secret = "unit-test-person-key-never-shown-0123456789"
+    expr = Keyer(secret.encode()).expr(pl.col("v"))
+    frame = pl.DataFrame({"v": [1]}).lazy().select(expr)
+    assert (
+        secret not in str(expr)
+        and secret not in frame.explain()
+        and secret not in repr(Keyer(secret.encode()))
+    )
+    with pytest.raises(pl.exceptions.PolarsError) as failed:  # a number is no text to key
+        frame.collect()
+    assert "hmac_sha256" in str(failed.value) and secret not in str(failed.value)
 
 
 def test_the_nik_rule_agrees_with_the_oracle_on_every_register_row(tmp_path):

@@ -14,8 +14,8 @@ has is the rules themselves, written here once (issue 15.2):
   checked apart; a workbook's date cells and Excel serial days are dates whatever the layout;
 - the value maps (case-insensitive, trimmed), desil 1-10, desa and kecamatan codes found in the
   reference (a well-formed code of a kab/kota the reference does not list is taken as written);
-- HMAC-SHA256 of NIK, No. KK and No. Kartu under the person key (`Keyer`), each distinct value
-  keyed once (a family's No. KK repeats).
+- HMAC-SHA256 of a valid NIK, a No. KK of 16 digits and a No. Kartu under the person key
+  (`Keyer`, polars-hash's expression).
 
 Reasons name the column and the rule, never the value. The Python rule in `tests/unit/nik_rule.py`
 is a test oracle, not a second implementation.
@@ -64,10 +64,11 @@ class Column:
 @dataclass
 class Lookups:
     """The reference the checks need: the NIK's first six digits (every kecamatan of a kab/kota
-    `reference.wilayah` lists, any two digits after one it does not), the province and kab/kota
-    codes, the desa and kecamatan of the reference, and the kab/kota codes it lists."""
+    `reference.wilayah` lists; any two digits after one it does not, `uncovered`), the province
+    and kab/kota codes, the desa and kecamatan of the reference, and the kab/kota codes it
+    lists."""
 
-    prefixes: list[str]
+    prefixes: list[str]  # undotted kecamatan codes of the kab/kota `reference.wilayah` lists
     provinces: list[str]
     districts: list[str]  # dotted, `64.02`
     covered: set[str]
@@ -208,20 +209,6 @@ def date_value(key: pl.Expr, layout: str, days: dict[str, int]) -> pl.Expr:
 # ---- keys ---------------------------------------------------------------------------------------
 
 
-def keyed(keyer: Keyer, values: pl.Series, *, repeats: bool = False) -> pl.Series:
-    """Each value keyed (null stays null); values that `repeats` (a family's No. KK) each
-    distinct one once."""
-    if repeats:
-        distinct = values.drop_nulls().unique()
-        keys = pl.Series(keyer.keys(distinct.to_list()), dtype=pl.String)
-        return values.replace_strict(distinct, keys, default=None)
-    present = values.is_not_null()
-    keys = pl.Series(keyer.keys(values.filter(present).to_list()), dtype=pl.String)
-    if len(keys) == len(values):
-        return keys.alias(values.name)
-    return values.clone().scatter(present.arg_true(), keys)
-
-
 # ---- the checks ---------------------------------------------------------------------------------
 
 
@@ -320,7 +307,10 @@ def _found(plan: Plan) -> list[pl.Expr]:
             day, month = mmdd % 100, mmdd // 100
             ddmm[f"{day + 40 * female:02d}{month:02d}"] = 10000 * female + mmdd
     exprs = [
-        nik.str.slice(0, 6).is_in(lk.prefixes).alias("nik_prefix"),
+        (
+            nik.str.slice(0, 6).is_in(lk.prefixes)
+            | nik.str.slice(0, 4).is_in([d.replace(".", "") for d in lk.uncovered])
+        ).alias("nik_prefix"),
         nik.str.slice(6, 4)
         .replace_strict(list(ddmm), list(ddmm.values()), default=None, return_dtype=pl.Int32)
         .alias("nik_date"),
@@ -454,10 +444,11 @@ def _place(plan: Plan, unc_desa: pl.Expr, unc_kec: pl.Expr) -> list[pl.Expr]:
 
 
 def check(batch: pl.DataFrame, plan: Plan) -> pl.DataFrame:
-    """A batch (`row_number`, `c1`..`cN` as text) typed and checked: `row_number`, `skipped`,
-    `unusable`, `nik_reason` and the `RECORD_COLUMNS`, the keys still the values to key (`key`
-    keys them). polars runs it on its own threads, without the GIL."""
+    """A batch (`row_number`, `c1`..`cN` as text) typed, checked and keyed: `row_number`,
+    `skipped`, `unusable`, `nik_reason` and the `RECORD_COLUMNS`. polars runs it on its own
+    threads, without the GIL."""
     unc_desa, unc_kec = _uncovered(plan)
+    keyer = plan.keyer
     nik_label = f"{plan.columns['nik'].header} (nik): " if "nik" in plan.columns else "nik: "
     dates = {a: pl.col(f"d_{a}") if a in plan.columns else pl.lit(None, pl.Date)
              for a in PERSON_DATES}  # fmt: skip
@@ -476,16 +467,18 @@ def check(batch: pl.DataFrame, plan: Plan) -> pl.DataFrame:
             "kecamatan_code",
             "desa_code",
             pl.col("t_nik").alias("nik"),
-            pl.when(pl.col("nik_status") == "valid").then(pl.col("n_nik")).alias("nik_key"),
+            keyer.expr(pl.when(pl.col("nik_status") == "valid").then(pl.col("n_nik"))).alias(
+                "nik_key"
+            ),
             "nik_status",
             pl.col("t_kk").alias("kk"),
-            pl.when(pl.col("n_kk").str.contains(r"^[0-9]{16}$"))
-            .then(pl.col("n_kk"))
-            .alias("kk_key"),
+            keyer.expr(
+                pl.when(pl.col("n_kk").str.contains(r"^[0-9]{16}$")).then(pl.col("n_kk"))
+            ).alias("kk_key"),
             pl.col("t_card_no").alias("card_no"),
-            pl.when(pl.col("n_card_no").str.contains(_DIGITS))
-            .then(pl.col("n_card_no"))
-            .alias("card_key"),
+            keyer.expr(
+                pl.when(pl.col("n_card_no").str.contains(_DIGITS)).then(pl.col("n_card_no"))
+            ).alias("card_key"),
             pl.col("t_full_name").alias("full_name"),
             pl.col("v_sex").alias("sex"),
             pl.col("t_birth_place").alias("birth_place"),
@@ -507,15 +500,6 @@ def check(batch: pl.DataFrame, plan: Plan) -> pl.DataFrame:
             .alias("nik_reason"),
         )  # fmt: skip
         .collect()
-    )
-
-
-def key(checked: pl.DataFrame, plan: Plan) -> pl.DataFrame:
-    """A checked batch with its NIK, No. KK and No. Kartu keyed (Python's hashlib)."""
-    return checked.with_columns(
-        keyed(plan.keyer, checked["nik_key"]).alias("nik_key"),
-        keyed(plan.keyer, checked["kk_key"], repeats=True).alias("kk_key"),
-        keyed(plan.keyer, checked["card_key"]).alias("card_key"),
     )
 
 
@@ -564,9 +548,7 @@ __all__ = [
     "csv_batches",
     "date_days",
     "date_value",
-    "keyed",
     "row_batches",
     "check",
-    "key",
     "to_char_patterns",
 ]

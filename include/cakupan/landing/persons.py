@@ -47,7 +47,6 @@ from cakupan.landing.person_frame import (
     Plan,
     check,
     csv_batches,
-    key,
     row_batches,
 )
 from cakupan.landing.person_schema import ensure_partitions, ensure_person_schema
@@ -156,7 +155,7 @@ def _accept(conn, contract, extraction, key, load_id, source_file, progress) -> 
         if period is None:
             raise SourceFileError(extraction.path, "no period for a person-level file")
         result.periods = [period]
-        writer = _Writer(cur, contract, load_id, period, source_file, progress)
+        writer = _Writer(cur, contract, load_id, source_file, progress)
         lookups, keyer = _lookups(), Keyer(key)
         for index, item in enumerate(sheets_to_land(extraction)):
             found = extraction.prepared[index].result.columns
@@ -183,11 +182,8 @@ def _lookups() -> Lookups:
     regions = RegionResolver.default().regions
     districts = sorted(r for r in regions if len(r) == 5)
     covered = {w.district_code for w in wilayah()}
-    prefixes = [w.code.replace(".", "") for w in wilayah() if w.level == KECAMATAN]
-    prefixes += [d.replace(".", "") + f"{k:02d}" for d in districts if d not in covered
-                 for k in range(100)]  # fmt: skip
     return Lookups(
-        prefixes=prefixes,
+        prefixes=[w.code.replace(".", "") for w in wilayah() if w.level == KECAMATAN],
         provinces=sorted(r for r in regions if len(r) == 2),
         districts=districts,
         covered=covered,
@@ -255,7 +251,7 @@ class _Counts:
 
 
 COPY_RECORDS = sql.SQL(
-    "copy restricted.person_records (record_id, load_id, dataset, source, row_number, period, {})"
+    "copy restricted.person_records (record_id, load_id, row_number, {})"
     " from stdin with (format csv)"
 ).format(sql.SQL(", ").join(map(sql.Identifier, RECORD_COLUMNS)))
 
@@ -265,8 +261,8 @@ class _Writer:
     only to create a kab/kota's partition (DDL cannot run inside a COPY); the rejects, kept as
     they come, COPYed at the end."""
 
-    def __init__(self, cur, contract: Contract, load_id: int, period, source_file, progress):
-        self.cur, self.contract, self.load_id, self.period = cur, contract, load_id, period
+    def __init__(self, cur, contract: Contract, load_id: int, source_file, progress):
+        self.cur, self.contract, self.load_id = cur, contract, load_id
         self.source_file, self.progress = source_file, progress
         self.counts = _Counts()
         self.rejects: list[pl.DataFrame] = []
@@ -314,10 +310,7 @@ class _Writer:
         rows = kept.select(
             (pl.col("row_number") + record_id(self.load_id, self.sheet, 0)).alias("record_id"),
             pl.lit(self.load_id).alias("load_id"),
-            pl.lit(self.contract.persons.dataset).alias("dataset"),
-            pl.lit(self.contract.name).alias("source"),
             "row_number",
-            pl.lit(self.period).alias("period"),
             *RECORD_COLUMNS,
         )
         buffer = io.BytesIO()
@@ -378,9 +371,9 @@ class _Writer:
 
 
 def _pipelined(batches, plan: Plan):
-    """Each batch read and checked on a thread of its own (polars, without the GIL) while the
-    one before is keyed (hashlib, with it) and sent: both cores and the server work at once."""
-    batches = iter(batches)
+    """Each batch read, checked and keyed on a thread of its own (polars, without the GIL)
+    while the one before is written as CSV and sent: both cores and the server work at once."""
+    batches = _first_sliced(batches)
 
     def next_checked() -> pl.DataFrame | None:
         batch = next(batches, None)
@@ -390,7 +383,23 @@ def _pipelined(batches, plan: Plan):
         pending = pool.submit(next_checked)
         while (checked := pending.result()) is not None:
             pending = pool.submit(next_checked)
-            yield key(checked, plan)
+            yield checked
+
+
+FIRST_SLICE = 10_000  # rows: the server's COPY starts after these, not after a whole batch
+
+
+def _first_sliced(batches):
+    """The batches, the first one cut in two: its first `FIRST_SLICE` rows are checked and
+    sent alone, so the server starts on them while the rest of it is checked."""
+    batches = iter(batches)
+    first = next(batches, None)
+    if first is not None:
+        if first.height > 2 * FIRST_SLICE:
+            yield first.slice(0, FIRST_SLICE)
+            first = first.slice(FIRST_SLICE)
+        yield first
+    yield from batches
 
 
 ROW_BITS, SHEET_BITS = 30, 6

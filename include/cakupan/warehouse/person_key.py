@@ -4,24 +4,25 @@
 characters, used as UTF-8 bytes; the DAGs set it from the Airflow connection
 `cakupan_person_key`), else from `.cakupan/person_key` (mode 0600), which only the demo creates
 (`generate=True`); else it stops with one clear error. The key is never logged, printed or sent
-to the server at all: the landing keys values itself (`Keyer`, HMAC-SHA256 of RFC 2104, the
-pads' hash states computed once and copied per value: `hmac.digest` sets the key up again on
-every call, about twice as slow for a million values).
+to the server at all: the landing keys values itself (`Keyer`: polars-hash's HMAC-SHA256, a
+polars expression that runs on polars' threads without the GIL, a third of hashlib's time per
+value).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 from pathlib import Path
+
+import polars as pl
+import polars_hash  # noqa: F401 - registers the `chash` namespace of polars expressions
 
 from cakupan import config
 
 ENV_VAR = "CAKUPAN_PERSON_KEY"
 AIRFLOW_CONNECTION = "cakupan_person_key"
 MIN_LENGTH = 32
-BLOCK = 64  # SHA-256's block size in bytes
 
 
 class PersonKeyError(RuntimeError):
@@ -59,33 +60,19 @@ def person_key(*, generate: bool = False) -> bytes:
     )
 
 
-def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
-    """(ipad, opad): the key, hashed when longer than a block, zero-padded to a block and
-    XORed with 0x36 and 0x5c (RFC 2104)."""
-    if len(key) > BLOCK:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(BLOCK, b"\0")
-    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
-
-
 class Keyer:
-    """Lower-case hex HMAC-SHA256 of texts (as UTF-8) under one key; equal to
-    `hmac.new(key, value, sha256).hexdigest()`."""
+    """Lower-case hex HMAC-SHA256 (RFC 2104) of texts (as UTF-8) under one key, as a polars
+    expression; equal to `hmac.new(key, value, sha256).hexdigest()`, null for null. The key sits
+    in the expression's options, which neither its text nor a polars error shows."""
 
     def __init__(self, key: bytes):
-        ipad, opad = hmac_pads(key)
-        self._inner, self._outer = hashlib.sha256(ipad), hashlib.sha256(opad)
+        self._key = key.decode("utf-8")  # `person_key()`'s bytes are a text's
 
-    def keys(self, values: list[str]) -> list[str]:
-        inner, outer = self._inner, self._outer
-        out = []
-        for value in values:
-            h = inner.copy()
-            h.update(value.encode())
-            o = outer.copy()
-            o.update(h.digest())
-            out.append(o.hexdigest())
-        return out
+    def __repr__(self) -> str:
+        return "Keyer(<key>)"
+
+    def expr(self, values: pl.Expr) -> pl.Expr:
+        return values.chash.hmac_sha256(key=self._key)
 
 
 __all__ = ["Keyer", "PersonKeyError", "person_key"]

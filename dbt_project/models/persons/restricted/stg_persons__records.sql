@@ -22,8 +22,6 @@ records as (
     select
         record_id,
         load_id,
-        dataset,
-        period,
         district_code,
         kecamatan_code,
         desa_code,
@@ -52,6 +50,11 @@ loads as (
     where status = 'succeeded' and superseded_by is null
 ),
 
+scopes as (
+    -- a person load's dataset and period (its one scope): not repeated on its records
+    select load_id, dataset, period from {{ source('cakupan', 'load_scopes') }}
+),
+
 superseded as (
     -- a person file's scope is its own kab/kota (the contract's district_pattern) while its
     -- records carry their addresses' kab/kota (a mover's, a prisoner's home): a load superseded
@@ -60,14 +63,15 @@ superseded as (
 ),
 
 current_records as (
-    select records.*
+    select records.*, scopes.dataset, scopes.period
     from records
     inner join loads on records.load_id = loads.load_id
+    inner join scopes on records.load_id = scopes.load_id
     where not exists (
         select 1
         from superseded
         where superseded.load_id = records.load_id
-            and (superseded.period = records.period or superseded.period is null)
+            and (superseded.period = scopes.period or superseded.period is null)
     )
 ),
 
