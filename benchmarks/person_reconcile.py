@@ -103,7 +103,7 @@ def _quality(params, truth_path: Path) -> tuple[float, float]:
             cur.execute(
                 "select records.dataset, records.row_number, register.row_number"
                 " from restricted.int_person_links as links"
-                " join restricted.person_records as records"
+                " join restricted.current_person_records as records"
                 "   on records.record_id = links.record_id"
                 " join restricted.person_records as register"
                 "   on register.record_id = links.register_record_id"
