@@ -275,7 +275,8 @@ class _Writer:
         """Check and key each batch of sheet number `sheet` and stream its usable rows."""
         self.sheet = sheet
         for staged in _pipelined(batches, plan):
-            kept = staged.filter(~pl.col("skipped") & pl.col("unusable").is_null())
+            usable = staged.select(~pl.col("skipped") & pl.col("unusable").is_null()).to_series()
+            kept = staged if usable.all() else staged.filter(usable)  # no copy of a clean batch
             self._count(staged, kept)
             if kept.height:
                 self._send(kept)
