@@ -403,18 +403,26 @@ def test_a_row_wider_than_its_header_mid_file_reads_the_file_row_by_row(
     assert loads == [("succeeded", rows, True)]
 
 
-def test_a_person_records_table_of_before_loses_its_primary_key(pdb, tmp_path):
-    """A warehouse made when `person_records` had a primary key (its index slowed every load):
-    the next load drops it and lands its rows."""
+def _load_after_a_warehouse_of_before(pdb, tmp_path, before: str) -> None:
+    """A register of 5 rows loaded, the warehouse turned back by the statement `before`, then a
+    register of 7 rows loaded (it supersedes the first)."""
     load_file(_register(tmp_path, register_rows(5)), "dukcapil_register", conn=pdb)
     with pdb.cursor() as cur:
-        cur.execute(
-            "alter table restricted.person_records"
-            " add constraint person_records_pkey primary key (district_code, record_id)"
-        )
+        cur.execute(before)
     pdb.commit()
     result = load_file(_register(tmp_path, register_rows(7)), "dukcapil_register", conn=pdb)
     assert result["rows_landed"] == 7
+
+
+def test_a_person_records_table_of_before_loses_its_primary_key(pdb, tmp_path):
+    """A warehouse made when `person_records` had a primary key (its index slowed every load):
+    the next load drops it and lands its rows."""
+    _load_after_a_warehouse_of_before(
+        pdb,
+        tmp_path,
+        "alter table restricted.person_records"
+        " add constraint person_records_pkey primary key (district_code, record_id)",
+    )
     keys = _one(
         pdb,
         "select count(*) from pg_constraint"
@@ -426,21 +434,18 @@ def test_a_person_records_table_of_before_loses_its_primary_key(pdb, tmp_path):
 def test_a_person_records_table_of_before_loses_the_columns_of_its_load(pdb, tmp_path):
     """A warehouse made when each record repeated its load's dataset, source and period: the
     next load drops those columns (its records take them from their load's scope) and lands."""
-    load_file(_register(tmp_path, register_rows(5)), "dukcapil_register", conn=pdb)
-    with pdb.cursor() as cur:
-        cur.execute(
-            "drop view restricted.current_person_records;"
-            " alter table restricted.person_records add column dataset text not null"
-            " default 'register', add column source text not null default 'dukcapil_register',"
-            " add column period date not null default '2025-06-01';"
-            " create view restricted.current_person_records as select records.*"
-            " from restricted.person_records as records"
-            " join raw.loads as loads on loads.load_id = records.load_id"
-            " where loads.status = 'succeeded' and loads.superseded_by is null"
-        )
-    pdb.commit()
-    result = load_file(_register(tmp_path, register_rows(7)), "dukcapil_register", conn=pdb)
-    assert result["rows_landed"] == 7
+    _load_after_a_warehouse_of_before(
+        pdb,
+        tmp_path,
+        "drop view restricted.current_person_records;"
+        " alter table restricted.person_records add column dataset text not null"
+        " default 'register', add column source text not null default 'dukcapil_register',"
+        " add column period date not null default '2025-06-01';"
+        " create view restricted.current_person_records as select records.*"
+        " from restricted.person_records as records"
+        " join raw.loads as loads on loads.load_id = records.load_id"
+        " where loads.status = 'succeeded' and loads.superseded_by is null",
+    )
     left = _one(
         pdb,
         "select attname from pg_attribute where attrelid = 'restricted.person_records'::regclass"
