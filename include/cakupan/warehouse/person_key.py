@@ -14,11 +14,12 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-
-import polars as pl
-import polars_hash  # noqa: F401 - registers the `chash` namespace of polars expressions
+from typing import TYPE_CHECKING
 
 from cakupan import config
+
+if TYPE_CHECKING:  # polars only where values are keyed: a task that reads the key needs none
+    import polars as pl
 
 ENV_VAR = "CAKUPAN_PERSON_KEY"
 AIRFLOW_CONNECTION = "cakupan_person_key"
@@ -72,6 +73,8 @@ class Keyer:
         return "Keyer(<key>)"
 
     def expr(self, values: pl.Expr) -> pl.Expr:
+        import polars_hash  # noqa: F401 - registers the `chash` namespace of polars expressions
+
         return values.chash.hmac_sha256(key=self._key)
 
 
