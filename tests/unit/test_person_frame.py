@@ -109,3 +109,23 @@ def test_the_nik_rule_agrees_with_the_oracle_on_every_register_row(tmp_path):
         assert status.split(":")[0] == want, (status, problem)
         verdicts[want] += 1
     assert verdicts["valid"] > 2000 and verdicts["invalid"] > 0 and verdicts["missing"] > 0
+
+
+def test_a_sheet_sends_only_the_record_columns_its_contract_can_fill():
+    """A register has no card, segment or facility: those columns are not in its COPY (they
+    stay null); a BPJS master's card and its key are."""
+    from cakupan.landing.person_frame import RECORD_COLUMNS, Column, Plan
+    from cakupan.landing.persons import _lookups
+    from cakupan.sources.contracts import load_contracts
+
+    def sent(name: str) -> tuple[str, ...]:
+        contract = load_contracts()[name]
+        columns = {spec.person: Column(spec.person, f"c{i}", spec.person)
+                   for i, spec in enumerate(contract.fields.values()) if spec.person}  # fmt: skip
+        return Plan(contract, columns, _lookups(), Keyer(b"k" * 32)).sent_columns()
+
+    register, master = sent("dukcapil_register"), sent("bpjs_membership_master")
+    assert {"card_no", "card_key", "segment", "facility", "desil"}.isdisjoint(register)
+    assert {"district_code", "desa_code", "nik", "nik_key", "nik_status", "kk_key"} <= set(register)
+    assert {"card_no", "card_key", "segment", "active"} <= set(master)
+    assert [c for c in RECORD_COLUMNS if c in register] == list(register)  # in COPY order

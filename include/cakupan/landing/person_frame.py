@@ -49,6 +49,9 @@ RECORD_COLUMNS = (
     "rt", "rw", "alive", "died_on", "segment", "active", "inactive_reason", "registered_on",
     "fktp", "desil", "facility",
 )  # fmt: skip
+# the attribute a record column comes from, where not its own name (None: every record has it)
+_SOURCE = {"district_code": None, "kecamatan_code": None, "desa_code": None, "nik_status": None,
+           "nik_key": "nik", "kk_key": "kk", "card_key": "card_no"}  # fmt: skip
 
 
 @dataclass
@@ -266,6 +269,13 @@ class Plan:
         for a, spec in self.contract.person_fields().items():
             if a in PERSON_DATES and a in self.columns:
                 self.days.setdefault(spec.date_layout(), date_days(spec.date_layout()))
+
+    def sent_columns(self) -> tuple[str, ...]:
+        """The `RECORD_COLUMNS` a sheet's rows can fill (a register has no card, segment or
+        facility): only these go to the COPY, the others stay null without a field to parse."""
+        return tuple(
+            c for c in RECORD_COLUMNS if (a := _SOURCE.get(c, c)) is None or a in self.columns
+        )
 
     def label(self, a: str) -> str:
         return f"{self.columns[a].header} ({a})" if a in self.columns else a

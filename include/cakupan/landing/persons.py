@@ -250,10 +250,12 @@ class _Counts:
     districts: dict[str, int] = field(default_factory=dict)
 
 
-COPY_RECORDS = sql.SQL(
-    "copy restricted.person_records (record_id, load_id, row_number, {})"
-    " from stdin with (format csv)"
-).format(sql.SQL(", ").join(map(sql.Identifier, RECORD_COLUMNS)))
+def copy_records(columns: tuple[str, ...]) -> sql.Composed:
+    """The COPY of a sheet's records: their own columns, then those of `columns`."""
+    return sql.SQL(
+        "copy restricted.person_records (record_id, load_id, row_number, {})"
+        " from stdin with (format csv)"
+    ).format(sql.SQL(", ").join(map(sql.Identifier, columns)))
 
 
 class _Writer:
@@ -270,10 +272,11 @@ class _Writer:
         self._copy = None
         self._partitions: set[str] = set()
         self.sheet = 0
+        self.columns = RECORD_COLUMNS
 
     def write(self, batches, plan: Plan, sheet: int) -> None:
         """Check and key each batch of sheet number `sheet` and stream its usable rows."""
-        self.sheet = sheet
+        self.sheet, self.columns = sheet, plan.sent_columns()
         for staged in _pipelined(batches, plan):
             usable = staged.select(~pl.col("skipped") & pl.col("unusable").is_null()).to_series()
             kept = staged if usable.all() else staged.filter(usable)  # no copy of a clean batch
@@ -306,13 +309,13 @@ class _Writer:
         if self._copy is None:
             self._stack = ExitStack()
             self._copy = self._stack.enter_context(
-                self.cur.copy(COPY_RECORDS, writer=QueuedLibpqWriter(self.cur))
+                self.cur.copy(copy_records(self.columns), writer=QueuedLibpqWriter(self.cur))
             )
         rows = kept.select(
             (pl.col("row_number") + record_id(self.load_id, self.sheet, 0)).alias("record_id"),
             pl.lit(self.load_id).alias("load_id"),
             "row_number",
-            *RECORD_COLUMNS,
+            *self.columns,
         )
         buffer = io.BytesIO()
         rows.write_csv(buffer, include_header=False, null_value="")
